@@ -1,0 +1,310 @@
+"""The async client every app uses to reach the queue API (httpx + SSE).
+
+Only calls that are safe to repeat are retried: reads, and ticket issue, which carries an
+``Idempotency-Key`` the caller creates once per press. Counter actions are never retried
+blindly: after a lost answer the caller reads the counter state again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import secrets
+from collections.abc import AsyncIterator, Callable
+from typing import Any, TypeVar
+
+import httpx
+from httpx_sse import aconnect_sse
+from pydantic import BaseModel
+
+from queue_api.schema import (
+    API_PREFIX,
+    Board,
+    Branch,
+    BranchSummary,
+    Counter,
+    Event,
+    EventType,
+    Health,
+    PublicTicket,
+    Queue,
+    Stats,
+    Ticket,
+    TokenInfo,
+)
+
+log = logging.getLogger(__name__)
+
+Model = TypeVar("Model", bound=BaseModel)
+
+DEFAULT_TIMEOUT = httpx.Timeout(5.0, connect=3.0)
+
+
+class ApiError(Exception):
+    """The server answered with an error; ``detail`` is its sentence for a person."""
+
+    def __init__(self, status: int, title: str, detail: str) -> None:
+        super().__init__(detail or title)
+        self.status = status
+        self.title = title
+        self.detail = detail or title
+
+
+class Unauthorized(ApiError):
+    """401: no token, or one the server does not know."""
+
+
+class Forbidden(ApiError):
+    """403: the token may not do this."""
+
+
+class NotFound(ApiError):
+    """404: unknown branch, service, counter or ticket."""
+
+
+class Conflict(ApiError):
+    """409: the action does not fit the current state (e.g. the counter still holds a ticket)."""
+
+
+class InvalidRequest(ApiError):
+    """400/422: the request was malformed."""
+
+
+class Unreachable(Exception):
+    """The server could not be reached or did not answer in time."""
+
+
+_ERRORS: dict[int, type[ApiError]] = {
+    400: InvalidRequest,
+    401: Unauthorized,
+    403: Forbidden,
+    404: NotFound,
+    409: Conflict,
+    422: InvalidRequest,
+}
+
+
+def new_idempotency_key() -> str:
+    """A fresh key for one citizen's press; reuse it for every retry of that press."""
+    return secrets.token_urlsafe(18)
+
+
+def _raise_for_problem(response: httpx.Response) -> None:
+    if response.is_success:
+        return
+    try:
+        body = response.json()
+        title, detail = str(body.get("title", "")), str(body.get("detail", ""))
+    except (ValueError, AttributeError):
+        title, detail = response.reason_phrase, response.text[:200]
+    raise _ERRORS.get(response.status_code, ApiError)(response.status_code, title, detail)
+
+
+class QueueClient:
+    """Typed calls of API.md for one device token."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str | None = None,
+        *,
+        timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
+        retries: int = 3,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self.base_url = base_url.rstrip("/")
+        self._retries = retries
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url, headers=headers, timeout=timeout, transport=transport
+        )
+
+    async def __aenter__(self) -> QueueClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        headers: dict[str, str] | None = None,
+        retry: bool = False,
+    ) -> httpx.Response:
+        attempts = self._retries + 1 if retry else 1
+        for attempt in range(attempts):
+            try:
+                response = await self._http.request(method, path, json=json_body, headers=headers)
+            except httpx.TransportError as exc:
+                if attempt + 1 >= attempts:
+                    raise Unreachable(f"{self.base_url} did not answer: {exc!r}") from exc
+            else:
+                if not (retry and response.status_code in (429, 502, 503, 504)):
+                    _raise_for_problem(response)
+                    return response
+                if attempt + 1 >= attempts:
+                    _raise_for_problem(response)
+            await asyncio.sleep(min(0.2 * 2**attempt, 2.0))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _get(self, path: str, model: type[Model]) -> Model:
+        response = await self._request("GET", path, retry=True)
+        return model.model_validate(response.json())
+
+    # Reads -----------------------------------------------------------------------------
+
+    async def health(self) -> Health:
+        return await self._get(f"{API_PREFIX}/health", Health)
+
+    async def whoami(self) -> TokenInfo:
+        return await self._get(f"{API_PREFIX}/whoami", TokenInfo)
+
+    async def branches(self) -> list[BranchSummary]:
+        response = await self._request("GET", f"{API_PREFIX}/branches", retry=True)
+        return [BranchSummary.model_validate(item) for item in response.json()]
+
+    async def branch(self, branch: str) -> Branch:
+        return await self._get(f"{API_PREFIX}/branches/{branch}", Branch)
+
+    async def queue(self, branch: str) -> Queue:
+        return await self._get(f"{API_PREFIX}/branches/{branch}/queue", Queue)
+
+    async def board(self, branch: str) -> Board:
+        return await self._get(f"{API_PREFIX}/branches/{branch}/board", Board)
+
+    async def counter(self, branch: str, counter: str) -> Counter:
+        return await self._get(f"{API_PREFIX}/branches/{branch}/counters/{counter}", Counter)
+
+    async def public_ticket(self, ticket_id: str) -> PublicTicket:
+        return await self._get(f"{API_PREFIX}/tickets/{ticket_id}", PublicTicket)
+
+    async def stats(self, branch: str) -> Stats:
+        return await self._get(f"{API_PREFIX}/branches/{branch}/stats", Stats)
+
+    # Writes ----------------------------------------------------------------------------
+
+    async def issue_ticket(
+        self,
+        branch: str,
+        service: str,
+        *,
+        idempotency_key: str,
+        priority: bool = False,
+        language: str = "es",
+    ) -> Ticket:
+        """Issue a ticket; retried safely because the server dedupes on ``idempotency_key``."""
+        response = await self._request(
+            "POST",
+            f"{API_PREFIX}/branches/{branch}/tickets",
+            json_body={"service": service, "priority": priority, "language": language},
+            headers={"Idempotency-Key": idempotency_key},
+            retry=True,
+        )
+        return Ticket.model_validate(response.json())
+
+    async def _counter_action(
+        self, branch: str, counter: str, action: str, body: Any = None
+    ) -> httpx.Response:
+        path = f"{API_PREFIX}/branches/{branch}/counters/{counter}/{action}"
+        return await self._request("POST", path, json_body=body)
+
+    async def call_next(self, branch: str, counter: str) -> Ticket | None:
+        """Finish the current ticket and call the next; None when nobody waits."""
+        response = await self._counter_action(branch, counter, "next")
+        return None if response.status_code == 204 else Ticket.model_validate(response.json())
+
+    async def recall(self, branch: str, counter: str) -> Ticket:
+        response = await self._counter_action(branch, counter, "recall")
+        return Ticket.model_validate(response.json())
+
+    async def start(self, branch: str, counter: str) -> Ticket:
+        response = await self._counter_action(branch, counter, "start")
+        return Ticket.model_validate(response.json())
+
+    async def finish(self, branch: str, counter: str) -> Ticket:
+        response = await self._counter_action(branch, counter, "finish")
+        return Ticket.model_validate(response.json())
+
+    async def no_show(self, branch: str, counter: str) -> Ticket:
+        response = await self._counter_action(branch, counter, "no-show")
+        return Ticket.model_validate(response.json())
+
+    async def transfer(self, branch: str, counter: str, service: str) -> Ticket:
+        response = await self._counter_action(branch, counter, "transfer", {"service": service})
+        return Ticket.model_validate(response.json())
+
+    async def set_counter_state(self, branch: str, counter: str, action: str) -> Counter:
+        """``action`` is ``open``, ``pause`` or ``close``."""
+        if action not in ("open", "pause", "close"):
+            raise ValueError(f"unknown counter action {action!r}")
+        response = await self._counter_action(branch, counter, action)
+        return Counter.model_validate(response.json())
+
+    async def report_alert(self, branch: str, device: str, kind: str, detail: str = "") -> None:
+        """Tell the server (and so the staff) about a device fault."""
+        await self._request(
+            "POST",
+            f"{API_PREFIX}/branches/{branch}/alerts",
+            json_body={"device": device, "kind": kind, "detail": detail},
+            retry=True,
+        )
+
+    # Events ----------------------------------------------------------------------------
+
+    async def events(
+        self,
+        branch: str,
+        *,
+        last_event_id: int | None = None,
+        max_backoff: float = 10.0,
+        on_connection: Callable[[bool], None] | None = None,
+    ) -> AsyncIterator[Event]:
+        """Follow the branch's events for ever, reconnecting with backoff.
+
+        Resumes from the last event seen. A ``resync`` event means events were lost: the
+        caller fetches ``/board`` again. ``on_connection`` hears True once the stream is up
+        and False when it drops. Raises Unauthorized/Forbidden/NotFound, which retrying
+        cannot fix.
+        """
+        path = f"{API_PREFIX}/branches/{branch}/events"
+        delay = 0.2
+        connected = False
+        while True:
+            headers = {"Last-Event-ID": str(last_event_id)} if last_event_id is not None else {}
+            try:
+                async with aconnect_sse(
+                    self._http,
+                    "GET",
+                    path,
+                    headers=headers,
+                    timeout=httpx.Timeout(5.0, read=30.0),
+                ) as source:
+                    _raise_for_problem(source.response)
+                    delay = 0.2
+                    connected = True
+                    if on_connection:
+                        on_connection(True)
+                    async for sse in source.aiter_sse():
+                        if not sse.event or sse.event == "message":
+                            continue
+                        data = json.loads(sse.data)
+                        event = Event(id=int(sse.id or 0), type=EventType(sse.event), data=data)
+                        if event.id:
+                            last_event_id = event.id
+                        yield event
+            except (Unauthorized, Forbidden, NotFound):
+                raise
+            except (httpx.TransportError, ApiError) as exc:
+                log.info("event stream to %s lost (%r); reconnecting in %.1fs", path, exc, delay)
+            if connected and on_connection:
+                on_connection(False)
+            connected = False
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, max_backoff)

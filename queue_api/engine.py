@@ -1,0 +1,245 @@
+"""The queue rules: numbering, which ticket is next, ticket and counter transitions, waiting time.
+
+Pure: no I/O, no clock. Both stores call these functions, so SQLite and PostgreSQL behave alike.
+"""
+
+from __future__ import annotations
+
+import math
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from statistics import fmean
+from zoneinfo import ZoneInfo
+
+from queue_api.schema import CounterState, TicketStatus
+
+DEFAULT_SERVICE_SECONDS = 300.0
+"""Assumed service time until a service has finished tickets of its own to learn from."""
+
+RECENT_SERVICES = 20
+"""How many recent service times the estimate averages."""
+
+ACTIVE = (TicketStatus.CALLED, TicketStatus.SERVING)
+
+
+class RuleViolation(Exception):
+    """The action does not fit the current state; the message says what to do instead."""
+
+
+@dataclass(frozen=True, slots=True)
+class TicketRecord:
+    """A ticket as the store keeps it."""
+
+    id: str
+    branch: str
+    service: str
+    number: str
+    day: date
+    priority: bool
+    language: str
+    issued_at: datetime
+    status: TicketStatus = TicketStatus.WAITING
+    called_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    counter: str | None = None
+    recalls: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class CounterRecord:
+    """A counter's state as the store keeps it; ``day`` is when the state was set."""
+
+    branch: str
+    id: str
+    state: CounterState = CounterState.CLOSED
+    day: date | None = None
+
+
+# Numbering ------------------------------------------------------------------------------
+
+
+def business_day(now: datetime, zone: ZoneInfo) -> date:
+    """The office's calendar day at ``now``: numbering and counter states restart with it."""
+    return now.astimezone(zone).date()
+
+
+def ticket_number(prefix: str, sequence: int) -> str:
+    """``A`` and 42 give ``A042``; past 999 the number simply grows (``A1000``)."""
+    if sequence < 1:
+        raise ValueError("ticket sequences start at 1")
+    return f"{prefix}{sequence:03d}"
+
+
+def new_ticket_id() -> str:
+    """An opaque, unguessable id: 128 random bits, URL-safe."""
+    return secrets.token_urlsafe(16)
+
+
+def new_ticket(
+    *,
+    branch: str,
+    service: str,
+    prefix: str,
+    sequence: int,
+    day: date,
+    priority: bool,
+    language: str,
+    now: datetime,
+) -> TicketRecord:
+    """A freshly issued, waiting ticket."""
+    return TicketRecord(
+        id=new_ticket_id(),
+        branch=branch,
+        service=service,
+        number=ticket_number(prefix, sequence),
+        day=day,
+        priority=priority,
+        language=language,
+        issued_at=now,
+    )
+
+
+# Who is next ----------------------------------------------------------------------------
+
+
+def queue_order(ticket: TicketRecord, services: Sequence[str]) -> tuple[bool, datetime, int, str]:
+    """Sort key of API.md: priority first, then queue time, then the counter's service order."""
+    rank = services.index(ticket.service) if ticket.service in services else len(services)
+    return (not ticket.priority, ticket.issued_at, rank, ticket.id)
+
+
+def pick_next(waiting: Iterable[TicketRecord], services: Sequence[str]) -> TicketRecord | None:
+    """The waiting ticket a counter serving ``services`` calls next, or None."""
+    candidates = [t for t in waiting if t.status is TicketStatus.WAITING and t.service in services]
+    return min(candidates, key=lambda t: queue_order(t, services), default=None)
+
+
+def people_ahead(ticket: TicketRecord, waiting: Iterable[TicketRecord]) -> int:
+    """How many waiting tickets of the same service will be called before ``ticket``."""
+    key = queue_order(ticket, [ticket.service])
+    return sum(
+        1
+        for other in waiting
+        if other.service == ticket.service
+        and other.status is TicketStatus.WAITING
+        and other.id != ticket.id
+        and queue_order(other, [ticket.service]) < key
+    )
+
+
+# Waiting time ---------------------------------------------------------------------------
+
+
+def service_seconds(ticket: TicketRecord) -> float | None:
+    """Seconds spent on a finished ticket: from start, or from the call if never started."""
+    begin = ticket.started_at or ticket.called_at
+    if ticket.status is not TicketStatus.DONE or begin is None or ticket.finished_at is None:
+        return None
+    return max((ticket.finished_at - begin).total_seconds(), 0.0)
+
+
+def estimate_wait(ahead: int, recent_service_seconds: Sequence[float], open_counters: int) -> int:
+    """Seconds until a ticket with ``ahead`` people before it is called.
+
+    The people ahead share the open counters that serve the service; the ticket itself waits on
+    average half a service for a counter to free up. With no counter open we still assume one,
+    so a citizen gets an estimate rather than nothing.
+    """
+    mean = fmean(recent_service_seconds) if recent_service_seconds else DEFAULT_SERVICE_SECONDS
+    return math.ceil((ahead + 0.5) * mean / max(open_counters, 1))
+
+
+# Ticket transitions ---------------------------------------------------------------------
+
+
+def call(ticket: TicketRecord, counter: str, now: datetime) -> TicketRecord:
+    """A waiting ticket is called to ``counter``."""
+    if ticket.status is not TicketStatus.WAITING:
+        raise RuleViolation(
+            f"{ticket.number} is {ticket.status.value}, not waiting: cannot call it"
+        )
+    return replace(ticket, status=TicketStatus.CALLED, counter=counter, called_at=now, recalls=0)
+
+
+def recall(ticket: TicketRecord, now: datetime) -> TicketRecord:
+    """The called ticket is called again; it stays ``called``."""
+    if ticket.status is not TicketStatus.CALLED:
+        raise RuleViolation(
+            f"{ticket.number} is {ticket.status.value}: only a called ticket can be recalled"
+        )
+    return replace(ticket, recalls=ticket.recalls + 1)
+
+
+def start(ticket: TicketRecord, now: datetime) -> TicketRecord:
+    """The citizen arrived at the counter: ``called`` → ``serving``."""
+    if ticket.status is not TicketStatus.CALLED:
+        raise RuleViolation(
+            f"{ticket.number} is {ticket.status.value}: only a called ticket can be started"
+        )
+    return replace(ticket, status=TicketStatus.SERVING, started_at=now)
+
+
+def finish(ticket: TicketRecord, now: datetime) -> TicketRecord:
+    """The counter is done with the ticket."""
+    if ticket.status not in ACTIVE:
+        raise RuleViolation(f"{ticket.number} is {ticket.status.value}: nothing to finish")
+    return replace(ticket, status=TicketStatus.DONE, finished_at=now)
+
+
+def no_show(ticket: TicketRecord, now: datetime) -> TicketRecord:
+    """The citizen never came: only a called ticket (not one being served) can be a no-show."""
+    if ticket.status is not TicketStatus.CALLED:
+        raise RuleViolation(
+            f"{ticket.number} is {ticket.status.value}: only a called ticket can be a no-show"
+        )
+    return replace(ticket, status=TicketStatus.NO_SHOW, finished_at=now)
+
+
+def transfer(ticket: TicketRecord, service: str) -> TicketRecord:
+    """Back to ``waiting`` in another service, keeping number and original issue time."""
+    if ticket.status not in ACTIVE:
+        raise RuleViolation(
+            f"{ticket.number} is {ticket.status.value}: only a current ticket moves"
+        )
+    if ticket.service == service:
+        raise RuleViolation(f"{ticket.number} is already in {service}: pick another service")
+    return replace(
+        ticket,
+        service=service,
+        status=TicketStatus.WAITING,
+        counter=None,
+        called_at=None,
+        started_at=None,
+        recalls=0,
+    )
+
+
+def cancel(ticket: TicketRecord, now: datetime) -> TicketRecord:
+    """A ticket left waiting or called when its business day ended."""
+    if ticket.status not in (TicketStatus.WAITING, *ACTIVE):
+        raise RuleViolation(f"{ticket.number} is {ticket.status.value}: it cannot be cancelled")
+    return replace(ticket, status=TicketStatus.CANCELLED, finished_at=now)
+
+
+# Counter transitions --------------------------------------------------------------------
+
+
+def counter_state(record: CounterRecord, today: date) -> CounterState:
+    """Counters start each day closed, whatever they were yesterday."""
+    return record.state if record.day == today else CounterState.CLOSED
+
+
+def change_counter(
+    record: CounterRecord, target: CounterState, current: TicketRecord | None, today: date
+) -> CounterRecord:
+    """Open, pause or close a counter; pausing or closing with a ticket at the desk is refused."""
+    if target is not CounterState.OPEN and current is not None:
+        verb = "pause" if target is CounterState.PAUSED else "close"
+        raise RuleViolation(
+            f"counter {record.id} still holds {current.number}: finish it, transfer it or mark "
+            f"it no-show before you {verb}"
+        )
+    return replace(record, state=target, day=today)

@@ -1,0 +1,513 @@
+"""The office's use cases: each API call as one store transaction applying the engine's rules.
+
+It turns store records into wire models and hands committed events to the event hub. The
+server only adds HTTP (auth, status codes) on top.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Protocol
+
+from queue_api import engine
+from queue_api.config import BranchConfig, CounterConfig, OfficeConfig, ServiceConfig
+from queue_api.engine import CounterRecord, RuleViolation, TicketRecord
+from queue_api.schema import (
+    Alert,
+    AlertIn,
+    Board,
+    Branch,
+    Call,
+    Counter,
+    CounterState,
+    CounterStats,
+    EventType,
+    IssueTicket,
+    PublicTicket,
+    Queue,
+    Service,
+    ServiceQueue,
+    ServiceStats,
+    Stats,
+    Ticket,
+    TicketStatus,
+)
+from queue_api.store import ReadTx, Store, StoredEvent, WriteTx
+
+IDEMPOTENCY_WINDOW = timedelta(hours=24)
+BOARD_CALLS = 10
+
+__all__ = ["Conflict", "NotFound", "Office", "RuleViolation"]
+
+
+class NotFound(Exception):
+    """Unknown branch, service, counter or ticket."""
+
+
+class Conflict(Exception):
+    """The request clashes with the current state (engine rules, idempotency misuse)."""
+
+
+class EventSink(Protocol):
+    def publish(self, events: Sequence[StoredEvent]) -> None: ...
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+class Office:
+    """Every use case of API.md over one store."""
+
+    def __init__(
+        self,
+        config: OfficeConfig,
+        store: Store,
+        events: EventSink | None = None,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.events = events
+        self.clock = clock
+
+    # Lookups ---------------------------------------------------------------------------
+
+    def branch_config(self, branch_id: str) -> BranchConfig:
+        branch = self.config.branch(branch_id)
+        if branch is None:
+            known = ", ".join(b.id for b in self.config.branches)
+            raise NotFound(f"there is no branch {branch_id!r}; known branches: {known}")
+        return branch
+
+    def _service(self, branch: BranchConfig, service_id: str) -> ServiceConfig:
+        service = branch.service(service_id)
+        if service is None:
+            known = ", ".join(s.id for s in branch.services)
+            raise NotFound(f"branch {branch.id} has no service {service_id!r}; it has: {known}")
+        return service
+
+    def _counter(self, branch: BranchConfig, counter_id: str) -> CounterConfig:
+        counter = branch.counter(counter_id)
+        if counter is None:
+            known = ", ".join(c.id for c in branch.counters)
+            raise NotFound(f"branch {branch.id} has no counter {counter_id!r}; it has: {known}")
+        return counter
+
+    def today(self, now: datetime | None = None) -> date:
+        return engine.business_day(now or self.clock(), self.config.zone)
+
+    # Wire views ------------------------------------------------------------------------
+
+    def _ticket_view(
+        self, tx: ReadTx, ticket: TicketRecord, waiting: Sequence[TicketRecord] | None = None
+    ) -> Ticket:
+        ahead = ewt = None
+        if ticket.status is TicketStatus.WAITING and ticket.day == self.today():
+            if waiting is None:
+                waiting = tx.tickets_of_day(ticket.branch, ticket.day, ["waiting"])
+            ahead = engine.people_ahead(ticket, waiting)
+            ewt = self._estimate(tx, ticket.branch, ticket.service, ahead)
+        return Ticket(
+            id=ticket.id,
+            number=ticket.number,
+            branch=ticket.branch,
+            service=ticket.service,
+            priority=ticket.priority,
+            status=ticket.status,
+            language=ticket.language,
+            issued_at=ticket.issued_at,
+            called_at=ticket.called_at,
+            started_at=ticket.started_at,
+            finished_at=ticket.finished_at,
+            counter=ticket.counter,
+            recalls=ticket.recalls,
+            ahead=ahead,
+            ewt_seconds=ewt,
+        )
+
+    def _open_counters(self, tx: ReadTx, branch: BranchConfig, service: str) -> int:
+        records = tx.counters(branch.id)
+        today = self.today()
+        return sum(
+            1
+            for counter in branch.counters
+            if service in counter.services
+            and counter.id in records
+            and engine.counter_state(records[counter.id], today) is CounterState.OPEN
+        )
+
+    def _estimate(self, tx: ReadTx, branch_id: str, service: str, ahead: int) -> int:
+        branch = self.branch_config(branch_id)
+        recent = tx.recent_service_seconds(branch_id, service, engine.RECENT_SERVICES)
+        return engine.estimate_wait(ahead, recent, self._open_counters(tx, branch, service))
+
+    def _counter_view(
+        self, tx: ReadTx, branch: BranchConfig, counter: CounterConfig, records: dict | None = None
+    ) -> Counter:
+        records = tx.counters(branch.id) if records is None else records
+        record = records.get(counter.id, CounterRecord(branch=branch.id, id=counter.id))
+        current = tx.current_ticket(branch.id, counter.id)
+        return Counter(
+            id=counter.id,
+            label=counter.label,
+            services=list(counter.services),
+            state=engine.counter_state(record, self.today()),
+            current=self._ticket_view(tx, current) if current else None,
+            led_address=counter.led_address,
+        )
+
+    @staticmethod
+    def _service_view(service: ServiceConfig) -> Service:
+        return Service(
+            id=service.id,
+            prefix=service.prefix,
+            name=dict(service.name),
+            priority_allowed=service.priority_allowed,
+            open=service.open,
+            target_wait_minutes=service.target_wait_minutes,
+        )
+
+    def branch(self, branch_id: str) -> Branch:
+        branch = self.branch_config(branch_id)
+        with self.store.read() as tx:
+            records = tx.counters(branch.id)
+            counters = [self._counter_view(tx, branch, c, records) for c in branch.counters]
+        return Branch(
+            id=branch.id,
+            name=branch.name,
+            services=[self._service_view(s) for s in branch.services],
+            counters=counters,
+        )
+
+    def _queue(self, tx: ReadTx, branch: BranchConfig) -> list[ServiceQueue]:
+        now = self.clock()
+        waiting = tx.tickets_of_day(branch.id, self.today(now), ["waiting"])
+        result = []
+        for service in branch.services:
+            mine = [t for t in waiting if t.service == service.id]
+            oldest = min((t.issued_at for t in mine), default=None)
+            result.append(
+                ServiceQueue(
+                    service=service.id,
+                    waiting=len(mine),
+                    ewt_seconds=self._estimate(tx, branch.id, service.id, len(mine)),
+                    longest_wait_seconds=int((now - oldest).total_seconds()) if oldest else None,
+                )
+            )
+        return result
+
+    def queue(self, branch_id: str) -> Queue:
+        branch = self.branch_config(branch_id)
+        with self.store.read() as tx:
+            return Queue(branch=branch.id, services=self._queue(tx, branch))
+
+    def board(self, branch_id: str) -> Board:
+        branch = self.branch_config(branch_id)
+        with self.store.read() as tx:
+            records = tx.counters(branch.id)
+            labels = {c.id: c.label for c in branch.counters}
+            calls = []
+            for event in tx.calls(branch.id, BOARD_CALLS):
+                ticket = event.data["ticket"]
+                calls.append(
+                    Call(
+                        event_id=event.id,
+                        number=ticket["number"],
+                        service=ticket["service"],
+                        counter=ticket["counter"],
+                        counter_label=labels.get(ticket["counter"], ticket["counter"]),
+                        recall=event.type is EventType.TICKET_RECALLED,
+                        at=datetime.fromisoformat(event.data["at"]),
+                    )
+                )
+            return Board(
+                branch=branch.id,
+                name=branch.name,
+                counters=[self._counter_view(tx, branch, c, records) for c in branch.counters],
+                calls=calls,
+                waiting=self._queue(tx, branch),
+                last_event_id=tx.last_event_id(branch.id),
+            )
+
+    def counter(self, branch_id: str, counter_id: str) -> Counter:
+        branch = self.branch_config(branch_id)
+        counter = self._counter(branch, counter_id)
+        with self.store.read() as tx:
+            return self._counter_view(tx, branch, counter)
+
+    def public_ticket(self, ticket_id: str) -> PublicTicket:
+        with self.store.read() as tx:
+            record = tx.ticket(ticket_id)
+            if record is None or self.config.branch(record.branch) is None:
+                raise NotFound("no ticket has this id: check the link or the QR code")
+            branch = self.branch_config(record.branch)
+            service = branch.service(record.service)
+            counter = branch.counter(record.counter) if record.counter else None
+            view = self._ticket_view(tx, record)
+        return PublicTicket(
+            number=view.number,
+            branch_name=branch.name,
+            service=view.service,
+            service_name=dict(service.name) if service else {"es": view.service},
+            status=view.status,
+            language=view.language,
+            issued_at=view.issued_at,
+            called_at=view.called_at,
+            counter_label=counter.label if counter and record.status in engine.ACTIVE else None,
+            ahead=view.ahead,
+            ewt_seconds=view.ewt_seconds,
+        )
+
+    def stats(self, branch_id: str) -> Stats:
+        branch = self.branch_config(branch_id)
+        today = self.today()
+        with self.store.read() as tx:
+            tickets = tx.tickets_of_day(branch.id, today)
+        services = []
+        for service in branch.services:
+            mine = [t for t in tickets if t.service == service.id]
+            waits = sorted((t.called_at - t.issued_at).total_seconds() for t in mine if t.called_at)
+            served = [t for t in mine if t.status is TicketStatus.DONE]
+            durations = [d for t in served if (d := engine.service_seconds(t)) is not None]
+            target = service.target_wait_minutes * 60
+            services.append(
+                ServiceStats(
+                    service=service.id,
+                    issued=len(mine),
+                    waiting=sum(t.status is TicketStatus.WAITING for t in mine),
+                    served=len(served),
+                    no_shows=sum(t.status is TicketStatus.NO_SHOW for t in mine),
+                    mean_wait_seconds=_mean(waits),
+                    p90_wait_seconds=_percentile(waits, 0.9),
+                    mean_service_seconds=_mean(durations),
+                    within_target_share=(
+                        sum(w <= target for w in waits) / len(waits) if waits else None
+                    ),
+                )
+            )
+        counters = []
+        for counter in branch.counters:
+            mine = [t for t in tickets if t.counter == counter.id]
+            served = [t for t in mine if t.status is TicketStatus.DONE]
+            durations = [d for t in served if (d := engine.service_seconds(t)) is not None]
+            counters.append(
+                CounterStats(
+                    counter=counter.id,
+                    served=len(served),
+                    no_shows=sum(t.status is TicketStatus.NO_SHOW for t in mine),
+                    mean_service_seconds=_mean(durations),
+                )
+            )
+        return Stats(branch=branch.id, day=today.isoformat(), services=services, counters=counters)
+
+    # Actions ---------------------------------------------------------------------------
+
+    def _publish(self, events: list[StoredEvent]) -> None:
+        if self.events is not None and events:
+            self.events.publish(events)
+
+    def _event(
+        self,
+        tx: WriteTx,
+        branch: BranchConfig,
+        type: EventType,
+        now: datetime,
+        *,
+        ticket: TicketRecord | None = None,
+        counter: CounterConfig | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> StoredEvent:
+        data: dict[str, Any] = {}
+        if ticket is not None:
+            data["ticket"] = self._ticket_view(tx, ticket).model_dump(mode="json")
+        if counter is not None:
+            data["counter"] = self._counter_view(tx, branch, counter).model_dump(mode="json")
+        data.update(extra or {})
+        data["at"] = iso(now)
+        return tx.append_event(branch.id, type, data)
+
+    def issue(self, branch_id: str, request: IssueTicket, key: str) -> tuple[Ticket, bool]:
+        """Issue a ticket, or return the one this idempotency key already issued (created=False)."""
+        branch = self.branch_config(branch_id)
+        service = self._service(branch, request.service)
+        fingerprint = json.dumps(request.model_dump(mode="json"), sort_keys=True)
+        now = self.clock()
+        events: list[StoredEvent] = []
+        with self.store.write() as tx:
+            tx.on_commit(lambda: self._publish(events))
+            seen = tx.idempotent_issue(branch.id, key)
+            if seen is not None and now - seen.created_at < IDEMPOTENCY_WINDOW:
+                if seen.request != fingerprint:
+                    raise Conflict(
+                        "this Idempotency-Key was already used for a different request: "
+                        "create a new key for each ticket"
+                    )
+                existing = tx.ticket(seen.ticket_id)
+                if existing is not None:
+                    return self._ticket_view(tx, existing), False
+            if not service.open:
+                raise Conflict(f"service {service.id} is closed today: no tickets are issued")
+            if request.priority and not service.priority_allowed:
+                raise Conflict(f"service {service.id} has no priority line: issue without it")
+            today = self.today(now)
+            ticket = engine.new_ticket(
+                branch=branch.id,
+                service=service.id,
+                prefix=service.prefix,
+                sequence=tx.next_sequence(branch.id, service.id, today),
+                day=today,
+                priority=request.priority,
+                language=request.language,
+                now=now,
+            )
+            tx.insert_ticket(ticket)
+            tx.remember_issue(branch.id, key, ticket.id, fingerprint, now)
+            events.append(self._event(tx, branch, EventType.TICKET_ISSUED, now, ticket=ticket))
+        return Ticket.model_validate(events[0].data["ticket"]), True
+
+    def _counter_action(
+        self,
+        branch_id: str,
+        counter_id: str,
+        act: Callable[[WriteTx, BranchConfig, CounterConfig, datetime, list[StoredEvent]], Any],
+    ) -> Any:
+        branch = self.branch_config(branch_id)
+        counter = self._counter(branch, counter_id)
+        now = self.clock()
+        events: list[StoredEvent] = []
+        try:
+            with self.store.write() as tx:
+                tx.on_commit(lambda: self._publish(events))
+                return act(tx, branch, counter, now, events)
+        except RuleViolation as exc:
+            raise Conflict(str(exc)) from None
+
+    def _current(self, tx: WriteTx, counter: CounterConfig, branch: BranchConfig) -> TicketRecord:
+        current = tx.current_ticket(branch.id, counter.id)
+        if current is None:
+            raise RuleViolation(f"counter {counter.id} has no current ticket: call the next one")
+        return current
+
+    def _ticket_change(
+        self,
+        branch_id: str,
+        counter_id: str,
+        change: Callable[[TicketRecord, datetime], TicketRecord],
+        type: EventType,
+    ) -> Ticket:
+        def act(tx, branch, counter, now, events):
+            ticket = change(self._current(tx, counter, branch), now)
+            tx.update_ticket(ticket)
+            events.append(self._event(tx, branch, type, now, ticket=ticket, counter=counter))
+            return Ticket.model_validate(events[-1].data["ticket"])
+
+        return self._counter_action(branch_id, counter_id, act)
+
+    def _open_if_needed(self, tx, branch, counter, now, events) -> None:
+        today = self.today(now)
+        record = tx.counters(branch.id).get(counter.id, CounterRecord(branch.id, counter.id))
+        if engine.counter_state(record, today) is not CounterState.OPEN:
+            tx.save_counter(engine.change_counter(record, CounterState.OPEN, None, today))
+            events.append(self._event(tx, branch, EventType.COUNTER_UPDATED, now, counter=counter))
+
+    def call_next(self, branch_id: str, counter_id: str) -> Ticket | None:
+        """Finish the counter's current ticket, then call the next waiting one (None if none)."""
+
+        def act(tx, branch, counter, now, events):
+            self._open_if_needed(tx, branch, counter, now, events)
+            current = tx.current_ticket(branch.id, counter.id)
+            if current is not None:
+                done = engine.finish(current, now)
+                tx.update_ticket(done)
+                events.append(
+                    self._event(
+                        tx, branch, EventType.TICKET_COMPLETED, now, ticket=done, counter=counter
+                    )
+                )
+            waiting = tx.waiting_for_update(branch.id, self.today(now), counter.services)
+            chosen = engine.pick_next(waiting, counter.services)
+            if chosen is None:
+                return None
+            called = engine.call(chosen, counter.id, now)
+            tx.update_ticket(called)
+            events.append(
+                self._event(
+                    tx, branch, EventType.TICKET_CALLED, now, ticket=called, counter=counter
+                )
+            )
+            return Ticket.model_validate(events[-1].data["ticket"])
+
+        return self._counter_action(branch_id, counter_id, act)
+
+    def recall(self, branch_id: str, counter_id: str) -> Ticket:
+        return self._ticket_change(branch_id, counter_id, engine.recall, EventType.TICKET_RECALLED)
+
+    def start(self, branch_id: str, counter_id: str) -> Ticket:
+        return self._ticket_change(branch_id, counter_id, engine.start, EventType.TICKET_STARTED)
+
+    def finish(self, branch_id: str, counter_id: str) -> Ticket:
+        return self._ticket_change(branch_id, counter_id, engine.finish, EventType.TICKET_COMPLETED)
+
+    def no_show(self, branch_id: str, counter_id: str) -> Ticket:
+        return self._ticket_change(branch_id, counter_id, engine.no_show, EventType.TICKET_NO_SHOW)
+
+    def transfer(self, branch_id: str, counter_id: str, service_id: str) -> Ticket:
+        service = self._service(self.branch_config(branch_id), service_id)
+
+        def move(ticket: TicketRecord, now: datetime) -> TicketRecord:
+            return engine.transfer(ticket, service.id)
+
+        return self._ticket_change(branch_id, counter_id, move, EventType.TICKET_TRANSFERRED)
+
+    def set_counter_state(self, branch_id: str, counter_id: str, target: CounterState) -> Counter:
+        def act(tx, branch, counter, now, events):
+            today = self.today(now)
+            record = tx.counters(branch.id).get(counter.id, CounterRecord(branch.id, counter.id))
+            current = tx.current_ticket(branch.id, counter.id)
+            changed = engine.change_counter(record, target, current, today)
+            if engine.counter_state(record, today) is not target:
+                tx.save_counter(changed)
+                events.append(
+                    self._event(tx, branch, EventType.COUNTER_UPDATED, now, counter=counter)
+                )
+            return self._counter_view(tx, branch, counter)
+
+        return self._counter_action(branch_id, counter_id, act)
+
+    def alert(self, branch_id: str, role: str, alert: AlertIn) -> Alert:
+        branch = self.branch_config(branch_id)
+        now = self.clock()
+        body = Alert(branch=branch.id, role=role, **alert.model_dump())
+        with self.store.write() as tx:
+            event = self._event(
+                tx,
+                branch,
+                EventType.DEVICE_ALERT,
+                now,
+                extra={"alert": body.model_dump(mode="json")},
+            )
+            tx.on_commit(lambda: self._publish([event]))
+        return body
+
+    def prune(self) -> None:
+        """Forget idempotency keys past their window and events older than two days."""
+        self.store.prune(self.clock() - max(IDEMPOTENCY_WINDOW, timedelta(days=2)))
+
+
+def _mean(values: Sequence[float]) -> float | None:
+    return round(sum(values) / len(values), 1) if values else None
+
+
+def _percentile(ordered: Sequence[float], share: float) -> float | None:
+    """Nearest-rank percentile of an already sorted list."""
+    if not ordered:
+        return None
+    rank = max(int(-(-share * len(ordered) // 1)) - 1, 0)
+    return round(ordered[rank], 1)

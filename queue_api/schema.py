@@ -1,0 +1,240 @@
+"""Wire models of the v1 queue API, shared by the server and the client (API.md)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, StringConstraints
+
+API_PREFIX = "/api/v1"
+
+LocalizedText = dict[str, str]
+"""Text per language code, e.g. ``{"es": "Licencias", "en": "Driver licences"}``."""
+
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
+Language = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]
+
+
+class WireModel(BaseModel):
+    """Base of every body: unknown fields are kept out, so typos in requests are refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class TicketStatus(StrEnum):
+    WAITING = "waiting"
+    CALLED = "called"
+    SERVING = "serving"
+    DONE = "done"
+    NO_SHOW = "no_show"
+    CANCELLED = "cancelled"
+
+
+class CounterState(StrEnum):
+    OPEN = "open"
+    PAUSED = "paused"
+    CLOSED = "closed"
+
+
+class Ticket(WireModel):
+    id: str
+    number: str
+    branch: str
+    service: str
+    priority: bool
+    status: TicketStatus
+    language: str
+    issued_at: datetime
+    called_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    counter: str | None = None
+    recalls: int = 0
+    ahead: int | None = None
+    ewt_seconds: int | None = None
+
+
+class PublicTicket(WireModel):
+    """What anyone holding the ticket's id may see: nothing personal."""
+
+    number: str
+    branch_name: str
+    service: str
+    service_name: LocalizedText
+    status: TicketStatus
+    language: str
+    issued_at: datetime
+    called_at: datetime | None = None
+    counter_label: str | None = None
+    ahead: int | None = None
+    ewt_seconds: int | None = None
+
+
+class Service(WireModel):
+    id: str
+    prefix: str
+    name: LocalizedText
+    priority_allowed: bool
+    open: bool
+    target_wait_minutes: int
+
+
+class Counter(WireModel):
+    id: str
+    label: str
+    services: list[str]
+    state: CounterState
+    current: Ticket | None = None
+    led_address: int | None = None
+
+
+class Branch(WireModel):
+    id: str
+    name: str
+    services: list[Service]
+    counters: list[Counter]
+
+
+class BranchSummary(WireModel):
+    id: str
+    name: str
+
+
+class ServiceQueue(WireModel):
+    service: str
+    waiting: int
+    ewt_seconds: int | None = None
+    longest_wait_seconds: int | None = None
+
+
+class Queue(WireModel):
+    branch: str
+    services: list[ServiceQueue]
+
+
+class Call(WireModel):
+    """One call (or recall) of a ticket to a counter, as the lobby shows it."""
+
+    event_id: int
+    number: str
+    service: str
+    counter: str
+    counter_label: str
+    recall: bool
+    at: datetime
+
+
+class Board(WireModel):
+    branch: str
+    name: str
+    counters: list[Counter]
+    calls: list[Call]
+    waiting: list[ServiceQueue]
+    last_event_id: int
+
+
+class IssueTicket(WireModel):
+    service: Slug
+    priority: bool = False
+    language: Language = "es"
+
+
+class Transfer(WireModel):
+    service: Slug
+
+
+class AlertIn(WireModel):
+    device: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    kind: Annotated[str, StringConstraints(min_length=1, max_length=50)]
+    detail: Annotated[str, StringConstraints(max_length=500)] = ""
+
+
+class Alert(WireModel):
+    branch: str
+    device: str
+    kind: str
+    detail: str
+    role: str
+
+
+class EventType(StrEnum):
+    TICKET_ISSUED = "ticket.issued"
+    TICKET_CALLED = "ticket.called"
+    TICKET_RECALLED = "ticket.recalled"
+    TICKET_STARTED = "ticket.started"
+    TICKET_COMPLETED = "ticket.completed"
+    TICKET_NO_SHOW = "ticket.no_show"
+    TICKET_TRANSFERRED = "ticket.transferred"
+    TICKET_CANCELLED = "ticket.cancelled"
+    COUNTER_UPDATED = "counter.updated"
+    DEVICE_ALERT = "device.alert"
+    RESYNC = "resync"
+
+
+class Event(WireModel):
+    """One entry of a branch's event log; ``data`` holds the ticket and/or counter and ``at``."""
+
+    id: int
+    type: EventType
+    data: dict[str, Any]
+
+    @property
+    def ticket(self) -> Ticket | None:
+        raw = self.data.get("ticket")
+        return Ticket.model_validate(raw) if raw else None
+
+    @property
+    def counter(self) -> Counter | None:
+        raw = self.data.get("counter")
+        return Counter.model_validate(raw) if raw else None
+
+
+class Health(WireModel):
+    status: str
+    version: str
+
+
+class Problem(WireModel):
+    """RFC 9457 problem details, the body of every error."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+
+
+class ServiceStats(WireModel):
+    service: str
+    issued: int
+    waiting: int
+    served: int
+    no_shows: int
+    mean_wait_seconds: float | None
+    p90_wait_seconds: float | None
+    mean_service_seconds: float | None
+    within_target_share: float | None
+
+
+class CounterStats(WireModel):
+    counter: str
+    served: int
+    no_shows: int
+    mean_service_seconds: float | None
+
+
+class Stats(WireModel):
+    branch: str
+    day: str
+    services: list[ServiceStats]
+    counters: list[CounterStats]
+
+
+class TokenInfo(WireModel):
+    """Who a token is: returned by ``GET /api/v1/whoami`` for diagnostics."""
+
+    device: str
+    role: str
+    branch: str | None = None
+    counter: str | None = None

@@ -1,0 +1,89 @@
+"""Device tokens: who is calling, and may they touch this branch or counter (API.md roles)."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+
+from queue_api.config import OfficeConfig
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    device: str
+    role: str
+    branch: str | None
+    counter: str | None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+class TokenBook:
+    """Known devices by the sha256 of their token: tokens themselves are never kept."""
+
+    def __init__(self, config: OfficeConfig) -> None:
+        self._by_digest = {
+            device.digest: Principal(device.name, device.role, device.branch, device.counter)
+            for device in config.devices
+        }
+
+    def lookup(self, token: str) -> Principal | None:
+        return self._by_digest.get(hashlib.sha256(token.encode()).hexdigest())
+
+
+def principal(request: Request) -> Principal:
+    """The calling device; 401 without a known bearer token."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise HTTPException(401, "send the device token as 'Authorization: Bearer <token>'")
+    found = request.app.state.tokens.lookup(token.strip())
+    if found is None:
+        raise HTTPException(401, "this token is not known to the server: check the device file")
+    return found
+
+
+Caller = Annotated[Principal, Depends(principal)]
+
+
+def _forbid(who: Principal, what: str) -> HTTPException:
+    return HTTPException(403, f"device {who.device!r} ({who.role}) may not {what}")
+
+
+def branch_reader(b: str, who: Caller) -> Principal:
+    """Any role, within its branch."""
+    if not who.is_admin and who.branch != b:
+        raise _forbid(who, f"read branch {b!r}")
+    return who
+
+
+def ticket_issuer(b: str, who: Caller) -> Principal:
+    if who.role not in ("kiosk", "admin"):
+        raise _forbid(who, "issue tickets")
+    return branch_reader(b, who)
+
+
+def counter_actor(b: str, c: str, who: Caller) -> Principal:
+    """A counter terminal acts on its own counter only; admin on any."""
+    if who.is_admin:
+        return who
+    if who.role != "counter" or who.branch != b or who.counter != c:
+        raise _forbid(who, f"act on counter {c!r} of branch {b!r}")
+    return who
+
+
+def admin(who: Caller) -> Principal:
+    if not who.is_admin:
+        raise _forbid(who, "read statistics")
+    return who
+
+
+BranchReader = Annotated[Principal, Depends(branch_reader)]
+TicketIssuer = Annotated[Principal, Depends(ticket_issuer)]
+CounterActor = Annotated[Principal, Depends(counter_actor)]
+Admin = Annotated[Principal, Depends(admin)]

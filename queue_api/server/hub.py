@@ -1,0 +1,70 @@
+"""In-process fan-out of committed events to the open event streams of a branch.
+
+Writers commit in worker threads and call ``publish``; streams live on the event loop. The log
+in the store stays the source of truth: a stream that falls behind is dropped and its client
+replays from ``Last-Event-ID`` when it reconnects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Sequence
+
+from queue_api.store import StoredEvent
+
+STREAM_BACKLOG = 1000
+
+CLOSED = None
+"""Put on a stream's queue to end it (server shutting down, or the stream fell behind)."""
+
+
+class EventHub:
+    def __init__(self) -> None:
+        self._streams: dict[str, set[asyncio.Queue[StoredEvent | None]]] = defaultdict(set)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.closing = False
+
+    def bind(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+
+    def subscribe(self, branch: str) -> asyncio.Queue[StoredEvent | None]:
+        queue: asyncio.Queue[StoredEvent | None] = asyncio.Queue(STREAM_BACKLOG)
+        self._streams[branch].add(queue)
+        return queue
+
+    def unsubscribe(self, branch: str, queue: asyncio.Queue[StoredEvent | None]) -> None:
+        self._streams[branch].discard(queue)
+
+    @property
+    def stream_count(self) -> int:
+        return sum(len(streams) for streams in self._streams.values())
+
+    def publish(self, events: Sequence[StoredEvent]) -> None:
+        """Thread-safe: hand committed events to the loop for delivery."""
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._deliver, list(events))
+
+    def _deliver(self, events: list[StoredEvent]) -> None:
+        for event in events:
+            for queue in list(self._streams[event.branch]):
+                try:
+                    queue.put_nowait(event)
+                except asyncio.QueueFull:
+                    self._streams[event.branch].discard(queue)
+                    queue.get_nowait()
+                    queue.put_nowait(CLOSED)
+
+    def close(self) -> None:
+        """End every open stream so that the server can stop without waiting for clients."""
+        self.closing = True
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._close_all)
+
+    def _close_all(self) -> None:
+        for streams in self._streams.values():
+            for queue in streams:
+                while not queue.empty():
+                    queue.get_nowait()
+                queue.put_nowait(CLOSED)
+            streams.clear()

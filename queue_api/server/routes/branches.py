@@ -1,0 +1,52 @@
+"""Branches and what is read from them: the branch, its queue, the lobby board, stats, alerts."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+
+from queue_api.office import Office
+from queue_api.schema import Alert, AlertIn, Board, Branch, BranchSummary, Queue, Stats
+from queue_api.server.auth import Admin, BranchReader, Caller
+from queue_api.server.problems import responses
+
+router = APIRouter(prefix="/api/v1/branches", tags=["branches"], responses=responses(401, 403))
+
+
+def office(request: Request) -> Office:
+    return request.app.state.office
+
+
+@router.get("", response_model=list[BranchSummary])
+def list_branches(request: Request, who: Caller) -> list[BranchSummary]:
+    """The branches visible to the token."""
+    return [
+        BranchSummary(id=b.id, name=b.name)
+        for b in office(request).config.branches
+        if who.is_admin or who.branch == b.id
+    ]
+
+
+@router.get("/{b}", response_model=Branch, responses=responses(404))
+def get_branch(b: str, request: Request, who: BranchReader) -> Branch:
+    return office(request).branch(b)
+
+
+@router.get("/{b}/queue", response_model=Queue, responses=responses(404))
+def get_queue(b: str, request: Request, who: BranchReader) -> Queue:
+    return office(request).queue(b)
+
+
+@router.get("/{b}/board", response_model=Board, responses=responses(404))
+def get_board(b: str, request: Request, who: BranchReader) -> Board:
+    return office(request).board(b)
+
+
+@router.get("/{b}/stats", response_model=Stats, responses=responses(404))
+def get_stats(b: str, request: Request, who: Admin) -> Stats:
+    return office(request).stats(b)
+
+
+@router.post("/{b}/alerts", status_code=202, response_model=Alert, responses=responses(404, 422))
+def post_alert(b: str, alert: AlertIn, request: Request, who: BranchReader) -> Alert:
+    """A device fault; it goes out to the branch as a ``device.alert`` event."""
+    return office(request).alert(b, who.role, alert)

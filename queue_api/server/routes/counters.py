@@ -1,0 +1,76 @@
+"""A clerk's counter: its state, and the actions on its current ticket."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+
+from queue_api.office import Office
+from queue_api.schema import Counter, CounterState, Ticket, Transfer
+from queue_api.server.auth import BranchReader, CounterActor
+from queue_api.server.problems import responses
+
+router = APIRouter(
+    prefix="/api/v1/branches/{b}/counters/{c}",
+    tags=["counters"],
+    responses=responses(401, 403, 404),
+)
+
+
+def office(request: Request) -> Office:
+    return request.app.state.office
+
+
+@router.get("", response_model=Counter)
+def get_counter(b: str, c: str, request: Request, who: BranchReader) -> Counter:
+    return office(request).counter(b, c)
+
+
+@router.post(
+    "/next",
+    response_model=Ticket,
+    responses={204: {"description": "Nobody is waiting"}, **responses(409)},
+)
+def call_next(b: str, c: str, request: Request, who: CounterActor) -> Ticket | Response:
+    """Finish the current ticket, then call the next one."""
+    ticket = office(request).call_next(b, c)
+    return ticket if ticket is not None else Response(status_code=204)
+
+
+@router.post("/recall", response_model=Ticket, responses=responses(409))
+def recall(b: str, c: str, request: Request, who: CounterActor) -> Ticket:
+    return office(request).recall(b, c)
+
+
+@router.post("/start", response_model=Ticket, responses=responses(409))
+def start(b: str, c: str, request: Request, who: CounterActor) -> Ticket:
+    return office(request).start(b, c)
+
+
+@router.post("/finish", response_model=Ticket, responses=responses(409))
+def finish(b: str, c: str, request: Request, who: CounterActor) -> Ticket:
+    return office(request).finish(b, c)
+
+
+@router.post("/no-show", response_model=Ticket, responses=responses(409))
+def no_show(b: str, c: str, request: Request, who: CounterActor) -> Ticket:
+    return office(request).no_show(b, c)
+
+
+@router.post("/transfer", response_model=Ticket, responses=responses(409, 422))
+def transfer(b: str, c: str, body: Transfer, request: Request, who: CounterActor) -> Ticket:
+    return office(request).transfer(b, c, body.service)
+
+
+@router.post("/open", response_model=Counter, responses=responses(409))
+def open_counter(b: str, c: str, request: Request, who: CounterActor) -> Counter:
+    return office(request).set_counter_state(b, c, CounterState.OPEN)
+
+
+@router.post("/pause", response_model=Counter, responses=responses(409))
+def pause_counter(b: str, c: str, request: Request, who: CounterActor) -> Counter:
+    return office(request).set_counter_state(b, c, CounterState.PAUSED)
+
+
+@router.post("/close", response_model=Counter, responses=responses(409))
+def close_counter(b: str, c: str, request: Request, who: CounterActor) -> Counter:
+    return office(request).set_counter_state(b, c, CounterState.CLOSED)

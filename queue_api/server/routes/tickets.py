@@ -1,0 +1,69 @@
+"""Tickets: issuing one at a kiosk, and the public view a citizen follows on a phone."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, HTTPException, Request, Response
+from fastapi.responses import HTMLResponse
+
+from queue_api.office import NotFound, Office
+from queue_api.schema import IssueTicket, PublicTicket, Ticket
+from queue_api.server.auth import TicketIssuer
+from queue_api.server.problems import responses
+from queue_api.server.status_page import render_status_page
+
+router = APIRouter(tags=["tickets"])
+
+MAX_KEY_LENGTH = 128
+
+
+def office(request: Request) -> Office:
+    return request.app.state.office
+
+
+@router.post(
+    "/api/v1/branches/{b}/tickets",
+    status_code=201,
+    response_model=Ticket,
+    responses={
+        200: {"description": "This Idempotency-Key already issued this ticket", "model": Ticket},
+        **responses(400, 401, 403, 404, 409, 422),
+    },
+)
+def issue_ticket(
+    b: str,
+    body: IssueTicket,
+    request: Request,
+    response: Response,
+    who: TicketIssuer,
+    idempotency_key: Annotated[str | None, Header()] = None,
+) -> Ticket:
+    """Issue a ticket; the same Idempotency-Key within 24 h returns the same ticket (200)."""
+    key = (idempotency_key or "").strip()
+    if not key or len(key) > MAX_KEY_LENGTH:
+        raise HTTPException(
+            400, "send an Idempotency-Key header of 1 to 128 characters, one per press"
+        )
+    ticket, created = office(request).issue(b, body, key)
+    response.status_code = 201 if created else 200
+    return ticket
+
+
+@router.get("/api/v1/tickets/{ticket_id}", response_model=PublicTicket, responses=responses(404))
+def public_ticket(ticket_id: str, request: Request) -> PublicTicket:
+    """The public view of a ticket: where it stands, nothing personal."""
+    return office(request).public_ticket(ticket_id)
+
+
+@router.get(
+    "/t/{ticket_id}", response_class=HTMLResponse, responses={404: {"description": "Unknown"}}
+)
+def status_page(ticket_id: str, request: Request) -> HTMLResponse:
+    """The small page the ticket's QR code opens on a phone; it refreshes itself."""
+    try:
+        ticket = office(request).public_ticket(ticket_id)
+    except NotFound:
+        return HTMLResponse(render_status_page(None, "es"), status_code=404)
+    lang = request.query_params.get("lang") or ticket.language
+    return HTMLResponse(render_status_page(ticket, lang))

@@ -1,0 +1,133 @@
+"""Persistence behind one interface: SQLite (embedded default) and, later, PostgreSQL.
+
+A store hands out transactions. A write transaction is serialised against every other writer
+of the same branch (SQLite: ``BEGIN IMMEDIATE``; PostgreSQL: row locks and
+``FOR UPDATE SKIP LOCKED`` on the waiting tickets), and is on disk when it returns. The queue
+rules are not here: they live in ``queue_api.engine`` and are applied by ``queue_api.office``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Protocol
+
+from queue_api.engine import CounterRecord, TicketRecord
+from queue_api.schema import CounterState, EventType
+
+
+class StoreUnavailable(Exception):
+    """The database cannot be reached or written (disk full, file locked, server down)."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    id: int
+    branch: str
+    type: EventType
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotentIssue:
+    ticket_id: str
+    request: str
+    created_at: datetime
+
+
+class ReadTx(Protocol):
+    def ticket(self, ticket_id: str) -> TicketRecord | None: ...
+
+    def tickets_of_day(
+        self, branch: str, day: date, statuses: Sequence[str] | None = None
+    ) -> list[TicketRecord]: ...
+
+    def current_ticket(self, branch: str, counter: str) -> TicketRecord | None: ...
+
+    def counters(self, branch: str) -> dict[str, CounterRecord]: ...
+
+    def recent_service_seconds(self, branch: str, service: str, limit: int) -> list[float]: ...
+
+    def calls(self, branch: str, limit: int) -> list[StoredEvent]: ...
+
+    def last_event_id(self, branch: str) -> int: ...
+
+    def idempotent_issue(self, branch: str, key: str) -> IdempotentIssue | None: ...
+
+
+class WriteTx(ReadTx, Protocol):
+    def on_commit(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` once committed, before any later writer commits (event order)."""
+        ...
+
+    def waiting_for_update(
+        self, branch: str, day: date, services: Sequence[str]
+    ) -> list[TicketRecord]:
+        """Waiting tickets of these services, locked for this transaction."""
+        ...
+
+    def next_sequence(self, branch: str, service: str, day: date) -> int: ...
+
+    def insert_ticket(self, ticket: TicketRecord) -> None: ...
+
+    def update_ticket(self, ticket: TicketRecord) -> None: ...
+
+    def save_counter(self, counter: CounterRecord) -> None: ...
+
+    def append_event(self, branch: str, type: EventType, data: dict[str, Any]) -> StoredEvent: ...
+
+    def remember_issue(
+        self, branch: str, key: str, ticket_id: str, request: str, at: datetime
+    ) -> None: ...
+
+
+class EventLog(Protocol):
+    def events_after(self, branch: str, after: int, limit: int = 1000) -> list[StoredEvent]:
+        """Events of ``branch`` with an id above ``after``, oldest first."""
+        ...
+
+    def replay_horizon(self, branch: str) -> int:
+        """The highest id pruned from ``branch``'s log: a client behind it needs a resync."""
+        ...
+
+
+class Store(EventLog, Protocol):
+    def read(self) -> AbstractContextManager[ReadTx]: ...
+
+    def write(self) -> AbstractContextManager[WriteTx]: ...
+
+    def prune(self, before: datetime) -> None:
+        """Drop idempotency keys and events older than ``before``."""
+        ...
+
+    def ping(self) -> None:
+        """Raise StoreUnavailable if the database cannot answer."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def open_store(url: str) -> Store:
+    """The store for a ``database`` URL of the server's config."""
+    if url.startswith("sqlite:///"):
+        from queue_api.store.sqlite import SqliteStore
+
+        return SqliteStore(url.removeprefix("sqlite:///"))
+    raise StoreUnavailable(
+        f"database {url.split('@')[-1]!r}: PostgreSQL support is not built yet; use sqlite:///"
+    )
+
+
+__all__ = [
+    "CounterState",
+    "EventLog",
+    "IdempotentIssue",
+    "ReadTx",
+    "Store",
+    "StoreUnavailable",
+    "StoredEvent",
+    "WriteTx",
+    "open_store",
+]

@@ -1,0 +1,430 @@
+"""The embedded store: one SQLite file in WAL mode.
+
+Writers take a process lock and then ``BEGIN IMMEDIATE`` (which also keeps a second server
+process on the same file out), and commit with ``synchronous=FULL``: once a write returns, the
+ticket is on disk and survives a kill -9 or a power cut. Readers use their own connection
+per thread and never wait for a writer.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from queue_api.engine import CounterRecord, TicketRecord
+from queue_api.schema import CounterState, EventType, TicketStatus
+from queue_api.store import IdempotentIssue, StoredEvent, StoreUnavailable
+
+SCHEMA_VERSION = 1
+
+MIGRATIONS: dict[int, str] = {
+    1: """
+    CREATE TABLE tickets (
+        id TEXT PRIMARY KEY,
+        branch TEXT NOT NULL,
+        service TEXT NOT NULL,
+        number TEXT NOT NULL,
+        day TEXT NOT NULL,
+        priority INTEGER NOT NULL,
+        language TEXT NOT NULL,
+        issued_at TEXT NOT NULL,
+        status TEXT NOT NULL,
+        called_at TEXT,
+        started_at TEXT,
+        finished_at TEXT,
+        counter TEXT,
+        recalls INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX tickets_by_day ON tickets (branch, day, status);
+    CREATE INDEX tickets_by_counter ON tickets (branch, counter, status);
+    CREATE INDEX tickets_done ON tickets (branch, service, status, finished_at);
+    CREATE TABLE sequences (
+        branch TEXT NOT NULL,
+        service TEXT NOT NULL,
+        day TEXT NOT NULL,
+        last INTEGER NOT NULL,
+        PRIMARY KEY (branch, service, day)
+    );
+    CREATE TABLE counters (
+        branch TEXT NOT NULL,
+        id TEXT NOT NULL,
+        state TEXT NOT NULL,
+        day TEXT,
+        PRIMARY KEY (branch, id)
+    );
+    CREATE TABLE events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        branch TEXT NOT NULL,
+        type TEXT NOT NULL,
+        data TEXT NOT NULL,
+        at TEXT NOT NULL
+    );
+    CREATE INDEX events_by_branch ON events (branch, id);
+    CREATE TABLE event_horizon (
+        branch TEXT PRIMARY KEY,
+        pruned_up_to INTEGER NOT NULL
+    );
+    CREATE TABLE idempotency (
+        branch TEXT NOT NULL,
+        key TEXT NOT NULL,
+        ticket_id TEXT NOT NULL,
+        request TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (branch, key)
+    );
+    """,
+}
+
+CALL_TYPES = (EventType.TICKET_CALLED.value, EventType.TICKET_RECALLED.value)
+
+
+def _time(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).isoformat(timespec="microseconds") if value else None
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _ticket(row: sqlite3.Row) -> TicketRecord:
+    return TicketRecord(
+        id=row["id"],
+        branch=row["branch"],
+        service=row["service"],
+        number=row["number"],
+        day=date.fromisoformat(row["day"]),
+        priority=bool(row["priority"]),
+        language=row["language"],
+        issued_at=datetime.fromisoformat(row["issued_at"]),
+        status=TicketStatus(row["status"]),
+        called_at=_parse_time(row["called_at"]),
+        started_at=_parse_time(row["started_at"]),
+        finished_at=_parse_time(row["finished_at"]),
+        counter=row["counter"],
+        recalls=row["recalls"],
+    )
+
+
+def _event(row: sqlite3.Row) -> StoredEvent:
+    return StoredEvent(
+        id=row["id"],
+        branch=row["branch"],
+        type=EventType(row["type"]),
+        data=json.loads(row["data"]),
+    )
+
+
+class SqliteTx:
+    """Queries of one transaction; the write methods are only used inside ``write()``."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+        self.committed: list[Callable[[], None]] = []
+
+    def on_commit(self, callback: Callable[[], None]) -> None:
+        self.committed.append(callback)
+
+    def ticket(self, ticket_id: str) -> TicketRecord | None:
+        row = self.db.execute("SELECT * FROM tickets WHERE id = ?", (ticket_id,)).fetchone()
+        return _ticket(row) if row else None
+
+    def tickets_of_day(
+        self, branch: str, day: date, statuses: Sequence[str] | None = None
+    ) -> list[TicketRecord]:
+        query = "SELECT * FROM tickets WHERE branch = ? AND day = ?"
+        params: list[Any] = [branch, day.isoformat()]
+        if statuses is not None:
+            query += f" AND status IN ({','.join('?' * len(statuses))})"
+            params += list(statuses)
+        return [_ticket(row) for row in self.db.execute(query, params)]
+
+    def waiting_for_update(
+        self, branch: str, day: date, services: Sequence[str]
+    ) -> list[TicketRecord]:
+        # BEGIN IMMEDIATE already holds the write lock: no row lock is needed in SQLite.
+        query = (
+            "SELECT * FROM tickets WHERE branch = ? AND day = ? AND status = 'waiting'"
+            f" AND service IN ({','.join('?' * len(services))})"
+        )
+        return [_ticket(r) for r in self.db.execute(query, [branch, day.isoformat(), *services])]
+
+    def current_ticket(self, branch: str, counter: str) -> TicketRecord | None:
+        row = self.db.execute(
+            "SELECT * FROM tickets WHERE branch = ? AND counter = ?"
+            " AND status IN ('called', 'serving') ORDER BY called_at DESC LIMIT 1",
+            (branch, counter),
+        ).fetchone()
+        return _ticket(row) if row else None
+
+    def counters(self, branch: str) -> dict[str, CounterRecord]:
+        rows = self.db.execute("SELECT * FROM counters WHERE branch = ?", (branch,))
+        return {
+            row["id"]: CounterRecord(
+                branch=branch,
+                id=row["id"],
+                state=CounterState(row["state"]),
+                day=date.fromisoformat(row["day"]) if row["day"] else None,
+            )
+            for row in rows
+        }
+
+    def recent_service_seconds(self, branch: str, service: str, limit: int) -> list[float]:
+        rows = self.db.execute(
+            "SELECT coalesce(started_at, called_at) AS begun, finished_at FROM tickets"
+            " WHERE branch = ? AND service = ? AND status = 'done'"
+            " ORDER BY finished_at DESC LIMIT ?",
+            (branch, service, limit),
+        )
+        return [
+            max(
+                (
+                    datetime.fromisoformat(r["finished_at"]) - datetime.fromisoformat(r["begun"])
+                ).total_seconds(),
+                0.0,
+            )
+            for r in rows
+            if r["begun"] and r["finished_at"]
+        ]
+
+    def calls(self, branch: str, limit: int) -> list[StoredEvent]:
+        rows = self.db.execute(
+            "SELECT * FROM events WHERE branch = ? AND type IN (?, ?) ORDER BY id DESC LIMIT ?",
+            (branch, *CALL_TYPES, limit),
+        )
+        return [_event(row) for row in rows]
+
+    def last_event_id(self, branch: str) -> int:
+        row = self.db.execute("SELECT max(id) FROM events WHERE branch = ?", (branch,)).fetchone()
+        if row[0] is not None:
+            return int(row[0])
+        return self._horizon(branch)
+
+    def _horizon(self, branch: str) -> int:
+        row = self.db.execute(
+            "SELECT pruned_up_to FROM event_horizon WHERE branch = ?", (branch,)
+        ).fetchone()
+        return int(row[0]) if row else 0
+
+    def idempotent_issue(self, branch: str, key: str) -> IdempotentIssue | None:
+        row = self.db.execute(
+            "SELECT * FROM idempotency WHERE branch = ? AND key = ?", (branch, key)
+        ).fetchone()
+        if row is None:
+            return None
+        return IdempotentIssue(
+            ticket_id=row["ticket_id"],
+            request=row["request"],
+            created_at=datetime.fromisoformat(row["created_at"]),
+        )
+
+    def next_sequence(self, branch: str, service: str, day: date) -> int:
+        row = self.db.execute(
+            "INSERT INTO sequences (branch, service, day, last) VALUES (?, ?, ?, 1)"
+            " ON CONFLICT (branch, service, day) DO UPDATE SET last = last + 1"
+            " RETURNING last",
+            (branch, service, day.isoformat()),
+        ).fetchone()
+        return int(row[0])
+
+    def insert_ticket(self, ticket: TicketRecord) -> None:
+        self.db.execute(
+            "INSERT INTO tickets (id, branch, service, number, day, priority, language,"
+            " issued_at, status, called_at, started_at, finished_at, counter, recalls)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                ticket.id,
+                ticket.branch,
+                ticket.service,
+                ticket.number,
+                ticket.day.isoformat(),
+                int(ticket.priority),
+                ticket.language,
+                _time(ticket.issued_at),
+                ticket.status.value,
+                _time(ticket.called_at),
+                _time(ticket.started_at),
+                _time(ticket.finished_at),
+                ticket.counter,
+                ticket.recalls,
+            ),
+        )
+
+    def update_ticket(self, ticket: TicketRecord) -> None:
+        self.db.execute(
+            "UPDATE tickets SET service = ?, status = ?, called_at = ?, started_at = ?,"
+            " finished_at = ?, counter = ?, recalls = ? WHERE id = ?",
+            (
+                ticket.service,
+                ticket.status.value,
+                _time(ticket.called_at),
+                _time(ticket.started_at),
+                _time(ticket.finished_at),
+                ticket.counter,
+                ticket.recalls,
+                ticket.id,
+            ),
+        )
+
+    def save_counter(self, counter: CounterRecord) -> None:
+        self.db.execute(
+            "INSERT INTO counters (branch, id, state, day) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (branch, id) DO UPDATE SET state = excluded.state, day = excluded.day",
+            (
+                counter.branch,
+                counter.id,
+                counter.state.value,
+                counter.day.isoformat() if counter.day else None,
+            ),
+        )
+
+    def append_event(self, branch: str, type: EventType, data: dict[str, Any]) -> StoredEvent:
+        row = self.db.execute(
+            "INSERT INTO events (branch, type, data, at) VALUES (?, ?, ?, ?) RETURNING id",
+            (branch, type.value, json.dumps(data, separators=(",", ":")), data["at"]),
+        ).fetchone()
+        return StoredEvent(id=int(row[0]), branch=branch, type=type, data=data)
+
+    def remember_issue(
+        self, branch: str, key: str, ticket_id: str, request: str, at: datetime
+    ) -> None:
+        self.db.execute(
+            "INSERT INTO idempotency (branch, key, ticket_id, request, created_at)"
+            " VALUES (?, ?, ?, ?, ?)"
+            " ON CONFLICT (branch, key) DO UPDATE SET ticket_id = excluded.ticket_id,"
+            " request = excluded.request, created_at = excluded.created_at",
+            (branch, key, ticket_id, request, _time(at)),
+        )
+
+
+class SqliteStore:
+    """The Store interface on one SQLite file."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._write_lock = threading.Lock()
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._all_lock = threading.Lock()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._migrate()
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreUnavailable(f"cannot open the database {self.path}: {exc}") from exc
+
+    def _connection(self) -> sqlite3.Connection:
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(
+                self.path, isolation_level=None, check_same_thread=False, timeout=10.0
+            )
+            db.row_factory = sqlite3.Row
+            db.execute("PRAGMA journal_mode = WAL")
+            db.execute("PRAGMA synchronous = FULL")
+            db.execute("PRAGMA foreign_keys = ON")
+            self._local.db = db
+            with self._all_lock:
+                self._all.append(db)
+        return db
+
+    def _migrate(self) -> None:
+        db = self._connection()
+        with self._write_lock:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+                row = db.execute("SELECT max(version) FROM schema_version").fetchone()
+                current = row[0] or 0
+                if current > SCHEMA_VERSION:
+                    raise StoreUnavailable(
+                        f"{self.path} was written by a newer Turnero (schema {current}); "
+                        "upgrade this server"
+                    )
+                for version in range(current + 1, SCHEMA_VERSION + 1):
+                    for statement in MIGRATIONS[version].split(";"):
+                        if statement.strip():
+                            db.execute(statement)
+                    db.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+
+    @contextmanager
+    def read(self) -> Iterator[SqliteTx]:
+        db = self._transaction("BEGIN")
+        try:
+            yield SqliteTx(db)
+        finally:
+            db.execute("COMMIT")
+
+    @contextmanager
+    def write(self) -> Iterator[SqliteTx]:
+        with self._write_lock:
+            db = self._transaction("BEGIN IMMEDIATE")
+            tx = SqliteTx(db)
+            try:
+                yield tx
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            try:
+                db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                db.execute("ROLLBACK")
+                raise StoreUnavailable(f"cannot write to {self.path}: {exc}") from exc
+            # Still under the lock: events reach the hub in commit order.
+            for callback in tx.committed:
+                callback()
+
+    def _transaction(self, begin: str) -> sqlite3.Connection:
+        try:
+            db = self._connection()
+            db.execute(begin)
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"cannot use the database {self.path}: {exc}") from exc
+        return db
+
+    def events_after(self, branch: str, after: int, limit: int = 1000) -> list[StoredEvent]:
+        rows = self._connection().execute(
+            "SELECT * FROM events WHERE branch = ? AND id > ? ORDER BY id LIMIT ?",
+            (branch, after, limit),
+        )
+        return [_event(row) for row in rows]
+
+    def replay_horizon(self, branch: str) -> int:
+        with self.read() as tx:
+            return tx._horizon(branch)
+
+    def prune(self, before: datetime) -> None:
+        cutoff = _time(before)
+        with self.write() as tx:
+            tx.db.execute("DELETE FROM idempotency WHERE created_at < ?", (cutoff,))
+            pruned = tx.db.execute(
+                "SELECT branch, max(id) FROM events WHERE at < ? GROUP BY branch", (cutoff,)
+            ).fetchall()
+            for branch, top in pruned:
+                tx.db.execute(
+                    "INSERT INTO event_horizon (branch, pruned_up_to) VALUES (?, ?)"
+                    " ON CONFLICT (branch) DO UPDATE SET pruned_up_to = excluded.pruned_up_to",
+                    (branch, top),
+                )
+                tx.db.execute("DELETE FROM events WHERE branch = ? AND id <= ?", (branch, top))
+
+    def ping(self) -> None:
+        try:
+            self._connection().execute("SELECT 1").fetchone()
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"the database {self.path} does not answer: {exc}") from exc
+
+    def close(self) -> None:
+        with self._all_lock:
+            for db in self._all:
+                db.close()
+            self._all.clear()
+        self._local = threading.local()

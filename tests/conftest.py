@@ -1,0 +1,29 @@
+"""Fixtures shared by every test package: a real queue server on a real SQLite file."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.server_process import TOKENS, ServerProcess, office_file
+
+
+@pytest.fixture
+def office_config(tmp_path: Path) -> Path:
+    """The example office's TOML, on a fresh SQLite file in this test's folder."""
+    return office_file(tmp_path, tmp_path / "turnero.db")
+
+
+@pytest.fixture
+def server(office_config: Path) -> Iterator[ServerProcess]:
+    """A running ``turnero server`` for the example office, stopped after the test."""
+    process = ServerProcess(office_config).start()
+    yield process
+    process.stop()
+
+
+@pytest.fixture
+def tokens() -> dict[str, str]:
+    return dict(TOKENS)

@@ -1,0 +1,149 @@
+"""The ``turnero`` command: one subcommand per program (API.md, "Command line").
+
+Heavy imports (Textual, uvicorn, FastAPI) happen inside the commands so ``--help`` is instant.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from queue_api.config_errors import ConfigError
+
+if TYPE_CHECKING:
+    from turnero.device import DeviceConfig
+
+app = typer.Typer(
+    name="turnero",
+    help="Queue management for public offices: server, kiosk, counter, lobby display.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        "-c",
+        help="Device file (default: $TURNERO_CONFIG, else ./turnero.toml).",
+        show_default=False,
+    ),
+]
+
+
+def fail(message: str) -> typer.Exit:
+    """Print a message for a person (no traceback) and exit with status 2."""
+    typer.secho(message, fg=typer.colors.RED, err=True)
+    return typer.Exit(2)
+
+
+def _log_to_stderr(level: int = logging.INFO) -> None:
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
+    )
+
+
+@app.command()
+def server(
+    config: Annotated[Path, typer.Option("--config", "-c", help="The office's TOML file.")],
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
+) -> None:
+    """Run the central queue API for the office described in CONFIG."""
+    from queue_api.config import load_office_config
+    from queue_api.store import StoreUnavailable
+
+    _log_to_stderr()
+    try:
+        office = load_office_config(config)
+        from queue_api.server import serve
+
+        serve(office, host, port)
+    except (ConfigError, StoreUnavailable) as exc:
+        raise fail(str(exc)) from None
+
+
+def _device(config: Path | None) -> tuple[Path, DeviceConfig]:
+    from turnero.device import config_path, load_device_config
+
+    path = config_path(config)
+    try:
+        return path, load_device_config(path)
+    except ConfigError as exc:
+        raise fail(str(exc)) from None
+
+
+@app.command()
+def kiosk(config: ConfigOption = None) -> None:
+    """Run the citizens' ticket kiosk."""
+    _, device = _device(config)
+    from kiosk.app import KioskApp
+
+    KioskApp(device).run()
+
+
+@app.command()
+def counter(config: ConfigOption = None) -> None:
+    """Run a clerk's counter terminal (and its LED board)."""
+    from turnero.device import require_counter
+
+    path, device = _device(config)
+    try:
+        require_counter(device, path)
+    except ConfigError as exc:
+        raise fail(str(exc)) from None
+    from counter.app import CounterApp
+
+    CounterApp(device).run()
+
+
+@app.command()
+def display(
+    config: ConfigOption = None,
+    web: Annotated[bool, typer.Option(help="Serve the display to browsers instead.")] = False,
+    host: Annotated[str, typer.Option(help="With --web: address to listen on.")] = "0.0.0.0",
+    port: Annotated[int, typer.Option(help="With --web: port to listen on.")] = 8080,
+) -> None:
+    """Run the lobby display (in this terminal, or with --web for a TV's browser)."""
+    path, device = _device(config)
+    if web:
+        from display.web import serve_display
+
+        serve_display(path, host, port)
+        return
+    from display.app import DisplayApp
+
+    DisplayApp(device).run()
+
+
+@app.command()
+def demo(
+    port: Annotated[int, typer.Option(help="Port for the demo server (0: pick a free one).")] = 0,
+) -> None:
+    """Run everything on virtual hardware: server, kiosk, counter and display in one window."""
+    from scripts.demo import run_demo
+
+    run_demo(port)
+
+
+def _mount_diagnostics() -> None:
+    try:
+        from turnero.diag import app as diag_app
+    except ImportError:  # pragma: no cover - only while the diagnostics are being built
+        return
+    app.add_typer(diag_app, name="diag", help="Check printers, LED boards and the API.")
+
+
+_mount_diagnostics()
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,109 @@
+"""A device's ``turnero.toml``: which server, which token, which branch and counter, which hardware.
+
+Loaded once at start and validated; a wrong file stops the app before it draws (DESIGN.md).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError
+
+from queue_api.config_errors import ConfigError, describe
+
+DEFAULT_PATH = Path("turnero.toml")
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ServerSection(Section):
+    url: HttpUrl = Field(description="Base URL of the queue API, e.g. http://10.0.0.2:8000")
+    token: Annotated[str, Field(min_length=8)]
+    branch: str
+    counter: str | None = None
+
+
+class DeviceSection(Section):
+    name: str = Field(default="", description="How alerts from this device are labelled")
+    languages: list[Literal["es", "en"]] = ["es", "en"]
+
+
+class PrinterSection(Section):
+    url: str = "virtual"
+    profile: str | None = None
+    timeout: Annotated[float, Field(gt=0, le=30)] = 3.0
+
+
+class BoardSection(Section):
+    url: str = "virtual"
+    protocol: Literal["modbus-rtu", "ascii"] = "modbus-rtu"
+    address: Annotated[int, Field(ge=0, le=247)] = 1
+    baudrate: Literal[1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200] = 9600
+    parity: Literal["N", "E", "O"] = "N"
+    bytesize: Literal[7, 8] = 8
+    timeout: Annotated[float, Field(gt=0, le=10)] = 0.5
+    digits: Annotated[int, Field(ge=1, le=16)] = 4
+
+
+class KioskSection(Section):
+    pin: Annotated[str, Field(pattern=r"^[0-9]{4,8}$")] = "0000"
+    idle_seconds: Annotated[int, Field(ge=5, le=600)] = 30
+    ticket_seconds: Annotated[int, Field(ge=2, le=120)] = 8
+
+
+class CounterSection(Section):
+    clerk: str = ""
+
+
+class DisplaySection(Section):
+    ticker: str = ""
+    chime: bool = True
+    speech: bool = False
+    calls_shown: Annotated[int, Field(ge=1, le=10)] = 8
+
+
+class DeviceConfig(Section):
+    server: ServerSection
+    device: DeviceSection = DeviceSection()
+    printer: PrinterSection = PrinterSection()
+    board: BoardSection = BoardSection()
+    kiosk: KioskSection = KioskSection()
+    counter: CounterSection = CounterSection()
+    display: DisplaySection = DisplaySection()
+
+    @property
+    def base_url(self) -> str:
+        return str(self.server.url).rstrip("/")
+
+
+def config_path(given: Path | None = None) -> Path:
+    """``--config`` if given, else ``$TURNERO_CONFIG``, else ``./turnero.toml``."""
+    if given is not None:
+        return given
+    return Path(os.environ.get("TURNERO_CONFIG", DEFAULT_PATH))
+
+
+def load_device_config(path: Path) -> DeviceConfig:
+    """Read and validate a device file; raise ConfigError naming the file and the key."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found (pass --config or set TURNERO_CONFIG)") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    try:
+        return DeviceConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise describe(path, exc) from None
+
+
+def require_counter(config: DeviceConfig, path: Path) -> str:
+    """The counter id a counter terminal needs, or a ConfigError saying where to put it."""
+    if not config.server.counter:
+        raise ConfigError(f"{path}: server.counter: missing: a counter terminal needs its id")
+    return config.server.counter
