@@ -10,7 +10,7 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError, model_validator
 
 from queue_api.config_errors import ConfigError, describe
 
@@ -41,13 +41,23 @@ class PrinterSection(Section):
 
 class BoardSection(Section):
     url: str = "virtual"
-    protocol: Literal["modbus-rtu", "ascii"] = "modbus-rtu"
+    protocol: str = Field(
+        default="modbus-rtu",
+        description='"modbus-rtu", or "ascii" with options: "ascii:checksum=xor,ack=06,end=0d"',
+    )
     address: Annotated[int, Field(ge=0, le=247)] = 1
     baudrate: Literal[1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200] = 9600
     parity: Literal["N", "E", "O"] = "N"
     bytesize: Literal[7, 8] = 8
     timeout: Annotated[float, Field(gt=0, le=10)] = 0.5
     digits: Annotated[int, Field(ge=1, le=16)] = 4
+
+    @model_validator(mode="after")
+    def _known_protocol(self) -> BoardSection:
+        from drivers.board_protocols import make_protocol
+
+        make_protocol(self.protocol, self.address)  # raises ValueError naming the bad option
+        return self
 
 
 class KioskSection(Section):

@@ -1,0 +1,214 @@
+"""``turnero diag``: through typer's CliRunner and as real processes, exit codes included."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.drivers.escpos_decoder import decode
+from tests.drivers.fixtures import FakeBoard, FakeTcpPrinter, PtyPair
+from turnero.diag import app
+
+runner = CliRunner()
+TOKEN = "kiosk-token-0001"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class FakeQueueApi(BaseHTTPRequestHandler):
+    """/api/v1/health and /api/v1/whoami, as the queue server answers them."""
+
+    def do_GET(self) -> None:  # http.server calls it by this name
+        if self.path == "/api/v1/health":
+            self._reply(200, {"status": "ok"})
+        elif self.path == "/api/v1/whoami":
+            if self.headers.get("Authorization") == f"Bearer {TOKEN}":
+                self._reply(
+                    200, {"device": "kiosk-1", "role": "kiosk", "branch": "centro", "counter": None}
+                )
+            else:
+                self._reply(401, {"detail": "unknown token"})
+        else:
+            self._reply(404, {})
+
+    def _reply(self, code: int, body: dict) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args: object) -> None:
+        pass  # keep the test output clean
+
+
+@pytest.fixture
+def api_url() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeQueueApi)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def run(*args: str):  # -> typer Result
+    result = runner.invoke(app, list(args))
+    assert "Traceback" not in result.output
+    return result
+
+
+def test_ports_lists_or_says_none() -> None:
+    result = run("ports")
+    assert result.exit_code == 0
+    assert "Port" in result.output or "no serial ports found" in result.output
+
+
+def test_printer_status_ok_and_paper_out() -> None:
+    with FakeTcpPrinter() as fake:
+        result = run("printer", "status", fake.url, "--timeout", "2")
+    assert result.exit_code == 0 and "ok" in result.output
+    with FakeTcpPrinter(state="paper_out") as fake:
+        result = run("printer", "status", fake.url, "--timeout", "2")
+    assert result.exit_code == 1
+    assert "FAULT printer: paper out: load a new paper roll" in result.output
+
+
+def test_printer_test_page_prints_accents_table_number_qr_cut() -> None:
+    with FakeTcpPrinter() as fake:
+        result = run("printer", "test", fake.url, "--profile", "TM-T20II")
+        (job,) = fake.wait_jobs(1)
+    assert result.exit_code == 0, result.output
+    receipt = decode(job)
+    assert "á é í ó ú ñ ü ¿ ¡ Á É Í Ó Ú Ñ Ü €" in receipt.texts
+    assert any(text.startswith("Ax áíóúñÑ") for text in receipt.texts)  # the CP858 table
+    assert any(line.text == "A123" and line.width == 8 for line in receipt.lines)
+    assert receipt.qr_codes and receipt.cuts == 1
+
+
+def test_printer_unreachable_exits_1_with_advice() -> None:
+    result = run("printer", "status", "tcp://127.0.0.1:1", "--timeout", "1")
+    assert result.exit_code == 1 and "refused the connection" in result.output
+
+
+def test_bad_printer_url_exits_1_with_the_forms() -> None:
+    result = run("printer", "status", "lpt1")
+    assert result.exit_code == 1 and "usb://VID:PID" in result.output
+
+
+def test_led_test_walks_digits_and_reads_acks(pty_pair: PtyPair) -> None:
+    with FakeBoard(pty_pair.far, address=3) as fake:
+        result = run("led", "test", pty_pair.near, "--address", "3", "--pause", "0")
+        assert len(fake.wait_frames(12)) == 12
+    assert result.exit_code == 0, result.output
+    assert "12/12 frames acknowledged" in result.output
+
+
+def test_led_test_silent_board_exits_1(pty_pair: PtyPair) -> None:
+    with FakeBoard(pty_pair.far, mode="silent"):
+        result = run("led", "test", pty_pair.near, "--timeout", "0.2", "--pause", "0")
+    assert result.exit_code == 1
+    assert "did not answer" in result.output and "unit id" in result.output
+
+
+def test_led_test_missing_port_exits_1() -> None:
+    result = run("led", "test", "/dev/ttyTURNERO-NONE")
+    assert result.exit_code == 1 and "no serial port" in result.output
+
+
+def test_api_reports_role_scope_and_time(api_url: str) -> None:
+    result = run("api", api_url, "--token", TOKEN)
+    assert result.exit_code == 0, result.output
+    assert "kiosk-1 as kiosk @ centro" in result.output and " ms" in result.output
+
+
+def test_api_unknown_token_and_unreachable(api_url: str) -> None:
+    result = run("api", api_url, "--token", "wrong-token-999")
+    assert result.exit_code == 1 and "unknown token" in result.output
+    result = run("api", "http://127.0.0.1:1", "--token", TOKEN)
+    assert result.exit_code == 1 and "cannot reach" in result.output
+
+
+def _device_file(path: Path, api: str, printer: str, board: str, **board_extra: object) -> Path:
+    extra = "".join(f"{k} = {json.dumps(v)}\n" for k, v in board_extra.items())
+    path.write_text(
+        f'[server]\nurl = "{api}"\ntoken = "{TOKEN}"\nbranch = "centro"\n\n'
+        f'[printer]\nurl = "{printer}"\ntimeout = 2\n\n[board]\nurl = "{board}"\n{extra}',
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_check_every_device_ok(tmp_path: Path, api_url: str, pty_pair: PtyPair) -> None:
+    with FakeTcpPrinter() as printer, FakeBoard(pty_pair.far) as board:
+        config = _device_file(tmp_path / "turnero.toml", api_url, printer.url, pty_pair.near)
+        result = run("check", "--config", str(config))
+        assert board.wait_frames(1)
+    assert result.exit_code == 0, result.output
+    for device in ("server", "printer", "LED board"):
+        assert device in result.output
+    assert "FAULT" not in result.output
+
+
+def test_check_fails_on_any_fault(tmp_path: Path, api_url: str) -> None:
+    with FakeTcpPrinter(state="cover_open") as printer:
+        config = _device_file(tmp_path / "t.toml", api_url, printer.url, "virtual")
+        result = run("check", "--config", str(config))
+    assert result.exit_code == 1
+    assert "FAULT printer: cover open: close the printer cover" in result.output
+
+
+def test_check_bad_config_exits_2_naming_the_key(tmp_path: Path) -> None:
+    config = tmp_path / "t.toml"
+    config.write_text(
+        '[server]\nurl = "http://x"\ntoken = "12345678"\nbranch = "b"\n[board]\nadress = 1\n'
+    )
+    result = run("check", "--config", str(config))
+    assert result.exit_code == 2 and "board.adress" in result.output
+    result = run("check", "--config", str(tmp_path / "missing.toml"))
+    assert result.exit_code == 2 and "file not found" in result.output
+
+
+def _process(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", "from turnero.diag import app; app()", *args],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        cwd=ROOT,
+    )
+
+
+def test_as_a_real_process_exit_codes_and_no_traceback(pty_pair: PtyPair) -> None:
+    with FakeTcpPrinter(state="paper_out") as fake:
+        done = _process("printer", "status", fake.url)
+    assert done.returncode == 1 and "paper out" in done.stdout
+    assert "Traceback" not in done.stdout + done.stderr
+    # python-escpos's import-time noise must not reach the technician either.
+    assert "Using" not in done.stdout and done.stderr == ""
+    with FakeBoard(pty_pair.far):
+        done = _process("led", "test", pty_pair.near, "--pause", "0")
+    assert done.returncode == 0, done.stdout + done.stderr
+    done = _process("led", "test", "/dev/ttyTURNERO-NONE", "--protocol", "nonsense")
+    assert done.returncode == 1 and "unknown board protocol" in done.stdout
+    assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_unexpected_errors_become_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    import turnero.diag as diag
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(diag, "_printer_check", broken)
+    result = run("printer", "status", "virtual")
+    assert result.exit_code == 3
+    assert "internal error: RuntimeError: disk on fire" in result.output

@@ -1,0 +1,341 @@
+"""``turnero diag``: checks a technician runs at a kiosk or a desk.
+
+Every fault is printed with what to do about it; no traceback ever reaches the screen.
+Exit codes: 0 all good, 1 a fault was found, 2 the command or the config file is wrong.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(
+    name="diag",
+    help="Check printers, LED boards, the queue server and a device's configuration.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+printer_app = typer.Typer(help="Ticket printers.", no_args_is_help=True)
+led_app = typer.Typer(help="LED counter boards.", no_args_is_help=True)
+app.add_typer(printer_app, name="printer")
+app.add_typer(led_app, name="led")
+
+console = Console(highlight=False, soft_wrap=True)
+
+OK, FAULT, USAGE, INTERNAL = 0, 1, 2, 3
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def no_traceback(command: F) -> F:
+    """Turn any unexpected error into one plain line and exit code 3, never a traceback."""
+
+    @functools.wraps(command)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except (typer.Exit, typer.Abort, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # the technician must see words, not a stack
+            console.print(f"[red]internal error:[/red] {type(exc).__name__}: {exc}")
+            console.print("what to do: report this message and the command you ran")
+            raise typer.Exit(INTERNAL) from None
+
+    return guarded  # type: ignore[return-value]
+
+
+@dataclass
+class Check:
+    """One line of a diagnostics table."""
+
+    device: str
+    where: str
+    result: str = "ok"
+    faults: list[tuple[str, str]] = field(default_factory=list)  # (message, advice)
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing is wrong."""
+        return not self.faults
+
+    def fail(self, message: str, advice: str) -> Check:
+        """Record a fault and what to do about it."""
+        self.faults.append((message, advice))
+        self.result = "; ".join(m for m, _ in self.faults)
+        return self
+
+
+def _show(checks: list[Check], title: str = "") -> int:
+    """Print the table and every fault with its advice; return the exit code."""
+    table = Table(title=title or None)
+    for column in ("Device", "Where", "Status"):
+        table.add_column(column, overflow="fold")
+    for check in checks:
+        status = f"[green]{check.result}[/green]" if check.ok else f"[red]{check.result}[/red]"
+        table.add_row(check.device, check.where, status)
+    console.print(table)
+    for check in checks:
+        for message, advice in check.faults:
+            console.print(f"[red]FAULT[/red] {check.device}: {message}: {advice}")
+    return OK if all(check.ok for check in checks) else FAULT
+
+
+# -- checks, shared by the single commands and by `check` ------------------------------------
+
+
+def _printer_check(url: str, profile: str | None, timeout: float, *, test_page: bool) -> Check:
+    from drivers.printer import PrinterError, PrinterNotReady, open_printer
+
+    check = Check("printer", url)
+    try:
+        with open_printer(url, profile=profile, timeout=timeout) as printer:
+            status = printer.test_page() if test_page else printer.status()
+    except PrinterNotReady as exc:
+        status = exc.status
+    except PrinterError as exc:
+        return check.fail(exc.message, exc.advice)
+    for fault in status.faults:
+        check.fail(fault.message, fault.advice)
+    if check.ok:
+        check.result = "test page printed" if test_page else "ok"
+        if url.strip() == "virtual":
+            check.result = "virtual (drawn on screen)"
+    return check
+
+
+def _api_check(url: str, token: str, *, branch: str | None = None) -> tuple[Check, dict]:
+    import httpx
+
+    base = url.rstrip("/")
+    check = Check("server", base)
+    who: dict = {}
+    try:
+        with httpx.Client(timeout=5.0) as client:
+            started = time.perf_counter()
+            health = client.get(f"{base}/api/v1/health")
+            rtt_ms = (time.perf_counter() - started) * 1000
+            if health.status_code != 200:
+                return check.fail(
+                    f"health check answered HTTP {health.status_code}",
+                    "check the URL points at the Turnero server and the server's log",
+                ), who
+            answer = client.get(
+                f"{base}/api/v1/whoami", headers={"Authorization": f"Bearer {token}"}
+            )
+    except httpx.TimeoutException:
+        return check.fail(
+            f"no answer from {base} within 5 s", "check the network and that the server runs"
+        ), who
+    except httpx.HTTPError as exc:
+        return check.fail(
+            f"cannot reach {base} ({type(exc).__name__})",
+            "check the server address and port, that `turnero server` runs, and the network",
+        ), who
+    if answer.status_code == 401:
+        return check.fail(
+            "unknown token",
+            "copy this device's token from the server's config into server.token",
+        ), who
+    if answer.status_code != 200:
+        return check.fail(
+            f"whoami answered HTTP {answer.status_code}", "check the server's log"
+        ), who
+    try:
+        who = dict(answer.json())
+    except (ValueError, TypeError):
+        return check.fail("whoami did not answer JSON", "check the URL is the Turnero server"), who
+    scope = who.get("branch") or "?"
+    if who.get("counter"):
+        scope += f"/{who['counter']}"
+    check.result = (
+        f"ok, {rtt_ms:.0f} ms, {who.get('device', '?')} as {who.get('role', '?')} @ {scope}"
+    )
+    check.where = base
+    if branch is not None and who.get("branch") not in (None, branch):
+        check.fail(
+            f"token is for branch {who.get('branch')!r}, config says {branch!r}",
+            "fix server.branch or use this branch's token",
+        )
+    return check, who
+
+
+def _board_check(
+    url: str, *, protocol: str, address: int, pattern: bool, pause: float, **settings: Any
+) -> tuple[Check, list[tuple[str, str]]]:
+    from drivers.board import BoardError, Reply, open_board
+
+    check = Check("LED board", f"{url} ({protocol} @ {address})")
+    frames: list[tuple[str, str]] = []
+    try:
+        board = open_board(url, protocol=protocol, address=address, **settings)
+    except BoardError as exc:
+        return check.fail(exc.message, exc.advice), frames
+    try:
+        if board.last_error is not None:
+            return check.fail(board.last_error.message, board.last_error.advice), frames
+        if pattern:
+            # Frame by frame, so the technician sees which ones the board took.
+            for text, reply in board.test_pattern(pause=pause):
+                frames.append((text, reply.value))
+        else:
+            frames.append(("blank", board.blank().value))
+    except BoardError as exc:
+        frames.append(("(failed)", exc.message))
+        return check.fail(exc.message, exc.advice), frames
+    finally:
+        board.close()
+    acked = sum(1 for _, reply in frames if reply == Reply.ACK.value)
+    if url.strip() == "virtual":
+        check.result = "virtual (drawn on screen)"
+    elif acked:
+        check.result = f"ok, {acked}/{len(frames)} frames acknowledged"
+    else:
+        check.result = "ok, frames sent (this protocol has no acknowledgement)"
+    return check, frames
+
+
+# -- commands ------------------------------------------------------------------------------
+
+
+@app.command()
+@no_traceback
+def ports() -> None:
+    """List serial ports with their USB VID:PID and description."""
+    from serial.tools import list_ports
+
+    table = Table()
+    for column in ("Port", "VID:PID", "Description", "Serial number"):
+        table.add_column(column)
+    found = sorted(list_ports.comports(), key=lambda port: port.device)
+    for port in found:
+        ids = f"{port.vid:04x}:{port.pid:04x}" if port.vid is not None else "-"
+        table.add_row(port.device, ids, port.description or "-", port.serial_number or "-")
+    if found:
+        console.print(table)
+    else:
+        console.print("no serial ports found: plug in the USB-serial adapter and run this again")
+
+
+@printer_app.command("status")
+@no_traceback
+def printer_status(
+    url: Annotated[str, typer.Argument(help="usb://VID:PID, serial:///dev/..., tcp://host:9100")],
+    profile: Annotated[str | None, typer.Option(help="python-escpos printer profile")] = None,
+    timeout: Annotated[float, typer.Option(help="seconds to wait for the printer")] = 3.0,
+) -> None:
+    """Ask a printer for its status: online, paper, cover, cutter."""
+    raise typer.Exit(_show([_printer_check(url, profile, timeout, test_page=False)]))
+
+
+@printer_app.command("test")
+@no_traceback
+def printer_test(
+    url: Annotated[str, typer.Argument(help="usb://VID:PID, serial:///dev/..., tcp://host:9100")],
+    profile: Annotated[str | None, typer.Option(help="python-escpos printer profile")] = None,
+    timeout: Annotated[float, typer.Option(help="seconds to wait for the printer")] = 3.0,
+) -> None:
+    """Print a test page: accents and code page table, a big number, a QR code, a cut."""
+    raise typer.Exit(_show([_printer_check(url, profile, timeout, test_page=True)]))
+
+
+@led_app.command("test")
+@no_traceback
+def led_test(
+    url: Annotated[str, typer.Argument(help="a pyserial URL: /dev/ttyUSB0, socket://host:port")],
+    protocol: Annotated[
+        str, typer.Option(help="modbus-rtu, ascii or ascii:options")
+    ] = "modbus-rtu",
+    address: Annotated[int, typer.Option(help="the board's bus address")] = 1,
+    baudrate: Annotated[int, typer.Option()] = 9600,
+    parity: Annotated[str, typer.Option(help="N, E or O")] = "N",
+    bytesize: Annotated[int, typer.Option()] = 8,
+    timeout: Annotated[float, typer.Option(help="seconds to wait for each ack")] = 0.5,
+    digits: Annotated[int, typer.Option(help="digits on the board")] = 4,
+    pause: Annotated[float, typer.Option(help="seconds each frame stays lit")] = 0.3,
+) -> None:
+    """Walk all segments and digits 0-9 on a board, reading each acknowledgement."""
+    check, frames = _board_check(
+        url,
+        protocol=protocol,
+        address=address,
+        pattern=True,
+        pause=pause,
+        baudrate=baudrate,
+        parity=parity.upper(),
+        bytesize=bytesize,
+        timeout=timeout,
+        digits=digits,
+    )
+    table = Table(title="frames")
+    table.add_column("Shown")
+    table.add_column("Board answer")
+    for text, reply in frames:
+        table.add_row(repr(text), reply)
+    if frames:
+        console.print(table)
+    raise typer.Exit(_show([check]))
+
+
+@app.command()
+@no_traceback
+def api(
+    url: Annotated[str, typer.Argument(help="the queue server, e.g. http://10.0.0.2:8000")],
+    token: Annotated[str, typer.Option(help="this device's token", envvar="TURNERO_TOKEN")],
+) -> None:
+    """Reach the queue server: health, round-trip time, and the token's role and scope."""
+    check, _ = _api_check(url, token)
+    raise typer.Exit(_show([check]))
+
+
+@app.command()
+@no_traceback
+def check(
+    config: Annotated[
+        Path | None, typer.Option("--config", help="device file (default: $TURNERO_CONFIG)")
+    ] = None,
+) -> None:
+    """Check every device in a device file (server, printer, board) in one table."""
+    from queue_api.config_errors import ConfigError
+    from turnero.device import config_path, load_device_config
+
+    path = config_path(config)
+    try:
+        device = load_device_config(path)
+    except ConfigError as exc:
+        console.print(f"[red]config error[/red] {exc}")
+        raise typer.Exit(USAGE) from None
+    checks = [_api_check(device.base_url, device.server.token, branch=device.server.branch)[0]]
+    checks.append(
+        _printer_check(
+            device.printer.url, device.printer.profile, device.printer.timeout, test_page=False
+        )
+    )
+    board = device.board
+    checks.append(
+        _board_check(
+            board.url,
+            protocol=board.protocol,
+            address=board.address,
+            pattern=False,
+            pause=0,
+            baudrate=board.baudrate,
+            parity=board.parity,
+            bytesize=board.bytesize,
+            timeout=board.timeout,
+            digits=board.digits,
+        )[0]
+    )
+    raise typer.Exit(_show(checks, title=str(path)))
+
+
+if __name__ == "__main__":
+    app()
