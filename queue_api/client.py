@@ -286,6 +286,8 @@ class QueueClient:
                     headers=headers,
                     timeout=httpx.Timeout(5.0, read=30.0),
                 ) as source:
+                    if not source.response.is_success:
+                        await source.response.aread()  # the problem body, to raise with it
                     _raise_for_problem(source.response)
                     delay = 0.2
                     connected = True

@@ -6,6 +6,13 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+PATTERNS = {
+    r"^[A-Z]{1,2}$": "one or two capital letters, like A or LC",
+    r"^[a-z0-9][a-z0-9_-]{0,63}$": "a lowercase id of letters, digits, - and _, like centro",
+    r"^[0-9a-f]{64}$": "64 lowercase hex digits: the output of `sha256sum` on the token",
+}
+"""Words for the patterns of the server's file, instead of the regular expressions."""
+
 
 class ConfigError(Exception):
     """A configuration file is missing or wrong; the message names the file, the key and the fix."""
@@ -21,5 +28,11 @@ def describe(path: Path | str, error: ValidationError) -> ConfigError:
             message = "unknown key (check its spelling and its section)"
         elif item["type"] == "missing":
             message = "missing: this key is required"
+        elif item["type"] == "string_pattern_mismatch":
+            pattern = (item.get("ctx") or {}).get("pattern", "")
+            message = f"expected {PATTERNS[pattern]}" if pattern in PATTERNS else message
+        elif item["type"] == "value_error":
+            # pydantic prefixes our validators' sentences with "Value error, ".
+            message = message.removeprefix("Value error, ")
         lines.append(f"  - {key}: {message}")
     return ConfigError("\n".join(lines))

@@ -7,6 +7,7 @@ translation shows up as text, never as a crash.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from functools import cache
 from importlib import resources
@@ -14,8 +15,15 @@ from importlib import resources
 FALLBACK = "es"
 
 
+LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})?")
+"""What a language code looks like (``es``, ``en``, ``pt-BR``): never a path."""
+
+
 @cache
 def _catalog(package: str, language: str) -> dict[str, str]:
+    if not LANGUAGE_CODE.fullmatch(language):
+        # Codes can come from a URL (?lang=): "../../x" must not read files nor fill the cache.
+        return {}
     source = resources.files(package).joinpath("locales", f"{language}.toml")
     if not source.is_file():
         return {}

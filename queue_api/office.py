@@ -111,8 +111,11 @@ class Office:
         ahead = ewt = None
         if ticket.status is TicketStatus.WAITING and ticket.day == self.today():
             if waiting is None:
-                waiting = tx.tickets_of_day(ticket.branch, ticket.day, ["waiting"])
-            ahead = engine.people_ahead(ticket, waiting)
+                # Counted by the database: loading the whole queue on every issue made issuing
+                # slow down as the day's queue grew (scripts/bench_api.py).
+                ahead = tx.waiting_ahead(ticket)
+            else:
+                ahead = engine.people_ahead(ticket, waiting)
             ewt = self._estimate(tx, ticket.branch, ticket.service, ahead)
         return Ticket(
             id=ticket.id,
@@ -495,6 +498,32 @@ class Office:
             )
             tx.on_commit(lambda: self._publish([event]))
         return body
+
+    def close_past_days(self) -> int:
+        """Cancel tickets left unfinished when their business day ended; return how many."""
+        now = self.clock()
+        today = self.today(now)
+        cancelled = 0
+        for branch in self.config.branches:
+            events: list[StoredEvent] = []
+            with self.store.write() as tx:
+                tx.on_commit(lambda events=events: self._publish(events))
+                for ticket in tx.unfinished_before(branch.id, today):
+                    ended = engine.cancel(ticket, now)
+                    tx.update_ticket(ended)
+                    counter = branch.counter(ticket.counter) if ticket.counter else None
+                    events.append(
+                        self._event(
+                            tx,
+                            branch,
+                            EventType.TICKET_CANCELLED,
+                            now,
+                            ticket=ended,
+                            counter=counter,
+                        )
+                    )
+            cancelled += len(events)
+        return cancelled
 
     def prune(self) -> None:
         """Forget idempotency keys past their window and events older than two days."""

@@ -22,6 +22,7 @@ from queue_api.store import Store, open_store
 log = logging.getLogger("turnero.server")
 
 PRUNE_EVERY_SECONDS = 3600
+HOUSEKEEPING_EVERY_SECONDS = 60
 
 
 def create_app(config: OfficeConfig, store: Store | None = None) -> FastAPI:
@@ -33,7 +34,7 @@ def create_app(config: OfficeConfig, store: Store | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         hub.bind(asyncio.get_running_loop())
-        pruner = asyncio.create_task(_prune_forever(office))
+        pruner = asyncio.create_task(_housekeeping(office))
         try:
             yield
         finally:
@@ -52,19 +53,29 @@ def create_app(config: OfficeConfig, store: Store | None = None) -> FastAPI:
     app.state.office = office
     app.state.hub = hub
     app.state.tokens = TokenBook(config)
+    app.state.heartbeat_seconds = events.heartbeat_seconds()
     problems.install(app)
     for module in (health, branches, tickets, counters, events):
-        app.include_router(module.router)
+        # Any call may meet an unreachable database.
+        app.include_router(module.router, responses=problems.responses(503))
     return app
 
 
-async def _prune_forever(office: Office) -> None:
+async def _housekeeping(office: Office) -> None:
+    """Close past business days soon after midnight; prune old events and keys hourly."""
+    last_prune = -PRUNE_EVERY_SECONDS
+    loop = asyncio.get_running_loop()
     while True:
         try:
-            await asyncio.to_thread(office.prune)
+            cancelled = await asyncio.to_thread(office.close_past_days)
+            if cancelled:
+                log.info("cancelled %d tickets left over from a past business day", cancelled)
+            if loop.time() - last_prune >= PRUNE_EVERY_SECONDS:
+                await asyncio.to_thread(office.prune)
+                last_prune = loop.time()
         except Exception:
-            log.exception("pruning old events failed; will try again")
-        await asyncio.sleep(PRUNE_EVERY_SECONDS)
+            log.exception("housekeeping failed; will try again")
+        await asyncio.sleep(HOUSEKEEPING_EVERY_SECONDS)
 
 
 def serve(config: OfficeConfig, host: str, port: int) -> None:

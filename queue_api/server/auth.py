@@ -36,7 +36,11 @@ class TokenBook:
         return self._by_digest.get(hashlib.sha256(token.encode()).hexdigest())
 
 
-def principal(request: Request) -> Principal:
+# The checks are async on purpose: FastAPI runs a plain ``def`` dependency in the thread pool,
+# one hop per dependency and request, which cost more than the checks (scripts/bench_api.py).
+
+
+async def principal(request: Request) -> Principal:
     """The calling device; 401 without a known bearer token."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
@@ -55,20 +59,24 @@ def _forbid(who: Principal, what: str) -> HTTPException:
     return HTTPException(403, f"device {who.device!r} ({who.role}) may not {what}")
 
 
-def branch_reader(b: str, who: Caller) -> Principal:
-    """Any role, within its branch."""
+def _in_branch(b: str, who: Principal) -> Principal:
     if not who.is_admin and who.branch != b:
         raise _forbid(who, f"read branch {b!r}")
     return who
 
 
-def ticket_issuer(b: str, who: Caller) -> Principal:
+async def branch_reader(b: str, who: Caller) -> Principal:
+    """Any role, within its branch."""
+    return _in_branch(b, who)
+
+
+async def ticket_issuer(b: str, who: Caller) -> Principal:
     if who.role not in ("kiosk", "admin"):
         raise _forbid(who, "issue tickets")
-    return branch_reader(b, who)
+    return _in_branch(b, who)
 
 
-def counter_actor(b: str, c: str, who: Caller) -> Principal:
+async def counter_actor(b: str, c: str, who: Caller) -> Principal:
     """A counter terminal acts on its own counter only; admin on any."""
     if who.is_admin:
         return who
@@ -77,7 +85,7 @@ def counter_actor(b: str, c: str, who: Caller) -> Principal:
     return who
 
 
-def admin(who: Caller) -> Principal:
+async def admin(who: Caller) -> Principal:
     if not who.is_admin:
         raise _forbid(who, "read statistics")
     return who

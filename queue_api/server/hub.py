@@ -8,32 +8,50 @@ replays from ``Last-Event-ID`` when it reconnects.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import Any, NamedTuple
 
 from queue_api.store import StoredEvent
 
 STREAM_BACKLOG = 1000
 
+
+def sse_frame(event_id: int, type: str, data: dict[str, Any]) -> bytes:
+    """One Server-Sent Event as it goes on the wire."""
+    payload = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+    return f"id: {event_id}\nevent: {type}\ndata: {payload}\n\n".encode()
+
+
+class Frame(NamedTuple):
+    """A committed event, encoded once for every stream that sends it."""
+
+    id: int
+    text: bytes
+
+
 CLOSED = None
 """Put on a stream's queue to end it (server shutting down, or the stream fell behind)."""
+
+StreamQueue = asyncio.Queue[Frame | None]
 
 
 class EventHub:
     def __init__(self) -> None:
-        self._streams: dict[str, set[asyncio.Queue[StoredEvent | None]]] = defaultdict(set)
+        self._streams: dict[str, set[StreamQueue]] = defaultdict(set)
         self._loop: asyncio.AbstractEventLoop | None = None
         self.closing = False
 
     def bind(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
 
-    def subscribe(self, branch: str) -> asyncio.Queue[StoredEvent | None]:
-        queue: asyncio.Queue[StoredEvent | None] = asyncio.Queue(STREAM_BACKLOG)
+    def subscribe(self, branch: str) -> StreamQueue:
+        queue: StreamQueue = asyncio.Queue(STREAM_BACKLOG)
         self._streams[branch].add(queue)
         return queue
 
-    def unsubscribe(self, branch: str, queue: asyncio.Queue[StoredEvent | None]) -> None:
+    def unsubscribe(self, branch: str, queue: StreamQueue) -> None:
         self._streams[branch].discard(queue)
 
     @property
@@ -47,9 +65,13 @@ class EventHub:
 
     def _deliver(self, events: list[StoredEvent]) -> None:
         for event in events:
-            for queue in list(self._streams[event.branch]):
+            streams = self._streams[event.branch]
+            if not streams:
+                continue
+            frame = Frame(event.id, sse_frame(event.id, event.type.value, event.data))
+            for queue in list(streams):
                 try:
-                    queue.put_nowait(event)
+                    queue.put_nowait(frame)
                 except asyncio.QueueFull:
                     self._streams[event.branch].discard(queue)
                     queue.get_nowait()

@@ -56,12 +56,49 @@ def _describe_validation(exc: RequestValidationError) -> str:
     return "; ".join(parts) or "the request is not valid"
 
 
+PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+ERROR_SCHEMAS = ("#/components/schemas/Problem", "#/components/schemas/HTTPValidationError")
+
+
+def _document_problems(app: FastAPI) -> None:
+    """Make /openapi.json say what the server sends: errors as problem+json, 422 included
+    (FastAPI documents its own validation body as application/json otherwise)."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = build()
+        for item in schema.get("paths", {}).values():
+            for operation in item.values():
+                for code, answer in operation.get("responses", {}).items():
+                    plain = answer.get("content", {}).get("application/json", {})
+                    if (
+                        code.isdigit()
+                        and int(code) >= 400
+                        and plain.get("schema", {}).get("$ref") in ERROR_SCHEMAS
+                    ):
+                        answer["content"] = {MEDIA_TYPE: {"schema": PROBLEM_REF}}
+                        answer["description"] = TITLES.get(int(code), answer["description"])
+        components = schema.get("components", {}).get("schemas", {})
+        for unused in ("HTTPValidationError", "ValidationError"):
+            components.pop(unused, None)
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def install(app: FastAPI) -> None:
+    _document_problems(app)
+
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         detail = exc.detail if isinstance(exc.detail, str) else TITLES.get(exc.status_code, "")
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"there is no {request.url.path}: see /openapi.json for the API's paths"
+        elif exc.status_code == 400 and detail == "There was an error parsing the body":
+            # FastAPI's words when the body is not UTF-8 JSON at all.
+            detail = "the body could not be read: send a JSON object encoded in UTF-8"
         return problem(exc.status_code, detail, getattr(exc, "headers", None))
 
     @app.exception_handler(RequestValidationError)

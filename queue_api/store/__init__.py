@@ -46,6 +46,15 @@ class ReadTx(Protocol):
 
     def current_ticket(self, branch: str, counter: str) -> TicketRecord | None: ...
 
+    def unfinished_before(self, branch: str, day: date) -> list[TicketRecord]:
+        """Tickets still waiting, called or being served from business days before ``day``."""
+        ...
+
+    def waiting_ahead(self, ticket: TicketRecord) -> int:
+        """``engine.people_ahead(ticket, <the day's waiting tickets>)``, counted in the database:
+        same service, priority first, then issue time, then id."""
+        ...
+
     def counters(self, branch: str) -> dict[str, CounterRecord]: ...
 
     def recent_service_seconds(self, branch: str, service: str, limit: int) -> list[float]: ...
@@ -65,7 +74,9 @@ class WriteTx(ReadTx, Protocol):
     def waiting_for_update(
         self, branch: str, day: date, services: Sequence[str]
     ) -> list[TicketRecord]:
-        """Waiting tickets of these services, locked for this transaction."""
+        """The head of each service's line, locked for this transaction: its first waiting ticket
+        by priority, issue time and id, the only one of the service ``engine.pick_next`` can
+        choose (within one service the counter's service order plays no part)."""
         ...
 
     def next_sequence(self, branch: str, service: str, day: date) -> int: ...

@@ -120,6 +120,12 @@ def _event(row: sqlite3.Row) -> StoredEvent:
     )
 
 
+def _rollback(db: sqlite3.Connection) -> None:
+    """Roll back if a transaction is still open (SQLite ends some on its own, e.g. disk full)."""
+    if db.in_transaction:
+        db.execute("ROLLBACK")
+
+
 class SqliteTx:
     """Queries of one transaction; the write methods are only used inside ``write()``."""
 
@@ -144,15 +150,30 @@ class SqliteTx:
             params += list(statuses)
         return [_ticket(row) for row in self.db.execute(query, params)]
 
+    def unfinished_before(self, branch: str, day: date) -> list[TicketRecord]:
+        rows = self.db.execute(
+            "SELECT * FROM tickets WHERE branch = ? AND day < ?"
+            " AND status IN ('waiting', 'called', 'serving')",
+            (branch, day.isoformat()),
+        )
+        return [_ticket(row) for row in rows]
+
     def waiting_for_update(
         self, branch: str, day: date, services: Sequence[str]
     ) -> list[TicketRecord]:
         # BEGIN IMMEDIATE already holds the write lock: no row lock is needed in SQLite.
-        query = (
-            "SELECT * FROM tickets WHERE branch = ? AND day = ? AND status = 'waiting'"
-            f" AND service IN ({','.join('?' * len(services))})"
-        )
-        return [_ticket(r) for r in self.db.execute(query, [branch, day.isoformat(), *services])]
+        # Only the head of each service's line can be next; loading whole lines made `next`
+        # slow down as the day's queue grew (scripts/bench_api.py).
+        heads = []
+        for service in services:
+            row = self.db.execute(
+                "SELECT * FROM tickets WHERE branch = ? AND day = ? AND status = 'waiting'"
+                " AND service = ? ORDER BY priority DESC, issued_at, id LIMIT 1",
+                (branch, day.isoformat(), service),
+            ).fetchone()
+            if row is not None:
+                heads.append(_ticket(row))
+        return heads
 
     def current_ticket(self, branch: str, counter: str) -> TicketRecord | None:
         row = self.db.execute(
@@ -161,6 +182,28 @@ class SqliteTx:
             (branch, counter),
         ).fetchone()
         return _ticket(row) if row else None
+
+    def waiting_ahead(self, ticket: TicketRecord) -> int:
+        # engine.queue_order within one service; times are stored as UTC ISO strings of one
+        # fixed width, so comparing the strings compares the instants.
+        issued = _time(ticket.issued_at)
+        row = self.db.execute(
+            "SELECT count(*) FROM tickets WHERE branch = ? AND day = ? AND status = 'waiting'"
+            " AND service = ? AND id != ? AND (priority > ? OR (priority = ? AND"
+            " (issued_at < ? OR (issued_at = ? AND id < ?))))",
+            (
+                ticket.branch,
+                ticket.day.isoformat(),
+                ticket.service,
+                ticket.id,
+                int(ticket.priority),
+                int(ticket.priority),
+                issued,
+                issued,
+                ticket.id,
+            ),
+        ).fetchone()
+        return int(row[0])
 
     def counters(self, branch: str) -> dict[str, CounterRecord]:
         rows = self.db.execute("SELECT * FROM counters WHERE branch = ?", (branch,))
@@ -370,14 +413,15 @@ class SqliteStore:
             tx = SqliteTx(db)
             try:
                 yield tx
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            try:
                 db.execute("COMMIT")
-            except sqlite3.Error as exc:
-                db.execute("ROLLBACK")
+            except sqlite3.OperationalError as exc:
+                # Disk full, I/O error, read-only file: a 503 with its sentence, not a 500 (an
+                # IntegrityError would be a bug of ours, and stays one).
+                _rollback(db)
                 raise StoreUnavailable(f"cannot write to {self.path}: {exc}") from exc
+            except BaseException:
+                _rollback(db)
+                raise
             # Still under the lock: events reach the hub in commit order.
             for callback in tx.committed:
                 callback()
@@ -418,7 +462,8 @@ class SqliteStore:
 
     def ping(self) -> None:
         try:
-            self._connection().execute("SELECT 1").fetchone()
+            # Reads the file itself: a bare SELECT 1 would not notice it gone or unreadable.
+            self._connection().execute("SELECT max(version) FROM schema_version").fetchone()
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"the database {self.path} does not answer: {exc}") from exc
 

@@ -46,7 +46,9 @@ def get_stats(b: str, request: Request, who: Admin) -> Stats:
     return office(request).stats(b)
 
 
-@router.post("/{b}/alerts", status_code=202, response_model=Alert, responses=responses(404, 422))
+@router.post(
+    "/{b}/alerts", status_code=202, response_model=Alert, responses=responses(400, 404, 422)
+)
 def post_alert(b: str, alert: AlertIn, request: Request, who: BranchReader) -> Alert:
     """A device fault; it goes out to the branch as a ``device.alert`` event."""
     return office(request).alert(b, who.role, alert)

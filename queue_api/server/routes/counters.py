@@ -56,7 +56,7 @@ def no_show(b: str, c: str, request: Request, who: CounterActor) -> Ticket:
     return office(request).no_show(b, c)
 
 
-@router.post("/transfer", response_model=Ticket, responses=responses(409, 422))
+@router.post("/transfer", response_model=Ticket, responses=responses(400, 409, 422))
 def transfer(b: str, c: str, body: Transfer, request: Request, who: CounterActor) -> Ticket:
     return office(request).transfer(b, c, body.service)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import json
+import os
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Annotated
@@ -15,19 +15,14 @@ from fastapi.responses import StreamingResponse
 from queue_api.office import Office
 from queue_api.schema import EventType
 from queue_api.server.auth import BranchReader
-from queue_api.server.hub import CLOSED, EventHub
+from queue_api.server.hub import CLOSED, EventHub, sse_frame
 from queue_api.server.problems import responses
-from queue_api.store import StoredEvent
 
 router = APIRouter(tags=["events"])
 
 HEARTBEAT_SECONDS = 15.0
+"""Default gap between keep-alive comments; ``TURNERO_HEARTBEAT_SECONDS`` overrides it."""
 REPLAY_PAGE = 500
-
-
-def sse(event_id: int, type: str, data: dict) -> str:
-    payload = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
-    return f"id: {event_id}\nevent: {type}\ndata: {payload}\n\n"
 
 
 @router.get(
@@ -35,7 +30,7 @@ def sse(event_id: int, type: str, data: dict) -> str:
     response_class=StreamingResponse,
     responses={
         200: {"content": {"text/event-stream": {}}, "description": "The event stream"},
-        **responses(400, 401, 403, 404),
+        **responses(400, 401, 403, 404, 503),
     },
 )
 async def events(
@@ -47,6 +42,7 @@ async def events(
     """Replay every event after ``Last-Event-ID`` (or ``resync``), then follow live ones."""
     office: Office = request.app.state.office
     hub: EventHub = request.app.state.hub
+    heartbeat: float = request.app.state.heartbeat_seconds
     office.branch_config(b)
     resume: int | None = None
     if last_event_id is not None and last_event_id.strip():
@@ -55,41 +51,43 @@ async def events(
         resume = int(last_event_id)
     if hub.closing:
         raise HTTPException(503, "the server is shutting down: reconnect in a moment")
-    queue = hub.subscribe(b)
-    # Subscribed before reading the log, so nothing committed in between is missed.
-    top = await run_in_threadpool(_last_event_id, office, b)
 
-    async def stream() -> AsyncIterator[str]:
-        last = top
+    async def stream() -> AsyncIterator[bytes]:
+        # Subscribed inside the stream, so a client gone before it starts leaves nothing
+        # behind; and before reading the log, so nothing committed in between is missed.
+        queue = hub.subscribe(b)
         try:
-            yield ": connected\n\n"
+            last = top = await run_in_threadpool(_last_event_id, office, b)
+            yield b": connected\n\n"
             if resume is not None:
                 horizon = await run_in_threadpool(office.store.replay_horizon, b)
                 if resume < horizon or resume > top:
                     at = datetime.now(UTC).isoformat()
-                    yield sse(top, EventType.RESYNC.value, {"at": at, "last_event_id": top})
+                    yield sse_frame(top, EventType.RESYNC.value, {"at": at, "last_event_id": top})
                 else:
                     last = resume
                     while last < top:
-                        page: list[StoredEvent] = await run_in_threadpool(
+                        page = await run_in_threadpool(
                             office.store.events_after, b, last, REPLAY_PAGE
                         )
                         if not page:
                             break
                         for event in page:
-                            yield sse(event.id, event.type.value, event.data)
+                            yield sse_frame(event.id, event.type.value, event.data)
                         last = page[-1].id
             while True:
                 try:
-                    event = await asyncio.wait_for(queue.get(), HEARTBEAT_SECONDS)
+                    # asyncio.timeout, not wait_for: no extra task per event and stream.
+                    async with asyncio.timeout(heartbeat):
+                        frame = await queue.get()
                 except TimeoutError:
-                    yield ": keep-alive\n\n"
+                    yield b": keep-alive\n\n"
                     continue
-                if event is CLOSED:
+                if frame is CLOSED:
                     return
-                if event.id > last:
-                    yield sse(event.id, event.type.value, event.data)
-                    last = event.id
+                if frame.id > last:
+                    yield frame.text
+                    last = frame.id
         finally:
             hub.unsubscribe(b, queue)
 
@@ -98,6 +96,16 @@ async def events(
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )
+
+
+def heartbeat_seconds() -> float:
+    """The keep-alive gap: ``TURNERO_HEARTBEAT_SECONDS`` if set (tests shorten it), else 15 s."""
+    raw = os.environ.get("TURNERO_HEARTBEAT_SECONDS", "").strip()
+    try:
+        value = float(raw) if raw else HEARTBEAT_SECONDS
+    except ValueError:
+        return HEARTBEAT_SECONDS
+    return value if 0 < value <= HEARTBEAT_SECONDS else HEARTBEAT_SECONDS
 
 
 def _last_event_id(office: Office, branch: str) -> int:

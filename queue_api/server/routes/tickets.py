@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, HTTPException, Request, Response
 from fastapi.responses import HTMLResponse
 
+from queue_api.i18n import languages
 from queue_api.office import NotFound, Office
 from queue_api.schema import IssueTicket, PublicTicket, Ticket
 from queue_api.server.auth import TicketIssuer
@@ -65,5 +66,6 @@ def status_page(ticket_id: str, request: Request) -> HTMLResponse:
         ticket = office(request).public_ticket(ticket_id)
     except NotFound:
         return HTMLResponse(render_status_page(None, "es"), status_code=404)
-    lang = request.query_params.get("lang") or ticket.language
+    requested = request.query_params.get("lang")
+    lang = requested if requested in languages("queue_api") else ticket.language
     return HTMLResponse(render_status_page(ticket, lang))

@@ -1,0 +1,28 @@
+"""Fixtures of the queue API tests: one shared server per module where state does not matter."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.server_process import TOKENS, ServerProcess, office_file
+
+
+def bearer(token: str | None) -> dict[str, str]:
+    """The Authorization header for ``token`` (none for None)."""
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
+@pytest.fixture(scope="module")
+def shared_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """One ``turnero server`` for the whole module: tests must not rely on an empty queue."""
+    folder = tmp_path_factory.mktemp("shared")
+    process = ServerProcess(office_file(folder, folder / "turnero.db")).start()
+    yield process
+    process.stop()
+
+
+def as_role(role: str) -> dict[str, str]:
+    """Headers of one of the example office's devices."""
+    return bearer(TOKENS[role])

@@ -1,0 +1,244 @@
+"""Many counters at once and a crash mid-issue: no ticket twice, none skipped, none lost."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from pathlib import Path
+
+import httpx
+
+from queue_api import engine
+from queue_api.engine import TicketRecord
+from queue_api.schema import TicketStatus
+from tests.queue_api.conftest import bearer
+from tests.server_process import ServerProcess, office_file
+
+COUNTERS = 20
+SERVICES = ["licencias", "pagos", "registro"]
+ADMIN = bearer("demo-admin-token")
+
+
+def busy_office(folder: Path) -> Path:
+    """One branch with 20 counters, each with its own token and its own service order."""
+    lines = [
+        "[server]",
+        f'database = "sqlite:///{folder / "turnero.db"}"',
+        'timezone = "America/Mexico_City"',
+        "[[branches]]",
+        'id = "grande"',
+        'name = "Oficina Grande"',
+    ]
+    for service, prefix in zip(SERVICES, "ABC", strict=True):
+        lines += [
+            "[[branches.services]]",
+            f'id = "{service}"',
+            f'prefix = "{prefix}"',
+            f'name = {{ es = "{service}" }}',
+            "priority_allowed = true",
+        ]
+    for n in range(1, COUNTERS + 1):
+        served = [SERVICES[(n + i) % 3] for i in range(1 + n % 3)]
+        lines += [
+            "[[branches.counters]]",
+            f'id = "{n}"',
+            f'label = "Ventanilla {n}"',
+            f"services = {served!r}".replace("'", '"'),
+        ]
+    lines += [
+        "[[devices]]",
+        'name = "kiosk"',
+        'role = "kiosk"',
+        'branch = "grande"',
+        'token = "kiosk-grande"',
+        "[[devices]]",
+        'name = "admin"',
+        'role = "admin"',
+        'token = "demo-admin-token"',
+    ]
+    for n in range(1, COUNTERS + 1):
+        lines += [
+            "[[devices]]",
+            f'name = "counter-{n}"',
+            'role = "counter"',
+            'branch = "grande"',
+            f'counter = "{n}"',
+            f'token = "counter-grande-{n}"',
+        ]
+    path = folder / "office.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def record(data: dict) -> TicketRecord:
+    return TicketRecord(
+        id=data["id"],
+        branch=data["branch"],
+        service=data["service"],
+        number=data["number"],
+        day=datetime.fromisoformat(data["issued_at"]).date(),
+        priority=data["priority"],
+        language=data["language"],
+        issued_at=datetime.fromisoformat(data["issued_at"]),
+        status=TicketStatus(data["status"]),
+    )
+
+
+async def test_twenty_counters_calling_at_once_never_share_or_skip(tmp_path: Path) -> None:
+    server = ServerProcess(busy_office(tmp_path)).start()
+    try:
+        async with httpx.AsyncClient(
+            base_url=server.url, timeout=30, limits=httpx.Limits(max_connections=40)
+        ) as http:
+            issued = []
+            for i in range(90):
+                response = await http.post(
+                    "/api/v1/branches/grande/tickets",
+                    json={"service": SERVICES[i % 3], "priority": i % 7 == 0},
+                    headers={**bearer("kiosk-grande"), "Idempotency-Key": f"k{i}"},
+                )
+                assert response.status_code == 201
+                issued.append(response.json()["id"])
+
+            async def counter(n: int) -> list[str]:
+                called = []
+                headers = bearer(f"counter-grande-{n}")
+                while True:
+                    response = await http.post(
+                        f"/api/v1/branches/grande/counters/{n}/next", headers=headers
+                    )
+                    if response.status_code == 204:
+                        return called
+                    assert response.status_code == 200, response.text
+                    called.append(response.json()["id"])
+
+            per_counter = await asyncio.gather(*(counter(n) for n in range(1, COUNTERS + 1)))
+            events = []
+            after = 0
+            while True:  # the whole log, by replay
+                headers = {**ADMIN, "Last-Event-ID": str(after)}
+                batch = await read_log(http, headers)
+                if not batch:
+                    break
+                events += batch
+                after = batch[-1]["id"]
+                if (
+                    after
+                    >= (await http.get("/api/v1/branches/grande/board", headers=ADMIN)).json()[
+                        "last_event_id"
+                    ]
+                ):
+                    break
+        called = [t for calls in per_counter for t in calls]
+        assert len(called) == len(set(called)), "a ticket was called twice"
+        assert sorted(called) == sorted(issued), "a ticket was never called"
+        assert sum(1 for calls in per_counter if calls) > 5  # they really ran side by side
+        check_call_order(events, server)
+    finally:
+        server.stop()
+
+
+async def read_log(http: httpx.AsyncClient, headers: dict) -> list[dict]:
+    """Events replayed after Last-Event-ID until the stream goes quiet."""
+    import json
+
+    events: list[dict] = []
+    async with http.stream("GET", "/api/v1/branches/grande/events", headers=headers) as response:
+        lines = response.aiter_lines()
+        current: dict = {}
+        while True:
+            try:
+                line = await asyncio.wait_for(anext(lines), 0.5)
+            except (TimeoutError, StopAsyncIteration):
+                assert response.status_code == 200
+                return events
+            if line.startswith("id: "):
+                current = {"id": int(line[4:])}
+            elif line.startswith("event: "):
+                current["type"] = line[7:]
+            elif line.startswith("data: "):
+                current["data"] = json.loads(line[6:])
+                events.append(current)
+
+
+def check_call_order(events: list[dict], server: ServerProcess) -> None:
+    """Replaying the log: every call took the first waiting ticket in the counter's order."""
+    import tomllib
+
+    config = tomllib.loads(server.config.read_text())
+    services = {c["id"]: c["services"] for c in config["branches"][0]["counters"]}
+    waiting: dict[str, TicketRecord] = {}
+    calls = 0
+    for event in events:
+        ticket = event["data"].get("ticket")
+        if event["type"] == "ticket.issued":
+            waiting[ticket["id"]] = record(ticket)
+        elif event["type"] == "ticket.called":
+            mine = services[ticket["counter"]]
+            chosen = waiting.pop(ticket["id"])
+            first = engine.pick_next(waiting.values(), mine)
+            assert first is None or engine.queue_order(chosen, mine) < engine.queue_order(
+                first, mine
+            ), f"{ticket['counter']} called {chosen.number} before {first.number}"
+            calls += 1
+    assert calls == 90 and not waiting
+
+
+async def test_kill_9_while_kiosks_issue_loses_no_acknowledged_ticket(tmp_path: Path) -> None:
+    config = office_file(tmp_path, tmp_path / "turnero.db")
+    server = ServerProcess(config).start()
+    acknowledged: dict[str, str] = {}
+    enough = asyncio.Event()
+
+    async def kiosk(n: int, http: httpx.AsyncClient) -> None:
+        i = 0
+        while True:
+            i += 1
+            try:
+                response = await http.post(
+                    "/api/v1/branches/centro/tickets",
+                    json={"service": ["licencias", "pagos"][n % 2]},
+                    headers={**bearer("demo-kiosk-centro"), "Idempotency-Key": f"{n}-{i}"},
+                )
+            except httpx.TransportError:
+                return  # the server died under us: this ticket was never acknowledged
+            assert response.status_code == 201, response.text
+            acknowledged[response.json()["id"]] = response.json()["number"]
+            if len(acknowledged) >= 150:
+                enough.set()
+
+    try:
+        async with httpx.AsyncClient(base_url=server.url, timeout=10) as http:
+            kiosks = [asyncio.create_task(kiosk(n, http)) for n in range(8)]
+            await asyncio.wait_for(enough.wait(), 30)
+            server.kill()  # mid-flight: kiosks are still sending
+            await asyncio.wait_for(asyncio.gather(*kiosks), 15)
+        assert len(acknowledged) >= 150
+        server = ServerProcess(config, port=server.port).start()
+        async with httpx.AsyncClient(base_url=server.url, timeout=10) as http:
+            for ticket_id, number in acknowledged.items():
+                response = await http.get(f"/api/v1/tickets/{ticket_id}")
+                assert response.status_code == 200, f"{number} acknowledged, then lost"
+                assert response.json()["number"] == number
+            after = []
+            for i in range(4):
+                response = await http.post(
+                    "/api/v1/branches/centro/tickets",
+                    json={"service": ["licencias", "pagos"][i % 2]},
+                    headers={**bearer("demo-kiosk-centro"), "Idempotency-Key": f"after-{i}"},
+                )
+                assert response.status_code == 201
+                after.append(response.json()["number"])
+            stats = (await http.get("/api/v1/branches/centro/stats", headers=ADMIN)).json()
+    finally:
+        server.stop()
+    numbers = list(acknowledged.values()) + after
+    assert len(numbers) == len(set(numbers)), "a number was handed out twice"
+    for prefix in "AB":
+        before = max(int(n[1:]) for n in acknowledged.values() if n[0] == prefix)
+        later = [int(n[1:]) for n in after if n[0] == prefix]
+        assert all(n > before for n in later)
+    issued = sum(s["issued"] for s in stats["services"])
+    # Everything acknowledged is there; at most one in-flight ticket per kiosk committed
+    # without its answer reaching the kiosk.
+    assert len(acknowledged) + 4 <= issued <= len(acknowledged) + 4 + 8

@@ -1,0 +1,51 @@
+"""The SQLite store when the disk fails it: a clear StoreUnavailable (503), never a bare error."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+
+from queue_api.engine import new_ticket
+from queue_api.schema import EventType
+from queue_api.store import StoreUnavailable
+from queue_api.store.sqlite import SqliteStore
+
+DAY = date(2026, 3, 10)
+
+
+def fill_until_full(store: SqliteStore) -> None:
+    """Write tickets until the file may not grow any more."""
+    for n in range(1, 100_000):
+        with store.write() as tx:
+            ticket = new_ticket(
+                branch="centro",
+                service="pagos",
+                prefix="B",
+                sequence=n,
+                day=DAY,
+                priority=False,
+                language="es",
+                now=datetime.now(UTC),
+            )
+            tx.insert_ticket(ticket)
+            tx.append_event("centro", EventType.TICKET_ISSUED, {"at": "x", "pad": "x" * 2000})
+
+
+def test_a_full_disk_is_store_unavailable_and_loses_nothing_committed(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "turnero.db")
+    try:
+        # A tiny page budget for this thread's connection stands for a full disk.
+        store._connection().execute("PRAGMA max_page_count = 40")
+        with pytest.raises(StoreUnavailable, match=r"cannot write to .*full"):
+            fill_until_full(store)
+        with store.read() as tx:
+            kept = tx.tickets_of_day("centro", DAY)
+        assert kept, "nothing was written before the disk filled up"
+        with pytest.raises(StoreUnavailable):  # still refused, still cleanly
+            fill_until_full(store)
+        with store.read() as tx:
+            assert len(tx.tickets_of_day("centro", DAY)) == len(kept)
+    finally:
+        store.close()
