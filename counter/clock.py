@@ -1,0 +1,45 @@
+"""The counter's sense of time: an injectable clock, and how durations read on screen.
+
+Times on screen come from a clock the app is given, so snapshots and tests can freeze it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+Clock = Callable[[], datetime]
+"""Returns the current time, with a zone."""
+
+
+def system_clock() -> datetime:
+    """The real time, in UTC."""
+    return datetime.now(UTC)
+
+
+class FrozenClock:
+    """A clock that only moves when told to: for tests, snapshots and benchmarks."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def duration(since: datetime | None, until: datetime) -> str:
+    """``m:ss`` (or ``h:mm:ss``) from ``since`` to ``until``; ``-`` when unknown."""
+    if since is None:
+        return "-"
+    seconds = max(0, int((until - since).total_seconds()))
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
+
+
+def minutes(seconds: float | None, *, round_up: bool = False) -> str:
+    """Whole minutes for the queue overview (estimates round up); ``-`` when unknown."""
+    if seconds is None:
+        return "-"
+    whole = -(-seconds // 60) if round_up else seconds // 60
+    return f"{int(whole)} min"

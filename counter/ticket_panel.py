@@ -1,0 +1,87 @@
+"""The current ticket, large: number, service, priority, waits and recalls."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from textual.app import ComposeResult
+from textual.reactive import reactive
+from textual.widget import Widget
+from textual.widgets import Digits, Static
+
+from counter.clock import duration, minutes
+from counter.text_fields import set_text
+from queue_api.i18n import translate
+from queue_api.schema import Ticket, TicketStatus
+
+
+class TicketPanel(Widget):
+    """Shows ``ticket`` (None: an empty desk) with times measured up to ``now``."""
+
+    ticket: reactive[Ticket | None] = reactive(None)
+    now: reactive[datetime | None] = reactive(None)
+    loaded = reactive(False)
+
+    def __init__(self, language: str, service_names: dict[str, str], **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.language = language
+        self.service_names = service_names
+
+    def compose(self) -> ComposeResult:
+        yield Digits("----", id="number")
+        yield Static(id="service")
+        yield Static(id="times")
+
+    def on_mount(self) -> None:
+        self.border_title = self.t("ticket.title")
+        self._show()
+
+    def t(self, key: str, **values: object) -> str:
+        return translate("counter", self.language, key, **values)
+
+    def watch_ticket(self) -> None:
+        self._show()
+
+    def watch_now(self) -> None:
+        self._show()
+
+    def watch_loaded(self) -> None:
+        self._show()
+
+    def _show(self) -> None:
+        if not self.is_mounted:
+            return
+        number = self.query_one("#number", Digits)
+        service = self.query_one("#service", Static)
+        times = self.query_one("#times", Static)
+        ticket = self.ticket
+        self.set_class(ticket is not None and ticket.status is TicketStatus.CALLED, "-called")
+        self.set_class(ticket is not None and ticket.status is TicketStatus.SERVING, "-serving")
+        if ticket is None:
+            if number.value != "----":
+                number.update("----")
+            set_text(
+                service, self.t("ticket.none" if self.loaded else "ticket.loading"), fixed_size=True
+            )
+            set_text(times, "", fixed_size=True)
+            return
+        if number.value != ticket.number:
+            number.update(ticket.number)
+        name = self.service_names.get(ticket.service, ticket.service)
+        mark = f"   {self.t('ticket.priority')}" if ticket.priority else ""
+        status = self.t(f"ticket.status.{ticket.status.value}")
+        set_text(service, f"{status} · {name}{mark}", fixed_size=True)
+        set_text(times, "   ".join(self._times(ticket)), fixed_size=True)
+
+    def _times(self, ticket: Ticket) -> list[str]:
+        now = self.now or ticket.called_at or ticket.issued_at
+        # The wait in the queue in whole minutes: what the stats count, and what a clerk
+        # tells a citizen; the time at the desk to the second, from the injectable clock.
+        waited = (ticket.called_at or now) - ticket.issued_at
+        lines = [self.t("ticket.waited", time=minutes(waited.total_seconds()))]
+        if ticket.status is TicketStatus.SERVING:
+            lines.append(self.t("ticket.serving_for", time=duration(ticket.started_at, now)))
+        else:
+            lines.append(self.t("ticket.called_for", time=duration(ticket.called_at, now)))
+        lines.append(self.t("ticket.recalls", n=ticket.recalls))
+        return lines
