@@ -1,1 +1,10 @@
-"""The display app."""
+"""The lobby display: who is called to which desk, readable from across the room.
+
+- ``app``: ``DisplayApp``, the thin App that ``turnero display`` runs.
+- ``board_screen``: ``BoardScreen``, the whole board (what the demo hosts).
+- ``big_text`` / ``glyphs``: any text in big glyphs that fit the space.
+- ``recent_calls``, ``waiting_counts``, ``ticker``: the smaller parts of the board.
+- ``calls``: calls built from events, and which are fresh enough to announce.
+- ``announcer``: the queue of announcements, sound-free; ``sound``: the real player.
+- ``spoken``: calls in words for speech; ``clock``: injectable time; ``web``: ``--web``.
+"""
