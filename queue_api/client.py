@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 Model = TypeVar("Model", bound=BaseModel)
 
 DEFAULT_TIMEOUT = httpx.Timeout(5.0, connect=3.0)
+KNOWN_EVENTS = frozenset(event.value for event in EventType)
 
 
 class ApiError(Exception):
@@ -294,8 +295,8 @@ class QueueClient:
                     if on_connection:
                         on_connection(True)
                     async for sse in source.aiter_sse():
-                        if not sse.event or sse.event == "message":
-                            continue
+                        if sse.event not in KNOWN_EVENTS:
+                            continue  # a newer server's event: older devices ignore it
                         data = json.loads(sse.data)
                         event = Event(id=int(sse.id or 0), type=EventType(sse.event), data=data)
                         if event.id:

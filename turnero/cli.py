@@ -6,6 +6,7 @@ Heavy imports (Textual, uvicorn, FastAPI) happen inside the commands so ``--help
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -41,10 +42,22 @@ def fail(message: str) -> typer.Exit:
     return typer.Exit(2)
 
 
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
 def _log_to_stderr(level: int = logging.INFO) -> None:
-    logging.basicConfig(
-        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
-    )
+    logging.basicConfig(level=level, format=LOG_FORMAT, force=True)
+
+
+def _log_to_file(program: str) -> Path:
+    """Screen programs log to a file: the terminal is theirs to draw on."""
+    folder = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / "turnero"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{program}.log"
+    logging.basicConfig(filename=path, level=logging.INFO, format=LOG_FORMAT, force=True)
+    # Request lines carry no token, but they would drown the faults a technician looks for.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    return path
 
 
 @app.command()
@@ -81,6 +94,7 @@ def _device(config: Path | None) -> tuple[Path, DeviceConfig]:
 def kiosk(config: ConfigOption = None) -> None:
     """Run the citizens' ticket kiosk."""
     _, device = _device(config)
+    _log_to_file("kiosk")
     from kiosk.app import KioskApp
 
     KioskApp(device).run()
@@ -96,6 +110,7 @@ def counter(config: ConfigOption = None) -> None:
         require_counter(device, path)
     except ConfigError as exc:
         raise fail(str(exc)) from None
+    _log_to_file("counter")
     from counter.app import CounterApp
 
     CounterApp(device).run()
@@ -115,6 +130,7 @@ def display(
 
         serve_display(path, host, port)
         return
+    _log_to_file("display")
     from display.app import DisplayApp
 
     DisplayApp(device).run()
@@ -125,6 +141,7 @@ def demo(
     port: Annotated[int, typer.Option(help="Port for the demo server (0: pick a free one).")] = 0,
 ) -> None:
     """Run everything on virtual hardware: server, kiosk, counter and display in one window."""
+    _log_to_file("demo")
     from scripts.demo import run_demo
 
     run_demo(port)

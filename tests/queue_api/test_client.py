@@ -214,3 +214,29 @@ async def test_events_give_up_on_a_bad_token(server: ServerProcess) -> None:
     async with QueueClient(server.url, "demo-kiosk-norte") as other:
         with pytest.raises(Forbidden):
             await asyncio.wait_for(anext(other.events(B)), 5)
+
+
+async def test_events_of_a_newer_server_that_this_client_does_not_know_are_skipped() -> None:
+    """A device older than its server keeps working: unknown event types pass it by."""
+    body = (
+        b": connected\n\n"
+        b'id: 7\nevent: counter.renamed\ndata: {"at": "2026-01-05T09:00:00+00:00"}\n\n'
+        b'id: 8\nevent: device.alert\ndata: {"alert": {}, "at": "2026-01-05T09:00:01+00:00"}\n\n'
+    )
+
+    async def newer_server(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(
+            b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n"
+            b"content-length: %d\r\n\r\n" % len(body) + body
+        )
+        await writer.drain()
+        writer.close()
+
+    listener = await asyncio.start_server(newer_server, "127.0.0.1", 0)
+    port = listener.sockets[0].getsockname()[1]
+    async with listener, QueueClient(f"http://127.0.0.1:{port}", "token-of-a-display") as client:
+        stream = client.events("centro")
+        event = await asyncio.wait_for(anext(stream), 5)
+        await stream.aclose()
+    assert (event.id, event.type) == (8, EventType.DEVICE_ALERT)
