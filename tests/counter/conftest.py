@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 import httpx
 import pytest
-from textual.pilot import Pilot
 
 from counter.clock import FrozenClock
 from drivers.board import LedBoard, open_board
 from tests.drivers.fixtures import FakeBoard, PtyPair, socat_pty_pair
 from tests.server_process import ServerProcess
 from turnero.device import DeviceConfig
-
-WAIT = 10.0
 
 
 def device_for(url: str, token: str, counter: str = "1", clerk: str = "Ana") -> DeviceConfig:
@@ -65,15 +61,6 @@ def kiosk(server: ServerProcess, tokens: dict[str, str]) -> Callable[..., dict]:
     return lambda service, priority=False: issue(
         server, tokens["kiosk"], service, priority=priority
     )
-
-
-async def until(pilot: Pilot, predicate: Callable[[], object], within: float = WAIT) -> None:
-    """Let the app run until ``predicate()`` holds (checked after each short pause)."""
-    deadline = time.monotonic() + within
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {predicate}")
-        await pilot.pause(0.02)
 
 
 class PtyBoard:

@@ -10,8 +10,9 @@ from counter.desk import Action
 from counter.transfer_picker import TransferPicker
 from drivers.board import VirtualBoard
 from queue_api.schema import CounterState, TicketStatus
-from tests.counter.conftest import PtyBoard, api, device_for, until
+from tests.counter.conftest import PtyBoard, api, device_for
 from tests.counter.led_frames import shown
+from tests.pilot_wait import until
 
 
 async def server_counter(server, tokens, counter: str = "1") -> dict:

@@ -8,8 +8,9 @@ from counter.app import CounterApp
 from drivers.board import VirtualBoard
 from queue_api.client import QueueClient
 from queue_api.schema import CounterState, EventType, TicketStatus
-from tests.counter.conftest import PtyBoard, api, device_for, until
+from tests.counter.conftest import PtyBoard, api, device_for
 from tests.counter.led_frames import shown
+from tests.pilot_wait import until
 from tests.server_process import ServerProcess
 
 

@@ -12,7 +12,8 @@ from counter.app import CounterApp
 from counter.clerk_prompt import ClerkPrompt
 from counter.transfer_picker import TransferPicker
 from queue_api.schema import TicketStatus
-from tests.counter.conftest import device_for, until
+from tests.counter.conftest import device_for
+from tests.pilot_wait import until
 
 SIZE = (100, 32)
 

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
-from textual.pilot import Pilot
 
 from display.announcer import Part
 from display.app import DisplayApp
@@ -67,16 +65,6 @@ def board(app: DisplayApp) -> BoardScreen:
     screen = app.screen
     assert isinstance(screen, BoardScreen)
     return screen
-
-
-async def until(pilot: Pilot, predicate: Callable[[], bool], seconds: float = 8.0) -> None:
-    """Let the app run until ``predicate`` holds; fail after ``seconds``."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + seconds
-    while not predicate():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {predicate.__doc__ or predicate}")
-        await pilot.pause(0.02)
 
 
 class Office:

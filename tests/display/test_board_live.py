@@ -25,8 +25,8 @@ from tests.display.conftest import (
     board,
     display_device,
     make_display,
-    until,
 )
+from tests.pilot_wait import until
 from tests.server_process import TOKENS, ServerProcess, office_file
 
 
@@ -251,7 +251,7 @@ async def test_the_screen_runs_hosted_in_another_app_and_the_blink_ends(server, 
             hero_widget = screen.query_one("#hero")
             await until(pilot, lambda: hero_widget.has_class("-blink"))
             await until(pilot, lambda: not hero_widget.has_class("-blink"))
-            await until(pilot, lambda: not screen.blinking, seconds=5)
+            await until(pilot, lambda: not screen.blinking, within=5)
             assert hero(pilot.app) == ("C001", "Ventanilla 4")
             await office.recall("4")
             await until(pilot, lambda: len(screen.announcer.heard) == 2)

@@ -7,7 +7,8 @@ import asyncio
 import pytest
 from textual.pilot import Pilot
 
-from tests.display.conftest import Link, Office, board, make_display, until
+from tests.display.conftest import Link, Office, board, make_display
+from tests.pilot_wait import until
 
 TICKER = "Bienvenidos a la Oficina Centro · Tenga a mano su identificación · Welcome"
 
