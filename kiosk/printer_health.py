@@ -1,0 +1,78 @@
+"""What the printer's state means for the kiosk: warn citizens, alert staff, or nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from drivers.printer import PrinterError, PrinterNotReady, PrinterStatus
+
+
+@dataclass(frozen=True)
+class PrinterHealth:
+    """The printer as the kiosk acts on it."""
+
+    #: A known fault stops printing: the home screen warns the next citizen.
+    blocked: bool
+    #: Fault codes (blocking or not) to tell staff about; an alert goes out when they change.
+    faults: frozenset[str]
+    #: One line for staff: the faults and what to do.
+    summary: str
+
+
+def printer_health(status: PrinterStatus) -> PrinterHealth:
+    """Classify a status read between tickets.
+
+    An unknown status (a device file, or a printer that cannot report) warns nobody: the
+    kiosk only learns the printer failed when a ticket does not print.
+    """
+    if not status.known:
+        return PrinterHealth(blocked=False, faults=frozenset(), summary=status.summary())
+    return PrinterHealth(
+        blocked=not status.ok,
+        faults=frozenset(fault.code for fault in status.faults),
+        summary=status.summary(),
+    )
+
+
+@dataclass(frozen=True)
+class PrinterAlert:
+    """A ``device.alert`` for staff: ``kind`` such as "printer.paper_out", and what to do."""
+
+    kind: str
+    detail: str
+
+
+class PrinterWatch:
+    """The printer's faults as the kiosk last knew them; says when staff must hear of a change."""
+
+    def __init__(self) -> None:
+        #: Citizens are warned: the last ticket failed, or a status read showed a fault.
+        self.blocked = False
+        self._alerted: frozenset[str] = frozenset()
+
+    def status_read(self, status: PrinterStatus, *, printed: bool) -> PrinterAlert | None:
+        """A status read between tickets, or returned by a job that printed."""
+        if status.known:
+            health = printer_health(status)
+            self.blocked = health.blocked
+            return self._faults(health.faults, health.summary)
+        if printed:
+            # A printer that cannot report status just printed: as far as we can tell, it works.
+            self.blocked = False
+            return self._faults(frozenset(), "")
+        return None  # "unknown" between tickets changes nothing we know
+
+    def print_failed(self, error: PrinterError) -> PrinterAlert | None:
+        """A ticket (already issued) did not print."""
+        self.blocked = True
+        detail = f"{error}: {error.advice}" if error.advice else str(error)
+        faults = printer_health(error.status).faults if isinstance(error, PrinterNotReady) else None
+        return self._faults(faults or frozenset({"error"}), detail)
+
+    def _faults(self, faults: frozenset[str], summary: str) -> PrinterAlert | None:
+        if faults == self._alerted:
+            return None
+        self._alerted = faults
+        if not faults:
+            return PrinterAlert("printer.ok", "the printer works again")
+        return PrinterAlert(("printer." + "+".join(sorted(faults)))[:50], summary[:500])

@@ -1,0 +1,249 @@
+"""The kiosk end to end: a real server on 127.0.0.1, a real printer driver on a pty."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from drivers.printer import VirtualPrinter
+from kiosk.ticket_panel import TicketPanel
+from queue_api.client import QueueClient
+from tests.kiosk.conftest import (
+    FAST,
+    SIZE,
+    PtyPrinter,
+    device_config,
+    kiosk_app,
+    office_with_closed_registro,
+    ready,
+    until,
+)
+from tests.kiosk.escpos_reading import printed_text, qr_payloads
+from tests.server_process import ServerProcess
+from turnero.device import DeviceConfig
+
+
+async def waiting(server: ServerProcess, token: str, service: str) -> int:
+    async with QueueClient(server.url, token) as client:
+        queue = await client.queue("centro")
+    return next(entry.waiting for entry in queue.services if entry.service == service)
+
+
+async def test_one_touch_issues_prints_and_shows_the_ticket(
+    server: ServerProcess, tokens: dict[str, str], device: DeviceConfig, pty_printer: PtyPrinter
+) -> None:
+    app = kiosk_app(device, pty_printer.driver)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        # registro allows no priority: one touch issues.
+        await pilot.click("#service-registro")
+        await until(pilot, lambda: screen.step == "ticket")
+        panel = screen.query_one(TicketPanel)
+        assert panel.number == "C001"
+        shown = " ".join(str(label.content) for label in panel.query("Label"))
+        assert "Registro civil" in shown
+        assert "No hay nadie antes que usted" in shown
+        # The bytes that reached the printer: number, office and the QR to the status page.
+        data = pty_printer.data
+        text = printed_text(data)
+        assert "C001" in text and "Oficina Centro" in text
+        (url,) = qr_payloads(data)
+        assert url.startswith(f"{server.url}/t/")
+        async with QueueClient(server.url) as public:
+            assert (await public.public_ticket(url.rsplit("/", 1)[1])).number == "C001"
+        assert await waiting(server, tokens["kiosk"], "registro") == 1
+        # A touch ends the session: back home, nothing of the ticket left.
+        await pilot.click("#ticket")
+        await until(pilot, lambda: screen.step == "home")
+        assert panel.number == ""
+
+
+async def test_waiting_counts_follow_the_branch(
+    server: ServerProcess, tokens: dict[str, str], device: DeviceConfig
+) -> None:
+    app = kiosk_app(device, VirtualPrinter())
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        tile = screen.query_one("#service-pagos")
+        assert "Nadie esperando" in str(tile.content)
+        async with QueueClient(server.url, tokens["admin"]) as admin:
+            for _ in range(2):
+                key = f"other-kiosk-{_}"
+                await admin.issue_ticket("centro", "pagos", idempotency_key=key)
+        await until(pilot, lambda: "2 personas esperando" in str(tile.content))
+        assert "Espera aprox." in str(tile.content)
+
+
+async def test_priority_question_then_ticket_with_priority(
+    server: ServerProcess, tokens: dict[str, str], device: DeviceConfig
+) -> None:
+    printer = VirtualPrinter()
+    app = kiosk_app(device, printer)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        await pilot.click("#service-licencias")
+        await until(pilot, lambda: screen.step == "priority")
+        assert printer.tickets == []  # nothing issued before the answer
+        await pilot.click("#priority-yes")
+        await until(pilot, lambda: screen.step == "ticket")
+        assert screen.query_one(TicketPanel).number == "A001"
+        assert "ATENCIÓN PREFERENTE" in " ".join(" ".join(printer.printed).split())
+        await pilot.click("#ticket")
+        # The keypad works too: 2 = pagos, then "2" = no priority.
+        await until(pilot, lambda: screen.step == "home")
+        await pilot.press("2")
+        await until(pilot, lambda: screen.step == "priority")
+        await pilot.press("2")
+        await until(pilot, lambda: screen.step == "ticket")
+        assert screen.query_one(TicketPanel).number == "B001"
+    async with QueueClient(server.url, tokens["counter1"]) as counter:
+        called = await counter.call_next("centro", "1")
+        assert called is not None and called.number == "A001" and called.priority
+        called = await counter.call_next("centro", "1")
+        assert called is not None and called.number == "B001" and not called.priority
+
+
+async def test_priority_back_issues_nothing(
+    server: ServerProcess, tokens: dict[str, str], device: DeviceConfig
+) -> None:
+    printer = VirtualPrinter()
+    app = kiosk_app(device, printer)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        await pilot.click("#service-licencias")
+        await until(pilot, lambda: screen.step == "priority")
+        await pilot.click("#priority-back")
+        await until(pilot, lambda: screen.step == "home")
+    assert printer.tickets == []
+    assert await waiting(server, tokens["kiosk"], "licencias") == 0
+
+
+async def test_double_tap_gives_one_ticket(
+    server: ServerProcess, tokens: dict[str, str], device: DeviceConfig
+) -> None:
+    printer = VirtualPrinter()
+    app = kiosk_app(device, printer, replace(FAST, tap_guard=1.0))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        await pilot.click("#service-registro")
+        await pilot.click("#service-registro")  # lands on "preparing" or on the fresh ticket
+        await until(pilot, lambda: screen.step == "ticket")
+        await pilot.pause(0.2)
+        busy = [worker for worker in app.workers if worker.group in ("issue", "printer")]
+        await until(pilot, lambda: all(worker.is_finished for worker in busy))
+        assert screen.step == "ticket"  # the second tap did not dismiss the ticket either
+        assert len(printer.tickets) == 1
+    assert await waiting(server, tokens["kiosk"], "registro") == 1
+
+
+async def test_server_down_then_up(
+    server: ServerProcess, tokens: dict[str, str], device: DeviceConfig
+) -> None:
+    printer = VirtualPrinter()
+    app = kiosk_app(device, printer)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        notice = screen.query_one("#notice")
+        server.stop()
+        await until(pilot, lambda: not screen.available, within=10)
+        assert notice.display
+        assert "no podemos dar turnos" in str(notice.content)
+        assert "pida ayuda al personal" in str(notice.content)
+        await pilot.click("#service-registro")  # a touch while down gives nothing
+        await pilot.pause(0.1)
+        assert screen.step == "home" and printer.tickets == []
+
+        # It comes back on the same address: the kiosk recovers by itself.
+        restarted = ServerProcess(server.config, port=server.port).start()
+        try:
+            await until(pilot, lambda: screen.available, within=10)
+            await pilot.pause()
+            assert not notice.display
+            await pilot.click("#service-registro")
+            await until(pilot, lambda: screen.step == "ticket")
+            assert screen.query_one(TicketPanel).number == "C001"
+            assert len(printer.tickets) == 1
+        finally:
+            restarted.stop()
+
+
+async def test_a_press_lost_in_transit_reuses_its_key(
+    server: ServerProcess, tokens: dict[str, str], device: DeviceConfig
+) -> None:
+    printer = VirtualPrinter()
+    app = kiosk_app(device, printer)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        server.stop()
+        # Pressed before the kiosk noticed: the issue itself fails after its retries.
+        await pilot.press("3")
+        await until(pilot, lambda: screen.step == "home" and not screen.available, within=10)
+        (key,) = screen._keys.values()
+        restarted = ServerProcess(server.config, port=server.port).start()
+        try:
+            await until(pilot, lambda: screen.available, within=10)
+            await pilot.press("3")
+            await until(pilot, lambda: screen.step == "ticket")
+            number = screen.query_one(TicketPanel).number
+            # Replaying the kiosk's key gives back the same ticket: the kiosk used that key.
+            async with QueueClient(server.url, tokens["kiosk"]) as other:
+                again = await other.issue_ticket("centro", "registro", idempotency_key=key)
+            assert again.number == number == "C001"
+            assert screen._keys == {}
+        finally:
+            restarted.stop()
+
+
+async def test_closed_service_is_shown_closed_and_gives_nothing(
+    tmp_path: Path, tokens: dict[str, str]
+) -> None:
+    server = ServerProcess(office_with_closed_registro(tmp_path)).start()
+    try:
+        printer = VirtualPrinter()
+        app = kiosk_app(device_config(server.url, tokens["kiosk"]), printer)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await ready(pilot)
+            tile = screen.query_one("#service-registro")
+            assert tile.has_class("-closed") and "Cerrado" in str(tile.content)
+            await pilot.click("#service-registro")
+            await pilot.press("3")
+            await pilot.pause(0.1)
+            assert screen.step == "home" and printer.tickets == []
+    finally:
+        server.stop()
+
+
+async def test_language_switch_and_reset_with_the_session(device: DeviceConfig) -> None:
+    printer = VirtualPrinter()
+    app = kiosk_app(device, printer)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        title = screen.query_one("#home-title")
+        assert str(title.content) == "Toque el trámite que viene a hacer"
+        await pilot.click("#lang-en")
+        await pilot.pause()
+        assert str(title.content) == "Touch the service you came for"
+        assert "Civil registry" in str(screen.query_one("#service-registro").content)
+        await pilot.click("#service-registro")
+        await until(pilot, lambda: screen.step == "ticket")
+        assert "Estimated wait:" in "\n".join(printer.printed)
+        assert "Keep this ticket." in "\n".join(printer.printed)
+        await pilot.click("#ticket")
+        await until(pilot, lambda: screen.step == "home")
+        assert screen.language == "es"
+        assert str(title.content) == "Toque el trámite que viene a hacer"
+
+
+async def test_double_tap_does_not_answer_the_priority_question(
+    server: ServerProcess, tokens: dict[str, str], device: DeviceConfig
+) -> None:
+    printer = VirtualPrinter()
+    app = kiosk_app(device, printer, replace(FAST, tap_guard=1.0))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        await pilot.click("#service-pagos")
+        # The second tap lands where "Yes" has just appeared under the finger.
+        await pilot.click("#priority-yes")
+        await pilot.pause(0.1)
+        assert screen.step == "priority" and printer.tickets == []
+    assert await waiting(server, tokens["kiosk"], "pagos") == 0

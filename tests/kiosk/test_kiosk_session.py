@@ -1,0 +1,85 @@
+"""Sessions end by themselves, and the kiosk stays locked for citizens."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from drivers.printer import VirtualPrinter
+from kiosk.ticket_panel import TicketPanel
+from tests.kiosk.conftest import FAST, PIN, SIZE, kiosk_app, ready, until
+from turnero.device import DeviceConfig
+
+
+async def test_idle_goes_home_in_the_default_language(device: DeviceConfig) -> None:
+    app = kiosk_app(device, VirtualPrinter(), replace(FAST, idle=1.5))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        await pilot.click("#lang-en")
+        await pilot.click("#service-licencias")
+        await until(pilot, lambda: screen.step == "priority")
+        assert str(screen.query_one("#priority-question").content).startswith("Do you need")
+        await until(pilot, lambda: screen.step == "home")
+        assert screen.language == "es"
+        assert str(screen.query_one("#home-title").content).startswith("Toque")
+        assert str(screen.query_one("#priority-service").content) == ""
+
+
+async def test_ticket_leaves_the_screen_by_itself(device: DeviceConfig) -> None:
+    printer = VirtualPrinter()
+    app = kiosk_app(device, printer, replace(FAST, ticket=1.0))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        await pilot.press("3")
+        await until(pilot, lambda: screen.step == "ticket")
+        panel = screen.query_one(TicketPanel)
+        assert panel.number == "C001"
+        await until(pilot, lambda: screen.step == "home")
+        # Nothing of that citizen stays, not even in the hidden panel.
+        assert panel.number == ""
+        assert all(str(label.content) == "" for label in panel.query("Label"))
+
+
+async def test_citizen_cannot_quit_or_open_the_palette(device: DeviceConfig) -> None:
+    app = kiosk_app(device, VirtualPrinter())
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        await pilot.press("ctrl+q", "ctrl+c", "ctrl+p", "escape", "tab")
+        await pilot.pause()
+        assert app.return_code is None
+        assert app.screen is screen and screen.step == "home"
+
+
+async def test_technician_menu_behind_chord_and_pin(device: DeviceConfig) -> None:
+    printer = VirtualPrinter()
+    app = kiosk_app(device, printer)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        await pilot.press("ctrl+t")
+        assert screen.step == "pin"
+        await pilot.press("1", "1", "1", "1", "enter")
+        assert screen.step == "pin"
+        assert str(screen.query_one("#pin-message").content) == "PIN incorrecto"
+        await pilot.press(*PIN, "enter")
+        assert screen.step == "technician"
+        menu = screen.query_one("#technician")
+        await until(pilot, lambda: "conectado" in str(menu.query_one("#tech-server").content))
+        await until(pilot, lambda: "ok" in str(menu.query_one("#tech-printer").content))
+        await pilot.click("#tech-reprint")
+        await until(pilot, lambda: "ningún turno" in str(menu.query_one("#tech-result").content))
+        await pilot.click("#tech-test")
+        await until(pilot, lambda: len(printer.tickets) == 1)
+        assert "TURNERO - TEST PAGE" in printer.printed[0]
+        await pilot.click("#tech-back")
+        assert screen.step == "home"
+        await pilot.press("ctrl+t", *PIN, "enter")
+        await pilot.click("#tech-exit")
+        await until(pilot, lambda: app.return_code is not None)
+
+
+async def test_technician_menu_locks_again_when_left_alone(device: DeviceConfig) -> None:
+    app = kiosk_app(device, VirtualPrinter(), replace(FAST, idle=1.5))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        await pilot.press("ctrl+t", *PIN, "enter")
+        assert screen.step == "technician"
+        await until(pilot, lambda: screen.step == "home")

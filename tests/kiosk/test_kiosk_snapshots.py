@@ -1,0 +1,130 @@
+"""What citizens see, in Spanish and English: home, priority question, ticket, out of service,
+printer warning. Each runs against a fresh server, so numbers and counts are always the same."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from textual.pilot import Pilot
+
+from drivers.printer import Paper, PrinterStatus, VirtualPrinter
+from tests.kiosk.conftest import SIZE, device_config, kiosk_app, ready, screen_of, until
+from tests.server_process import TOKENS, ServerProcess, free_port, office_file
+from turnero.device import DeviceConfig
+
+LANGUAGES = ["es", "en"]
+
+
+@pytest.fixture(scope="module")
+def quiet_device(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DeviceConfig]:
+    """One server for the snapshots that issue nothing, so they all see the same empty queue."""
+    folder = tmp_path_factory.mktemp("quiet")
+    server = ServerProcess(office_file(folder, folder / "turnero.db")).start()
+    yield device_config(server.url, TOKENS["kiosk"])
+    server.stop()
+
+
+async def choose_language(pilot: Pilot, language: str) -> None:
+    await ready(pilot)
+    if language != "es":
+        await pilot.click(f"#lang-{language}")
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_home(snap_compare, quiet_device: DeviceConfig, language: str) -> None:
+    assert snap_compare(
+        kiosk_app(quiet_device, VirtualPrinter()),
+        terminal_size=SIZE,
+        run_before=lambda pilot: choose_language(pilot, language),
+    )
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_priority_question(snap_compare, quiet_device: DeviceConfig, language: str) -> None:
+    async def run_before(pilot: Pilot) -> None:
+        await choose_language(pilot, language)
+        await pilot.click("#service-licencias")
+        await until(pilot, lambda: screen_of(pilot.app).step == "priority")
+        await pilot.pause()
+
+    assert snap_compare(
+        kiosk_app(quiet_device, VirtualPrinter()), terminal_size=SIZE, run_before=run_before
+    )
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_ticket_shown(snap_compare, device: DeviceConfig, language: str) -> None:
+    async def run_before(pilot: Pilot) -> None:
+        await choose_language(pilot, language)
+        await pilot.press("3")
+        await until(pilot, lambda: screen_of(pilot.app).step == "ticket")
+        await pilot.pause()
+
+    assert snap_compare(
+        kiosk_app(device, VirtualPrinter()), terminal_size=SIZE, run_before=run_before
+    )
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_ticket_not_printed(snap_compare, device: DeviceConfig, language: str) -> None:
+    printer = VirtualPrinter()
+
+    async def run_before(pilot: Pilot) -> None:
+        await choose_language(pilot, language)
+        screen = screen_of(pilot.app)
+        printer.simulate(PrinterStatus(known=True, online=False, paper=Paper.OUT))
+        await pilot.press("3")
+        await until(pilot, lambda: screen.step == "ticket")
+        await pilot.pause()
+
+    assert snap_compare(kiosk_app(device, printer), terminal_size=SIZE, run_before=run_before)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_out_of_service(
+    snap_compare, server: ServerProcess, device: DeviceConfig, language: str
+) -> None:
+    """The server was up, then went away: services greyed, the notice says to ask staff."""
+
+    async def run_before(pilot: Pilot) -> None:
+        await choose_language(pilot, language)
+        screen = screen_of(pilot.app)
+        server.stop()
+        await until(pilot, lambda: not screen.available, within=10)
+        await pilot.pause()
+
+    assert snap_compare(
+        kiosk_app(device, VirtualPrinter()), terminal_size=SIZE, run_before=run_before
+    )
+
+
+@pytest.mark.parametrize("language", ["es"])  # the notice's English is in test_out_of_service
+def test_server_never_reached(snap_compare, tokens: dict[str, str], language: str) -> None:
+    """Started while the server is down: nothing to touch, the notice says to ask staff."""
+    device = device_config(f"http://127.0.0.1:{free_port()}", tokens["kiosk"])
+
+    async def run_before(pilot: Pilot) -> None:
+        screen = screen_of(pilot.app)
+        if language != "es":
+            await pilot.click(f"#lang-{language}")
+        await until(pilot, lambda: screen.query_one("#notice").display, within=10)
+        await pilot.pause()
+
+    assert snap_compare(
+        kiosk_app(device, VirtualPrinter()), terminal_size=SIZE, run_before=run_before
+    )
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_printer_warning(snap_compare, quiet_device: DeviceConfig, language: str) -> None:
+    printer = VirtualPrinter()
+    printer.simulate(PrinterStatus(known=True, online=False, paper=Paper.OUT))
+
+    async def run_before(pilot: Pilot) -> None:
+        await choose_language(pilot, language)
+        await until(pilot, lambda: screen_of(pilot.app).printer_blocked)
+        await pilot.pause()
+
+    assert snap_compare(kiosk_app(quiet_device, printer), terminal_size=SIZE, run_before=run_before)
