@@ -93,11 +93,15 @@ def _device(config: Path | None) -> tuple[Path, DeviceConfig]:
 @app.command()
 def kiosk(config: ConfigOption = None) -> None:
     """Run the citizens' ticket kiosk."""
-    _, device = _device(config)
+    path, device = _device(config)
     _log_to_file("kiosk")
     from kiosk.app import KioskApp
 
-    KioskApp(device).run()
+    try:
+        kiosk_app = KioskApp(device)
+    except ConfigError as exc:
+        raise fail(f"{path}: {exc}") from None
+    kiosk_app.run()
 
 
 @app.command()
