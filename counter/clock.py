@@ -5,26 +5,16 @@ Times on screen come from a clock the app is given, so snapshots and tests can f
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
 
-Clock = Callable[[], datetime]
-"""Returns the current time, with a zone."""
+from turnero.clock import Clock, FrozenClock
+
+__all__ = ["Clock", "FrozenClock", "duration", "minutes", "system_clock"]
 
 
 def system_clock() -> datetime:
     """The real time, in UTC."""
     return datetime.now(UTC)
-
-
-class FrozenClock:
-    """A clock that only moves when told to: for tests, snapshots and benchmarks."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 def duration(since: datetime | None, until: datetime) -> str:

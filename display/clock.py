@@ -2,30 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
-Clock = Callable[[], datetime]
-"""Returns the current time, with a zone."""
+from turnero.clock import Clock, FrozenClock
+
+__all__ = ["Clock", "FrozenClock", "ShiftedClock", "system_clock"]
 
 
 def system_clock() -> datetime:
     """The real time, in the machine's zone (the lobby reads local time)."""
     return datetime.now().astimezone()
-
-
-class FrozenClock:
-    """A clock that only moves when told to: for tests, snapshots and benchmarks."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        """Move the clock forward."""
-        self.now += timedelta(seconds=seconds)
 
 
 class ShiftedClock:

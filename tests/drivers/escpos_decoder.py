@@ -42,6 +42,11 @@ class Receipt:
     def texts(self) -> list[str]:
         return [line.text for line in self.lines]
 
+    @property
+    def text(self) -> str:
+        """The words on the paper, a line each."""
+        return "\n".join(self.texts)
+
 
 def decode(data: bytes) -> Receipt:
     """Decode a whole stream; text is decoded with the code page selected at that point."""

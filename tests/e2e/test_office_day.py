@@ -26,8 +26,8 @@ from queue_api.client import QueueClient
 from queue_api.schema import Event, EventType
 from tests.counter.led_frames import shown
 from tests.display.conftest import RecordingPlayer
+from tests.drivers.escpos_decoder import decode
 from tests.drivers.fixtures import FakeBoard, FakeSerialPrinter, socat_pty_pair
-from tests.kiosk.escpos_reading import printed_text
 from tests.pilot_wait import until
 from tests.server_process import ServerProcess
 from turnero.device import DeviceConfig
@@ -153,7 +153,7 @@ async def test_twenty_citizens_are_each_called_once_shown_announced_and_printed(
             ), f"board {counter} showed {shown(board.frames)}, expected {numbers}"
 
     # Every ticket reached the printer.
-    printed = printed_text(bytes(fake_printer.brain.data))
+    printed = decode(bytes(fake_printer.brain.data)).text
     assert [number for number in issued if number not in printed] == []
 
     async with QueueClient(server.url, tokens["admin"]) as admin:

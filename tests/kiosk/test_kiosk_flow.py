@@ -8,6 +8,7 @@ from pathlib import Path
 from drivers.printer import VirtualPrinter
 from kiosk.ticket_panel import TicketPanel
 from queue_api.client import QueueClient
+from tests.drivers.escpos_decoder import decode
 from tests.kiosk.conftest import (
     FAST,
     SIZE,
@@ -18,7 +19,6 @@ from tests.kiosk.conftest import (
     ready,
     until,
 )
-from tests.kiosk.escpos_reading import printed_text, qr_payloads
 from tests.server_process import ServerProcess
 from turnero.device import DeviceConfig
 
@@ -45,9 +45,9 @@ async def test_one_touch_issues_prints_and_shows_the_ticket(
         assert "No hay nadie antes que usted" in shown
         # The bytes that reached the printer: number, office and the QR to the status page.
         data = pty_printer.data
-        text = printed_text(data)
+        text = decode(data).text
         assert "C001" in text and "Oficina Centro" in text
-        (url,) = qr_payloads(data)
+        (url,) = decode(data).qr_codes
         assert url.startswith(f"{server.url}/t/")
         async with QueueClient(server.url) as public:
             assert (await public.public_ticket(url.rsplit("/", 1)[1])).number == "C001"

@@ -11,8 +11,8 @@ from pathlib import Path
 from drivers.printer import Paper, PrinterStatus, VirtualPrinter, open_printer
 from kiosk.ticket_panel import TicketPanel
 from queue_api.client import QueueClient
+from tests.drivers.escpos_decoder import decode
 from tests.kiosk.conftest import PIN, SIZE, PtyPrinter, alerts, kiosk_app, ready, until
-from tests.kiosk.escpos_reading import printed_text, qr_payloads
 from tests.server_process import ServerProcess
 from turnero.device import DeviceConfig
 
@@ -63,8 +63,8 @@ async def test_paper_out_ticket_shown_alert_warning_then_reprint(
         await pilot.click("#tech-reprint")
         await until(pilot, lambda: screen.unprinted == [])
         data = pty_printer.data
-        assert "C001" in printed_text(data)
-        (url,) = qr_payloads(data)
+        assert "C001" in decode(data).text
+        (url,) = decode(data).qr_codes
         assert url.startswith(f"{server.url}/t/")
 
 
@@ -115,7 +115,7 @@ async def test_paper_near_end_alerts_staff_only(
         await pilot.press("3")
         await until(pilot, lambda: screen.step == "ticket")
         assert not screen.query_one(TicketPanel).has_class("-not-printed")
-        assert "C001" in printed_text(pty_printer.data)
+        assert "C001" in decode(pty_printer.data).text
 
 
 async def test_cover_open_on_a_virtual_printer_warns_until_closed(device: DeviceConfig) -> None:
@@ -176,8 +176,8 @@ async def test_device_file_printer_missing_then_back(
         await pilot.click("#tech-reprint")
         await until(pilot, lambda: not screen.printer_blocked)
         data = paper.read_bytes()
-        assert "C001" in printed_text(data)
-        (url,) = qr_payloads(data)
+        assert "C001" in decode(data).text
+        (url,) = decode(data).qr_codes
         assert url.startswith(f"{server.url}/t/")
         sent = await alerts(server.url, tokens["display"], 2, last_kind="printer.ok")
         assert alert_kinds(sent) == ["printer.error", "printer.ok"]

@@ -23,6 +23,7 @@ from queue_api.office import Conflict, Office
 from queue_api.schema import CounterState, EventType, IssueTicket, TicketStatus
 from queue_api.store.sqlite import SqliteStore
 from tests.server_process import office_file
+from turnero.clock import FrozenClock as Clock
 
 MEXICO = ZoneInfo("America/Mexico_City")
 T0 = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)  # 09:00 in Mexico City
@@ -48,19 +49,6 @@ def ticket(
         issued_at=T0 + timedelta(seconds=issued),
         status=status,
     )
-
-
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
 
 
 def make_office(folder: Path, clock: Clock) -> Office:
