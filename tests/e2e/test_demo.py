@@ -1,0 +1,114 @@
+"""``turnero demo``: one window with every program on virtual hardware, and no orphans."""
+
+from __future__ import annotations
+
+import os
+import select
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from display.big_text import BigText
+from scripts.demo import demo_server, device_file
+from scripts.demo_app import DemoApp, LedBoardView, PaperStrip
+from tests.pilot_wait import until
+from turnero.device import load_device_config
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+def server_pid(port: int) -> int:
+    """The pid of the ``turnero server`` listening on ``port`` (read from /proc)."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"server" in command and str(port).encode() in command:
+            return int(entry.name)
+    raise AssertionError(f"no server process on port {port}")
+
+
+def wait_for_exit(pid: int, timeout: float = 10.0) -> bool:
+    """Block until process ``pid`` (not our child) ends; False on timeout."""
+    try:
+        handle = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return True
+    try:
+        readable, _, _ = select.select([handle], [], [], timeout)
+        return bool(readable)
+    finally:
+        os.close(handle)
+
+
+async def test_a_ticket_from_the_kiosk_is_called_at_the_counter_and_shown_everywhere(
+    tmp_path: Path,
+) -> None:
+    with demo_server(tmp_path) as url:
+        devices = {
+            role: load_device_config(device_file(tmp_path, role, url))
+            for role in ("kiosk", "counter", "display")
+        }
+        app = DemoApp(devices)
+        async with app.run_test(size=(160, 48)) as pilot:
+            await until(pilot, lambda: app.screen.query("ServiceTile"))
+            await pilot.press("3")  # registro: one touch, no priority question
+            paper = app.screen.query_one(PaperStrip)
+            # Wide print on the strip spaces the characters out: "C 0 0 1".
+            await until(pilot, lambda: "C001" in str(paper.render()).replace(" ", ""))
+
+            await pilot.press("f11")
+            counter = app.screen
+            await until(pilot, lambda: getattr(counter, "online", False))
+            await pilot.press("n")
+            board = counter.query_one(LedBoardView)
+            await until(pilot, lambda: board.query_one(BigText).text == "C001")
+
+            await pilot.press("f12")
+            lobby = app.screen
+            await until(pilot, lambda: bool(lobby.calls) and lobby.calls[0].number == "C001")
+            assert lobby.calls[0].counter_label == "Ventanilla 3"
+
+
+def test_two_demos_run_side_by_side_on_their_own_ports(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    with demo_server(tmp_path / "a") as first, demo_server(tmp_path / "b") as second:
+        assert first != second
+        for url in (first, second):
+            assert httpx.get(f"{url}/api/v1/health").json()["status"] == "ok"
+
+
+def test_the_demo_server_ends_with_the_demo(tmp_path: Path) -> None:
+    with demo_server(tmp_path) as url:
+        pid = server_pid(int(url.rsplit(":", 1)[1]))
+    assert wait_for_exit(pid), "the server outlived a demo that ended normally"
+
+
+@pytest.mark.skipif(not hasattr(os, "pidfd_open"), reason="needs Linux pidfd")
+def test_the_demo_server_ends_even_when_the_demo_is_killed(tmp_path: Path) -> None:
+    code = (
+        "import sys; from pathlib import Path; from scripts.demo import demo_server\n"
+        f"with demo_server(Path({str(tmp_path)!r})) as url:\n"
+        "    print(url, flush=True); sys.stdin.read()\n"
+    )
+    demo = subprocess.Popen(
+        [sys.executable, "-c", code], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
+    try:
+        assert demo.stdout is not None
+        url = demo.stdout.readline().decode().strip()
+        pid = server_pid(int(url.rsplit(":", 1)[1]))
+        demo.send_signal(signal.SIGKILL)
+        demo.wait(10)
+        assert wait_for_exit(pid), "an orphan server outlived the killed demo"
+    finally:
+        demo.kill()
+        demo.wait()
