@@ -7,10 +7,10 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
-from queue_api.i18n import translate
+from counter.wording import CounterWords
 
 
-class ClerkPrompt(ModalScreen[str]):
+class ClerkPrompt(CounterWords, ModalScreen[str]):
     """Asks who works at the desk; dismisses with the name (never empty)."""
 
     CSS_PATH = "counter.tcss"
@@ -25,9 +25,6 @@ class ClerkPrompt(ModalScreen[str]):
             yield Label(t("clerk.title"))
             yield Input(placeholder=t("clerk.placeholder"), max_length=40, id="clerk-name")
             yield Label("", id="clerk-error")
-
-    def t(self, key: str, **values: object) -> str:
-        return translate("counter", self.language, key, **values)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         name = " ".join(event.value.split())

@@ -5,13 +5,13 @@ from __future__ import annotations
 from textual.widgets import DataTable
 
 from counter.clock import minutes
-from queue_api.i18n import translate
+from counter.wording import CounterWords
 from queue_api.schema import Queue
 
 COLUMNS = ("service", "waiting", "longest", "estimated")
 
 
-class QueueOverview(DataTable):
+class QueueOverview(CounterWords, DataTable):
     """A read-only table; never takes focus, so the clerk's keys always reach the screen."""
 
     can_focus = False
@@ -25,9 +25,6 @@ class QueueOverview(DataTable):
         self.border_title = t("queue.title")
         for column in COLUMNS:
             self.add_column(t(f"queue.{column}"), key=column)
-
-    def t(self, key: str, **values: object) -> str:
-        return translate("counter", self.language, key, **values)
 
     def show(self, queue: Queue, services: list[str], names: dict[str, str]) -> None:
         """Show ``services`` (in the counter's order) from ``queue``."""

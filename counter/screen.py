@@ -28,6 +28,7 @@ from counter.queue_overview import QueueOverview
 from counter.text_fields import set_text
 from counter.ticket_panel import TicketPanel
 from counter.transfer_picker import TransferPicker
+from counter.wording import CounterWords
 from drivers.board import BoardError, LedBoard
 from queue_api.client import ApiError, Conflict, QueueClient, Unreachable
 from queue_api.i18n import translate
@@ -74,7 +75,7 @@ def _bindings() -> list[Binding]:
     return bindings
 
 
-class CounterScreen(Screen[None]):
+class CounterScreen(CounterWords, Screen[None]):
     """A counter terminal for one desk; everything it needs comes in through the constructor."""
 
     CSS_PATH = "counter.tcss"
@@ -158,10 +159,6 @@ class CounterScreen(Screen[None]):
         self._latest_snapshot: dict = {}
         self._flush_pending = False
         self.set_reactive(CounterScreen.clerk, device.counter.clerk.strip())
-
-    def t(self, key: str, **values: object) -> str:
-        """Screen text in the device's language."""
-        return translate("counter", self.language, key, **values)
 
     # -- layout ---------------------------------------------------------------------------
 

@@ -11,11 +11,11 @@ from textual.widgets import Digits, Static
 
 from counter.clock import duration, minutes
 from counter.text_fields import set_text
-from queue_api.i18n import translate
+from counter.wording import CounterWords
 from queue_api.schema import Ticket, TicketStatus
 
 
-class TicketPanel(Widget):
+class TicketPanel(CounterWords, Widget):
     """Shows ``ticket`` (None: an empty desk) with times measured up to ``now``."""
 
     ticket: reactive[Ticket | None] = reactive(None)
@@ -35,9 +35,6 @@ class TicketPanel(Widget):
     def on_mount(self) -> None:
         self.border_title = self.t("ticket.title")
         self._show()
-
-    def t(self, key: str, **values: object) -> str:
-        return translate("counter", self.language, key, **values)
 
     def watch_ticket(self) -> None:
         self._show()

@@ -12,10 +12,10 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
-from queue_api.i18n import translate
+from counter.wording import CounterWords
 
 
-class TransferPicker(ModalScreen[str | None]):
+class TransferPicker(CounterWords, ModalScreen[str | None]):
     """Dismisses with the chosen service id, or None when cancelled."""
 
     CSS_PATH = "counter.tcss"
@@ -39,9 +39,6 @@ class TransferPicker(ModalScreen[str | None]):
                 id="transfer-services",
             )
             yield Label(t("transfer.cancel"), classes="hint")
-
-    def t(self, key: str, **values: object) -> str:
-        return translate("counter", self.language, key, **values)
 
     def on_key(self, event: events.Key) -> None:
         # A digit picks the line with that number: one key for the common case.

@@ -138,6 +138,7 @@ class BoardScreen(Screen[None]):
 
     @work(group="announcer")
     async def run_announcer(self) -> None:
+        """Play the calls' announcements, one after another, while the board is up."""
         await self.announcer.run()
 
     @work(exclusive=True, group="feed", exit_on_error=False)

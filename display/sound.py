@@ -61,10 +61,10 @@ class SilentPlayer:
     """Plays nothing: for machines without an audio device, and for the browser mode."""
 
     def play(self, part: Part) -> None:
-        return None
+        """Return at once: the call is shown, not heard."""
 
     def close(self) -> None:
-        return None
+        """Nothing to release."""
 
 
 class SoundPlayer:

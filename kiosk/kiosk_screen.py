@@ -1,7 +1,8 @@
 """The kiosk's one screen: services → (priority?) → ticket issued, printed and shown → home.
 
 Network calls run in async workers and printer calls in thread workers; each posts its result
-back as a message, so all state changes happen here, on the UI thread, in one place.
+back as a message, so all state changes happen here, on the UI thread, in one place. The
+technician's menu (kiosk/technician.py) runs its own checks and tells this screen what changed.
 """
 
 from __future__ import annotations
@@ -128,22 +129,6 @@ class KioskScreen(Screen[None]):
             super().__init__()
             self.status = status
 
-    class TechnicianPrinted(Message, bubble=False):
-        """A test page or reprint finished: ``status`` after it printed, or the ``error``."""
-
-        def __init__(
-            self, status: PrinterStatus | None, error: PrinterError | None, view: TicketView | None
-        ) -> None:
-            super().__init__()
-            self.status, self.error, self.view = status, error, view
-
-    class ServerChecked(Message, bubble=False):
-        """The technician's server check, as a line of text."""
-
-        def __init__(self, text: str) -> None:
-            super().__init__()
-            self.text = text
-
     def __init__(
         self,
         device: DeviceConfig,
@@ -216,7 +201,7 @@ class KioskScreen(Screen[None]):
                 yield Label(id="issuing-text")
             yield TicketPanel(id="ticket")
             yield PinPad(id="pin")
-            yield TechnicianMenu(id="technician")
+            yield TechnicianMenu(self.printer, self.client, self.device.base_url, id="technician")
 
     @property
     def words(self) -> Words:
@@ -371,8 +356,6 @@ class KioskScreen(Screen[None]):
             self._answer_priority(False)
         elif button == "priority-back":
             self._go_home(end_session=False)
-        elif button.startswith("tech-"):
-            self._technician_action(button.removeprefix("tech-"))
 
     def _answer_priority(self, priority: bool) -> None:
         if self.step == "priority" and self._chosen is not None and not self._fresh_step():
@@ -403,6 +386,10 @@ class KioskScreen(Screen[None]):
             log.error("ticket refused: %s %s", exc.status, exc.detail)
             # A 5xx may have committed: keep the key so a retry cannot issue a second ticket.
             self.post_message(self.IssueFailed("issue.failed", key, exc.status < 500))
+            return
+        except Exception:  # a malformed answer or a bug: the citizen must not see a traceback
+            log.exception("ticket issue failed")
+            self.post_message(self.IssueFailed("issue.failed", key, False))
             return
         assert self.branch is not None  # a service was touched, so the branch was read
         view = ticket_view(ticket, self.branch, self.device.base_url, Words(language))
@@ -522,7 +509,7 @@ class KioskScreen(Screen[None]):
             return
         self._reading = self._read_branch()
 
-    @work(group="refresh")
+    @work(group="refresh", exit_on_error=False)
     async def _read_branch(self) -> None:
         self._read_again = True
         while self._read_again:
@@ -563,7 +550,7 @@ class KioskScreen(Screen[None]):
         self.available = False
         self._draw_notice()
 
-    @work(group="events")
+    @work(group="events", exit_on_error=False)
     async def _follow_events(self) -> None:
         def connection(up: bool) -> None:
             if up:
@@ -579,7 +566,7 @@ class KioskScreen(Screen[None]):
             # Not allowed to follow events: the refresh timer keeps the counts fresh anyway.
             log.warning("no event stream for the kiosk: %s", exc.detail)
 
-    @work(group="alerts")
+    @work(group="alerts", exit_on_error=False)
     async def _report(self, kind: str, detail: str) -> None:
         try:
             await self.client.report_alert(self.branch_id, self.device_name, kind, detail)
@@ -610,9 +597,7 @@ class KioskScreen(Screen[None]):
     @on(PrinterChecked)
     def _on_printer_checked(self, event: PrinterChecked) -> None:
         self._printer_status(event.status, printed=False)
-        self.query_one(TechnicianMenu).set_line(
-            "printer", self.words("tech.printer", status=event.status.summary())
-        )
+        self.query_one(TechnicianMenu).show_printer(event.status)
 
     def _printer_status(self, status: PrinterStatus, *, printed: bool) -> None:
         """Act on a status read between tickets (or returned by a job that printed)."""
@@ -649,82 +634,27 @@ class KioskScreen(Screen[None]):
         self._go_home(end_session=True)
 
     def _open_technician_menu(self) -> None:
-        menu = self.query_one(TechnicianMenu)
-        words = self.words
-        menu.set_line("printer", words("tech.printer_checking"))
-        menu.set_line("result", "")
-        self._draw_technician_tickets()
+        self.query_one(TechnicianMenu).open(self.last_ticket, self.unprinted)
         self._show("technician")
         self._check_printer()
-        self._check_server()
 
-    def _draw_technician_tickets(self) -> None:
-        menu, words = self.query_one(TechnicianMenu), self.words
-        last = self.last_ticket
-        menu.set_line(
-            "last", words("tech.last", number=last.number) if last else words("tech.last_none")
-        )
-        numbers = ", ".join(view.number for view in self.unprinted)
-        menu.set_line("unprinted", words("tech.unprinted", numbers=numbers) if numbers else "")
+    @on(TechnicianMenu.PrinterCheckWanted)
+    def _on_printer_check_wanted(self) -> None:
+        self._check_printer()
 
-    def _technician_action(self, action: str) -> None:
-        if self.step != "technician":
-            return
-        menu = self.query_one(TechnicianMenu)
-        if action == "check":
-            menu.set_line("printer", self.words("tech.printer_checking"))
-            self._check_printer()
-        elif action == "server_check":
-            self._check_server()
-        elif action in ("test", "reprint"):
-            view = None  # the test page
-            if action == "reprint":
-                # The oldest unprinted ticket first: its citizen is the one still waiting.
-                view = self.unprinted[0] if self.unprinted else self.last_ticket
-            if action == "reprint" and view is None:
-                menu.set_line("result", self.words("tech.nothing"))
-                return
-            self._technician_print(view)
-        elif action == "back":
-            self._go_home(end_session=True)
-        elif action == "exit":
-            self.post_message(self.ExitRequested())
-
-    @work(thread=True, group="printer")
-    def _technician_print(self, view: TicketView | None) -> None:
-        try:
-            status = self.printer.test_page() if view is None else self.printer.print_ticket(view)
-        except PrinterError as exc:
-            self.post_message(self.TechnicianPrinted(None, exc, view))
-        else:
-            self.post_message(self.TechnicianPrinted(status, None, view))
-
-    @on(TechnicianPrinted)
-    def _on_technician_printed(self, event: TechnicianPrinted) -> None:
-        menu = self.query_one(TechnicianMenu)
+    @on(TechnicianMenu.Printed)
+    def _on_technician_printed(self, event: TechnicianMenu.Printed) -> None:
         if event.status is None:
-            error = event.error or PrinterError("unknown error", "")
-            text = f"{error}" + (f": {error.advice}" if error.advice else "")
-            menu.set_line("result", self.words("tech.print_failed", error=text))
-            return
-        menu.set_line("result", self.words("tech.printed"))
+            return  # the menu says what went wrong
         if event.view is not None and event.view in self.unprinted:
             self.unprinted.remove(event.view)
-        self._draw_technician_tickets()
+        self.query_one(TechnicianMenu).show_tickets(self.last_ticket, self.unprinted)
         self._printer_status(event.status, printed=True)
 
-    @work(exclusive=True, group="server-check")
-    async def _check_server(self) -> None:
-        words, url = self.words, self.device.base_url
-        try:
-            health = await self.client.health()
-        except (Unreachable, ApiError):
-            text = words("tech.server", status=words("tech.server_down", url=url))
-        else:
-            ok = words("tech.server_ok", url=url, version=health.version)
-            text = words("tech.server", status=ok)
-        self.post_message(self.ServerChecked(text))
+    @on(TechnicianMenu.Left)
+    def _on_technician_left(self) -> None:
+        self._go_home(end_session=True)
 
-    @on(ServerChecked)
-    def _on_server_checked(self, event: ServerChecked) -> None:
-        self.query_one(TechnicianMenu).set_line("server", event.text)
+    @on(TechnicianMenu.ExitWanted)
+    def _on_technician_exit(self) -> None:
+        self.post_message(self.ExitRequested())

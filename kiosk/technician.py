@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import logging
+
+from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Center, Grid, Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, Label
 
+from drivers.printer import PrinterError, PrinterStatus, TicketPrinter, TicketView
 from kiosk.wording import Words
+from queue_api.client import ApiError, QueueClient, Unreachable
+
+log = logging.getLogger(__name__)
 
 MAX_PIN = 8
 
@@ -85,9 +92,42 @@ class PinPad(Vertical):
 
 
 class TechnicianMenu(Vertical):
-    """Printer status, test page, reprint, server status, exit; buttons bubble to the screen."""
+    """Printer status, test page, reprint, server status, exit.
+
+    The menu prints and checks the server itself; the screen hears what concerns it (a ticket
+    reprinted, a printer check wanted, back, exit) through messages.
+    """
 
     ACTIONS = ("check", "test", "reprint", "server_check", "exit", "back")
+
+    class Printed(Message):
+        """A test page (``view`` None) or reprint finished: ``status`` after it, or ``error``."""
+
+        def __init__(
+            self, view: TicketView | None, status: PrinterStatus | None, error: PrinterError | None
+        ) -> None:
+            super().__init__()
+            self.view, self.status, self.error = view, status, error
+
+    class PrinterCheckWanted(Message):
+        """The technician asked for a printer status read (the screen acts on what it says)."""
+
+    class Left(Message):
+        """The technician went back to the citizens' screen."""
+
+    class ExitWanted(Message):
+        """The technician chose "exit kiosk"."""
+
+    def __init__(
+        self, printer: TicketPrinter, client: QueueClient, server_url: str, *, id: str | None = None
+    ) -> None:
+        super().__init__(id=id)
+        self.printer = printer
+        self.client = client
+        self.server_url = server_url
+        self.words = Words()
+        self._last: TicketView | None = None
+        self._unprinted: list[TicketView] = []
 
     def compose(self) -> ComposeResult:
         yield Label(id="tech-title")
@@ -104,7 +144,8 @@ class TechnicianMenu(Vertical):
                 yield Button(id=f"tech-{action}", classes="tech-action")
 
     def label(self, words: Words) -> None:
-        """Set the menu's words."""
+        """Set the menu's words (and keep them for the lines it writes later)."""
+        self.words = words
         self.query_one("#tech-title", Label).update(words("tech.title"))
         for action in self.ACTIONS:
             self.query_one(f"#tech-{action}", Button).label = words(f"tech.{action}")
@@ -112,3 +153,84 @@ class TechnicianMenu(Vertical):
     def set_line(self, line: str, text: str) -> None:
         """Update one status line: printer, server, last, unprinted or result."""
         self.query_one(f"#tech-{line}", Label).update(text)
+
+    def open(self, last: TicketView | None, unprinted: list[TicketView]) -> None:
+        """Start afresh: the tickets that can be reprinted, and a new server check."""
+        self.set_line("printer", self.words("tech.printer_checking"))
+        self.set_line("result", "")
+        self.show_tickets(last, unprinted)
+        self.check_server()
+
+    def show_tickets(self, last: TicketView | None, unprinted: list[TicketView]) -> None:
+        """The last ticket issued and those not printed (oldest first), for a reprint."""
+        self._last, self._unprinted = last, list(unprinted)
+        words = self.words
+        self.set_line(
+            "last", words("tech.last", number=last.number) if last else words("tech.last_none")
+        )
+        numbers = ", ".join(view.number for view in unprinted)
+        self.set_line("unprinted", words("tech.unprinted", numbers=numbers) if numbers else "")
+
+    def show_printer(self, status: PrinterStatus) -> None:
+        """The printer's last status read."""
+        self.set_line("printer", self.words("tech.printer", status=status.summary()))
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if not self.display:
+            return  # the menu is hidden: the kiosk is the citizens' again
+        action = (event.button.id or "").removeprefix("tech-")
+        if action == "check":
+            self.set_line("printer", self.words("tech.printer_checking"))
+            self.post_message(self.PrinterCheckWanted())
+        elif action == "server_check":
+            self.check_server()
+        elif action == "test":
+            self._print(None)
+        elif action == "reprint":
+            # The oldest unprinted ticket first: its citizen is the one still waiting.
+            view = self._unprinted[0] if self._unprinted else self._last
+            if view is None:
+                self.set_line("result", self.words("tech.nothing"))
+            else:
+                self._print(view)
+        elif action == "back":
+            self.post_message(self.Left())
+        elif action == "exit":
+            self.post_message(self.ExitWanted())
+
+    @work(thread=True, group="printer")
+    def _print(self, view: TicketView | None) -> None:
+        """Print the test page (``view`` None) or reprint a ticket."""
+        try:
+            status = self.printer.test_page() if view is None else self.printer.print_ticket(view)
+        except PrinterError as exc:
+            self.post_message(self.Printed(view, None, exc))
+        except Exception as exc:  # a driver bug must not put a traceback on the kiosk
+            log.exception("printer driver failed")
+            self.post_message(self.Printed(view, None, PrinterError(repr(exc), "")))
+        else:
+            self.post_message(self.Printed(view, status, None))
+
+    @on(Printed)
+    def _on_printed(self, event: Printed) -> None:
+        # Not stopped: the screen also hears it, to forget a reprinted ticket.
+        if event.status is not None:
+            self.set_line("result", self.words("tech.printed"))
+            return
+        error = event.error or PrinterError("unknown error", "")
+        text = f"{error}" + (f": {error.advice}" if error.advice else "")
+        self.set_line("result", self.words("tech.print_failed", error=text))
+
+    @work(exclusive=True, group="server-check", exit_on_error=False)
+    async def check_server(self) -> None:
+        """Ask the server for its health and show the answer."""
+        words, url = self.words, self.server_url
+        try:
+            health = await self.client.health()
+        except (Unreachable, ApiError):
+            text = words("tech.server", status=words("tech.server_down", url=url))
+        else:
+            ok = words("tech.server_ok", url=url, version=health.version)
+            text = words("tech.server", status=ok)
+        self.set_line("server", text)

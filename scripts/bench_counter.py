@@ -16,7 +16,6 @@ import asyncio
 import multiprocessing
 import os
 import select
-import statistics
 import sys
 import tempfile
 import time
@@ -34,6 +33,7 @@ from counter.ticket_panel import TicketPanel
 from drivers.board import open_board
 from drivers.board_protocols import with_crc
 from queue_api.schema import Ticket
+from scripts.latency import percentiles
 from tests.counter.conftest import device_for
 from tests.counter.led_frames import decode
 from tests.drivers.fixtures import socat_pty_pair
@@ -100,15 +100,6 @@ class TimedBoard:
         """Take in the frames that arrived so far."""
         while self._receive.poll():
             self.arrivals.append(self._receive.recv())
-
-
-def percentiles(samples: list[float]) -> str:
-    ms = sorted(s * 1000 for s in samples)
-    p99 = ms[min(len(ms) - 1, int(len(ms) * 0.99))]
-    return (
-        f"p50 {statistics.median(ms):6.2f} ms   p99 {p99:6.2f} ms   max {ms[-1]:6.2f} ms"
-        f"   (n={len(ms)})"
-    )
 
 
 async def issue(url: str, count: int) -> None:

@@ -30,6 +30,7 @@ from display.board_screen import BoardScreen
 from display.sound import SilentPlayer
 from queue_api.client import QueueClient, new_idempotency_key
 from scripts.demo import demo_server
+from scripts.latency import percentile
 from turnero.device import DeviceConfig
 
 LICENCIAS_COUNTERS = "124"
@@ -47,11 +48,6 @@ def rss_mib() -> float:
 def load() -> str:
     """The machine's 1-minute load average against its cores: other work skews latencies."""
     return f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 async def until(condition: Callable[[], bool], seconds: float = 120.0) -> None:

@@ -7,7 +7,6 @@ Needs socat. Prints p50/p99/max in milliseconds.
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import threading
 import time
@@ -17,6 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.driver
 
 from drivers.board import open_board
 from drivers.printer import TicketView, open_printer
+from scripts.latency import percentiles
 from tests.drivers.fixtures import FakeBoard, FakeSerialPrinter, socat_pty_pair
 
 CUT = b"\x1dV"
@@ -37,15 +37,6 @@ class TimedPrinter(FakeSerialPrinter):
             self.cut_at.append(time.perf_counter())
             self.cut_seen.set()
         return rest
-
-
-def percentiles(samples: list[float]) -> str:
-    ms = sorted(s * 1000 for s in samples)
-    p99 = ms[min(len(ms) - 1, int(len(ms) * 0.99))]
-    return (
-        f"p50 {statistics.median(ms):6.2f} ms   p99 {p99:6.2f} ms   max {ms[-1]:6.2f} ms"
-        f"   (n={len(ms)})"
-    )
 
 
 def bench_ticket(runs: int, status: bool) -> tuple[list[float], list[float]]:

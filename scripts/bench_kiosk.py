@@ -24,6 +24,8 @@ import threading
 import time
 from pathlib import Path
 
+from scripts.latency import percentile
+
 STATUS_OK = b"\x12"
 CUT = b"\x1dV"
 CHILD_FLAG = "--first-paint-child"
@@ -110,11 +112,6 @@ def rss_mb() -> float:
     """Resident memory of this process, in MB."""
     text = Path("/proc/self/status").read_text()
     return int(re.search(r"VmRSS:\s+(\d+)", text)[1]) / 1024  # type: ignore[index]
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 def device(url: str, printer_url: str):
