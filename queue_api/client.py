@@ -128,6 +128,7 @@ class QueueClient:
         await self.aclose()
 
     async def aclose(self) -> None:
+        """Close the connections."""
         await self._http.aclose()
 
     async def _request(
@@ -162,31 +163,40 @@ class QueueClient:
     # Reads -----------------------------------------------------------------------------
 
     async def health(self) -> Health:
+        """The server's health and version (no token needed)."""
         return await self._get(f"{API_PREFIX}/health", Health)
 
     async def whoami(self) -> TokenInfo:
+        """The device, role and scope of this client's token."""
         return await self._get(f"{API_PREFIX}/whoami", TokenInfo)
 
     async def branches(self) -> list[BranchSummary]:
+        """The branches this token may see."""
         response = await self._request("GET", f"{API_PREFIX}/branches", retry=True)
         return [BranchSummary.model_validate(item) for item in response.json()]
 
     async def branch(self, branch: str) -> Branch:
+        """A branch with its services and counters."""
         return await self._get(f"{API_PREFIX}/branches/{branch}", Branch)
 
     async def queue(self, branch: str) -> Queue:
+        """Per service: waiting count and estimated wait."""
         return await self._get(f"{API_PREFIX}/branches/{branch}/queue", Queue)
 
     async def board(self, branch: str) -> Board:
+        """What a lobby shows: counters, last calls, waiting counts, last event id."""
         return await self._get(f"{API_PREFIX}/branches/{branch}/board", Board)
 
     async def counter(self, branch: str, counter: str) -> Counter:
+        """A counter's state, services and current ticket."""
         return await self._get(f"{API_PREFIX}/branches/{branch}/counters/{counter}", Counter)
 
     async def public_ticket(self, ticket_id: str) -> PublicTicket:
+        """The public view of a ticket, as the QR code's page shows it."""
         return await self._get(f"{API_PREFIX}/tickets/{ticket_id}", PublicTicket)
 
     async def stats(self, branch: str) -> Stats:
+        """Today's KPIs of a branch (admin token)."""
         return await self._get(f"{API_PREFIX}/branches/{branch}/stats", Stats)
 
     # Writes ----------------------------------------------------------------------------
@@ -221,25 +231,31 @@ class QueueClient:
         response = await self._counter_action(branch, counter, "next")
         return None if response.status_code == 204 else Ticket.model_validate(response.json())
 
-    async def recall(self, branch: str, counter: str) -> Ticket:
-        response = await self._counter_action(branch, counter, "recall")
+    async def _ticket_action(
+        self, branch: str, counter: str, action: str, body: Any = None
+    ) -> Ticket:
+        response = await self._counter_action(branch, counter, action, body)
         return Ticket.model_validate(response.json())
+
+    async def recall(self, branch: str, counter: str) -> Ticket:
+        """Call the current ticket again."""
+        return await self._ticket_action(branch, counter, "recall")
 
     async def start(self, branch: str, counter: str) -> Ticket:
-        response = await self._counter_action(branch, counter, "start")
-        return Ticket.model_validate(response.json())
+        """The citizen arrived: the current ticket is being served."""
+        return await self._ticket_action(branch, counter, "start")
 
     async def finish(self, branch: str, counter: str) -> Ticket:
-        response = await self._counter_action(branch, counter, "finish")
-        return Ticket.model_validate(response.json())
+        """The current ticket is done; nobody is called."""
+        return await self._ticket_action(branch, counter, "finish")
 
     async def no_show(self, branch: str, counter: str) -> Ticket:
-        response = await self._counter_action(branch, counter, "no-show")
-        return Ticket.model_validate(response.json())
+        """The called citizen never came."""
+        return await self._ticket_action(branch, counter, "no-show")
 
     async def transfer(self, branch: str, counter: str, service: str) -> Ticket:
-        response = await self._counter_action(branch, counter, "transfer", {"service": service})
-        return Ticket.model_validate(response.json())
+        """Send the current ticket back to waiting in ``service``."""
+        return await self._ticket_action(branch, counter, "transfer", {"service": service})
 
     async def set_counter_state(self, branch: str, counter: str, action: str) -> Counter:
         """``action`` is ``open``, ``pause`` or ``close``."""
@@ -306,6 +322,10 @@ class QueueClient:
                 raise
             except (httpx.TransportError, ApiError) as exc:
                 log.info("event stream to %s lost (%r); reconnecting in %.1fs", path, exc, delay)
+            except ValueError as exc:
+                # A garbled event (a proxy cutting lines): reconnect and replay from the last
+                # good id rather than hand the caller something the server never said.
+                log.warning("malformed event on %s (%s); reconnecting", path, exc)
             if connected and on_connection:
                 on_connection(False)
             connected = False

@@ -7,7 +7,6 @@ expected, before the server listens.
 from __future__ import annotations
 
 import hashlib
-import tomllib
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -22,7 +21,7 @@ from pydantic import (
     model_validator,
 )
 
-from queue_api.config_errors import ConfigError, describe
+from queue_api.config_errors import describe, read_toml
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
 Role = Literal["kiosk", "counter", "display", "admin"]
@@ -187,12 +186,7 @@ def _unique(values: list[str], what: str) -> None:
 
 def load_office_config(path: Path) -> OfficeConfig:
     """Read and validate the server's TOML; raise ConfigError naming the file and the key."""
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: file not found") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    raw = read_toml(path)
     try:
         return OfficeConfig.model_validate(raw)
     except ValidationError as exc:

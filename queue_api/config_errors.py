@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -16,6 +18,19 @@ PATTERNS = {
 
 class ConfigError(Exception):
     """A configuration file is missing or wrong; the message names the file, the key and the fix."""
+
+
+def read_toml(path: Path, missing_hint: str = "") -> dict[str, Any]:
+    """The TOML table of ``path``; a missing, unreadable or malformed file is a ConfigError."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found{missing_hint}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except OSError as exc:
+        # A folder, or a file the service user may not read: words, not a traceback.
+        raise ConfigError(f"{path}: cannot be read: {exc.strerror or exc}") from None
 
 
 def describe(path: Path | str, error: ValidationError) -> ConfigError:

@@ -33,7 +33,11 @@ def _catalog(package: str, language: str) -> dict[str, str]:
 def languages(package: str) -> list[str]:
     """Languages a package has a catalog for, Spanish first."""
     folder = resources.files(package).joinpath("locales")
-    found = sorted(entry.name.removesuffix(".toml") for entry in folder.iterdir())
+    found = sorted(
+        entry.name.removesuffix(".toml")
+        for entry in folder.iterdir()
+        if entry.name.endswith(".toml")
+    )
     return sorted(found, key=lambda code: code != FALLBACK)
 
 

@@ -80,6 +80,7 @@ class Office:
     # Lookups ---------------------------------------------------------------------------
 
     def branch_config(self, branch_id: str) -> BranchConfig:
+        """The configured branch, or NotFound naming the known ones."""
         branch = self.config.branch(branch_id)
         if branch is None:
             known = ", ".join(b.id for b in self.config.branches)
@@ -101,6 +102,7 @@ class Office:
         return counter
 
     def today(self, now: datetime | None = None) -> date:
+        """The business day at ``now`` (default: the clock's now)."""
         return engine.business_day(now or self.clock(), self.config.zone)
 
     # Wire views ------------------------------------------------------------------------
@@ -178,6 +180,7 @@ class Office:
         )
 
     def branch(self, branch_id: str) -> Branch:
+        """The branch with its services and its counters' current state."""
         branch = self.branch_config(branch_id)
         with self.store.read() as tx:
             records = tx.counters(branch.id)
@@ -207,11 +210,13 @@ class Office:
         return result
 
     def queue(self, branch_id: str) -> Queue:
+        """Per service: waiting count, estimated wait and longest wait."""
         branch = self.branch_config(branch_id)
         with self.store.read() as tx:
             return Queue(branch=branch.id, services=self._queue(tx, branch))
 
     def board(self, branch_id: str) -> Board:
+        """What the lobby shows: counters, the last calls, waiting counts."""
         branch = self.branch_config(branch_id)
         with self.store.read() as tx:
             records = tx.counters(branch.id)
@@ -240,17 +245,19 @@ class Office:
             )
 
     def counter(self, branch_id: str, counter_id: str) -> Counter:
+        """One counter's state, services and current ticket."""
         branch = self.branch_config(branch_id)
         counter = self._counter(branch, counter_id)
         with self.store.read() as tx:
             return self._counter_view(tx, branch, counter)
 
     def public_ticket(self, ticket_id: str) -> PublicTicket:
+        """The public view of a ticket (no id, nothing personal); NotFound if unknown."""
         with self.store.read() as tx:
             record = tx.ticket(ticket_id)
-            if record is None or self.config.branch(record.branch) is None:
+            branch = self.config.branch(record.branch) if record is not None else None
+            if record is None or branch is None:
                 raise NotFound("no ticket has this id: check the link or the QR code")
-            branch = self.branch_config(record.branch)
             service = branch.service(record.service)
             counter = branch.counter(record.counter) if record.counter else None
             view = self._ticket_view(tx, record)
@@ -269,6 +276,7 @@ class Office:
         )
 
     def stats(self, branch_id: str) -> Stats:
+        """Today's KPIs per service and per counter."""
         branch = self.branch_config(branch_id)
         today = self.today()
         with self.store.read() as tx:
@@ -450,18 +458,23 @@ class Office:
         return self._counter_action(branch_id, counter_id, act)
 
     def recall(self, branch_id: str, counter_id: str) -> Ticket:
+        """Call the counter's current ticket again."""
         return self._ticket_change(branch_id, counter_id, engine.recall, EventType.TICKET_RECALLED)
 
     def start(self, branch_id: str, counter_id: str) -> Ticket:
+        """The counter starts serving its called ticket."""
         return self._ticket_change(branch_id, counter_id, engine.start, EventType.TICKET_STARTED)
 
     def finish(self, branch_id: str, counter_id: str) -> Ticket:
+        """The counter's current ticket is done."""
         return self._ticket_change(branch_id, counter_id, engine.finish, EventType.TICKET_COMPLETED)
 
     def no_show(self, branch_id: str, counter_id: str) -> Ticket:
+        """The counter's called ticket never came."""
         return self._ticket_change(branch_id, counter_id, engine.no_show, EventType.TICKET_NO_SHOW)
 
     def transfer(self, branch_id: str, counter_id: str, service_id: str) -> Ticket:
+        """Put the counter's current ticket back to waiting in ``service_id``."""
         service = self._service(self.branch_config(branch_id), service_id)
 
         def move(ticket: TicketRecord, now: datetime) -> TicketRecord:
@@ -470,6 +483,8 @@ class Office:
         return self._ticket_change(branch_id, counter_id, move, EventType.TICKET_TRANSFERRED)
 
     def set_counter_state(self, branch_id: str, counter_id: str, target: CounterState) -> Counter:
+        """Open, pause or close a counter; Conflict while it holds a ticket."""
+
         def act(tx, branch, counter, now, events):
             today = self.today(now)
             record = tx.counters(branch.id).get(counter.id, CounterRecord(branch.id, counter.id))
@@ -485,6 +500,7 @@ class Office:
         return self._counter_action(branch_id, counter_id, act)
 
     def alert(self, branch_id: str, role: str, alert: AlertIn) -> Alert:
+        """Record a device fault and send it to the branch as a ``device.alert`` event."""
         branch = self.branch_config(branch_id)
         now = self.clock()
         body = Alert(branch=branch.id, role=role, **alert.model_dump())

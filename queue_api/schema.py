@@ -18,7 +18,14 @@ Language = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]
 
 
 class WireModel(BaseModel):
-    """Base of every body: unknown fields are kept out, so typos in requests are refused."""
+    """Base of every answer: fields a newer server adds are ignored (API.md: fields may be
+    added), so a device in the field keeps working after a server upgrade."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+class RequestBody(WireModel):
+    """Base of request bodies: unknown fields are refused, so typos in requests are caught."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -135,17 +142,17 @@ class Board(WireModel):
     last_event_id: int
 
 
-class IssueTicket(WireModel):
+class IssueTicket(RequestBody):
     service: Slug
     priority: bool = False
     language: Language = "es"
 
 
-class Transfer(WireModel):
+class Transfer(RequestBody):
     service: Slug
 
 
-class AlertIn(WireModel):
+class AlertIn(RequestBody):
     device: Annotated[str, StringConstraints(min_length=1, max_length=100)]
     kind: Annotated[str, StringConstraints(min_length=1, max_length=50)]
     detail: Annotated[str, StringConstraints(max_length=500)] = ""

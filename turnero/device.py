@@ -6,13 +6,12 @@ Loaded once at start and validated; a wrong file stops the app before it draws (
 from __future__ import annotations
 
 import os
-import tomllib
 from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError, model_validator
 
-from queue_api.config_errors import ConfigError, describe
+from queue_api.config_errors import ConfigError, describe, read_toml
 
 DEFAULT_PATH = Path("turnero.toml")
 
@@ -100,12 +99,7 @@ def config_path(given: Path | None = None) -> Path:
 
 def load_device_config(path: Path) -> DeviceConfig:
     """Read and validate a device file; raise ConfigError naming the file and the key."""
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: file not found (pass --config or set TURNERO_CONFIG)") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    raw = read_toml(path, " (pass --config or set TURNERO_CONFIG)")
     try:
         return DeviceConfig.model_validate(raw)
     except ValidationError as exc:

@@ -159,7 +159,6 @@ def _api_check(url: str, token: str, *, branch: str | None = None) -> tuple[Chec
     check.result = (
         f"ok, {rtt_ms:.0f} ms, {who.get('device', '?')} as {who.get('role', '?')} @ {scope}"
     )
-    check.where = base
     if branch is not None and who.get("branch") not in (None, branch):
         check.fail(
             f"token is for branch {who.get('branch')!r}, config says {branch!r}",

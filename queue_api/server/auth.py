@@ -13,6 +13,8 @@ from queue_api.config import OfficeConfig
 
 @dataclass(frozen=True, slots=True)
 class Principal:
+    """The device behind a token: its name, role and scope."""
+
     device: str
     role: str
     branch: str | None
@@ -33,6 +35,7 @@ class TokenBook:
         }
 
     def lookup(self, token: str) -> Principal | None:
+        """The device holding ``token``, or None if no device has it."""
         return self._by_digest.get(hashlib.sha256(token.encode()).hexdigest())
 
 
@@ -71,6 +74,7 @@ async def branch_reader(b: str, who: Caller) -> Principal:
 
 
 async def ticket_issuer(b: str, who: Caller) -> Principal:
+    """A kiosk (or admin) within its branch."""
     if who.role not in ("kiosk", "admin"):
         raise _forbid(who, "issue tickets")
     return _in_branch(b, who)
@@ -86,6 +90,7 @@ async def counter_actor(b: str, c: str, who: Caller) -> Principal:
 
 
 async def admin(who: Caller) -> Principal:
+    """Only an admin token."""
     if not who.is_admin:
         raise _forbid(who, "read statistics")
     return who

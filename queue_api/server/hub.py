@@ -38,25 +38,26 @@ StreamQueue = asyncio.Queue[Frame | None]
 
 
 class EventHub:
+    """The open event streams per branch, fed with each write's events once committed."""
+
     def __init__(self) -> None:
         self._streams: dict[str, set[StreamQueue]] = defaultdict(set)
         self._loop: asyncio.AbstractEventLoop | None = None
         self.closing = False
 
     def bind(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Deliver on ``loop``: the one the streams run on."""
         self._loop = loop
 
     def subscribe(self, branch: str) -> StreamQueue:
+        """A new stream's queue of frames for ``branch``."""
         queue: StreamQueue = asyncio.Queue(STREAM_BACKLOG)
         self._streams[branch].add(queue)
         return queue
 
     def unsubscribe(self, branch: str, queue: StreamQueue) -> None:
+        """Forget a stream that ended."""
         self._streams[branch].discard(queue)
-
-    @property
-    def stream_count(self) -> int:
-        return sum(len(streams) for streams in self._streams.values())
 
     def publish(self, events: Sequence[StoredEvent]) -> None:
         """Thread-safe: hand committed events to the loop for delivery."""

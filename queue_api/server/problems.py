@@ -34,6 +34,7 @@ TITLES = {
 
 
 def problem(status: int, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    """An RFC 9457 problem+json answer."""
     body = Problem(title=TITLES.get(status, "Error"), status=status, detail=detail)
     return JSONResponse(
         body.model_dump(), status_code=status, media_type=MEDIA_TYPE, headers=headers
@@ -89,6 +90,7 @@ def _document_problems(app: FastAPI) -> None:
 
 
 def install(app: FastAPI) -> None:
+    """Answer every error of ``app`` as problem+json, and document them so."""
     _document_problems(app)
 
     @app.exception_handler(StarletteHTTPException)

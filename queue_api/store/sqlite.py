@@ -395,19 +395,25 @@ class SqliteStore:
                     db.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
                 db.execute("COMMIT")
             except BaseException:
-                db.execute("ROLLBACK")
+                _rollback(db)
                 raise
 
     @contextmanager
     def read(self) -> Iterator[SqliteTx]:
+        """A snapshot for reading; a database failing under it is StoreUnavailable (a 503)."""
         db = self._transaction("BEGIN")
         try:
             yield SqliteTx(db)
+        except sqlite3.OperationalError as exc:
+            raise StoreUnavailable(f"cannot read {self.path}: {exc}") from exc
         finally:
-            db.execute("COMMIT")
+            # Nothing was written: ending the snapshot either way is the same, and a failed
+            # one may already be over.
+            _rollback(db)
 
     @contextmanager
     def write(self) -> Iterator[SqliteTx]:
+        """A serialised write transaction, on disk when the block ends; then its callbacks."""
         with self._write_lock:
             db = self._transaction("BEGIN IMMEDIATE")
             tx = SqliteTx(db)

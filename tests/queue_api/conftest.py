@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
+from queue_api.client import QueueClient
 from tests.server_process import TOKENS, ServerProcess, office_file
 
 
@@ -26,3 +27,12 @@ def shared_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerPr
 def as_role(role: str) -> dict[str, str]:
     """Headers of one of the example office's devices."""
     return bearer(TOKENS[role])
+
+
+@pytest.fixture
+async def clients(server: ServerProcess, tokens: dict[str, str]) -> AsyncIterator[dict]:
+    """A QueueClient per device of the example office (``clients["kiosk"]``...), closed after."""
+    made = {role: QueueClient(server.url, token) for role, token in tokens.items()}
+    yield made
+    for client in made.values():
+        await client.aclose()

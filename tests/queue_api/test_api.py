@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -24,14 +23,6 @@ from tests.queue_api.conftest import as_role
 from tests.server_process import ServerProcess, office_file
 
 B = "centro"
-
-
-@pytest.fixture
-async def clients(server: ServerProcess, tokens: dict[str, str]) -> AsyncIterator[dict]:
-    made = {role: QueueClient(server.url, token) for role, token in tokens.items()}
-    yield made
-    for client in made.values():
-        await client.aclose()
 
 
 @pytest.fixture

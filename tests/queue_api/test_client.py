@@ -21,7 +21,7 @@ from queue_api.client import (
     Unreachable,
     new_idempotency_key,
 )
-from queue_api.schema import Event, EventType
+from queue_api.schema import Event, EventType, IssueTicket, Ticket
 from queue_api.store.sqlite import SqliteStore
 from tests.server_process import ServerProcess, free_port
 
@@ -240,3 +240,52 @@ async def test_events_of_a_newer_server_that_this_client_does_not_know_are_skipp
         event = await asyncio.wait_for(anext(stream), 5)
         await stream.aclose()
     assert (event.id, event.type) == (8, EventType.DEVICE_ALERT)
+
+
+def test_fields_a_newer_server_adds_are_ignored_but_requests_stay_strict() -> None:
+    # API.md: fields may be added; a device in the field must keep reading the answers.
+    ticket = Ticket.model_validate(
+        {
+            "id": "x",
+            "number": "A001",
+            "branch": "centro",
+            "service": "licencias",
+            "priority": False,
+            "status": "waiting",
+            "language": "es",
+            "issued_at": "2026-01-05T09:00:00+00:00",
+            "field_of_api_v1_1": 1,
+        }
+    )
+    assert ticket.number == "A001"
+    with pytest.raises(ValueError, match="Extra inputs are not permitted"):
+        IssueTicket.model_validate({"service": "licencias", "servce": "pagos"})
+
+
+async def test_a_garbled_event_makes_the_stream_reconnect_instead_of_failing() -> None:
+    """A proxy that cuts a line must not end the caller's stream: it reconnects and replays."""
+    answers = [
+        b'id: 5\nevent: ticket.called\ndata: {"ticket": {"numb\n\n',
+        b'id: 5\nevent: device.alert\ndata: {"alert": {}, "at": "2026-01-05T09:00:01+00:00"}\n\n',
+    ]
+    requests: list[bytes] = []
+
+    async def proxy(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        requests.append(await reader.readuntil(b"\r\n\r\n"))
+        body = answers[min(len(requests), len(answers)) - 1]
+        writer.write(
+            b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n"
+            b"content-length: %d\r\n\r\n" % len(body) + body
+        )
+        await writer.drain()
+        writer.close()
+
+    listener = await asyncio.start_server(proxy, "127.0.0.1", 0)
+    port = listener.sockets[0].getsockname()[1]
+    async with listener, QueueClient(f"http://127.0.0.1:{port}", "token-of-a-display") as client:
+        stream = client.events("centro", last_event_id=4)
+        event = await asyncio.wait_for(anext(stream), 5)
+        await stream.aclose()
+    assert (event.id, event.type) == (5, EventType.DEVICE_ALERT)
+    assert len(requests) == 2
+    assert b"last-event-id: 4" in requests[1].lower(), "the retry resumes after the last good id"

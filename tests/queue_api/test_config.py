@@ -192,6 +192,17 @@ def test_invalid_toml_and_missing_file_are_named(tmp_path: Path) -> None:
         load_office_config(tmp_path / "nowhere.toml")
 
 
+def test_an_unreadable_file_is_named_without_traceback(tmp_path: Path) -> None:
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    with pytest.raises(ConfigError, match=r"folder: cannot be read"):
+        load_office_config(folder)
+    latin1 = tmp_path / "latin1.toml"
+    latin1.write_bytes(b'[server]\ntimezone = "Am\xe9rica"\n')
+    with pytest.raises(ConfigError, match=r"latin1\.toml: not valid TOML"):
+        load_office_config(latin1)
+
+
 def run_server(path: Path) -> subprocess.CompletedProcess[str]:
     command = [sys.executable, "-m", "turnero", "server", "--config", str(path)]
     return subprocess.run(

@@ -64,14 +64,6 @@ async def following(
         await follower.stop()
 
 
-@pytest.fixture
-async def clients(server: ServerProcess, tokens: dict[str, str]) -> AsyncIterator[dict]:
-    made = {role: QueueClient(server.url, token) for role, token in tokens.items()}
-    yield made
-    for client in made.values():
-        await client.aclose()
-
-
 async def issue(clients: dict, service: str = "licencias"):
     return await clients["kiosk"].issue_ticket(B, service, idempotency_key=new_idempotency_key())
 
@@ -189,6 +181,16 @@ async def test_bad_last_event_id_is_400(server: ServerProcess) -> None:
         response = await http.get(EVENTS, headers={**as_role("display"), "Last-Event-ID": "x"})
     assert response.status_code == 400
     assert response.headers["content-type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize("value", [b"\xb2", b"9" * 5000, b"-1"], ids=["superscript", "huge", "neg"])
+async def test_a_last_event_id_that_is_no_event_id_is_400(
+    server: ServerProcess, value: bytes
+) -> None:
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        response = await http.get(EVENTS, headers={**as_role("display"), "Last-Event-ID": value})
+    assert response.status_code == 400
+    assert "Last-Event-ID" in response.json()["detail"]
 
 
 async def raw_lines(lines_of: AsyncIterator[str], until: str, within: float) -> list[str]:

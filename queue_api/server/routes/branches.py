@@ -4,16 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from queue_api.office import Office
 from queue_api.schema import Alert, AlertIn, Board, Branch, BranchSummary, Queue, Stats
 from queue_api.server.auth import Admin, BranchReader, Caller
 from queue_api.server.problems import responses
+from queue_api.server.routes import office
 
 router = APIRouter(prefix="/api/v1/branches", tags=["branches"], responses=responses(401, 403))
-
-
-def office(request: Request) -> Office:
-    return request.app.state.office
 
 
 @router.get("", response_model=list[BranchSummary])
@@ -28,21 +24,25 @@ def list_branches(request: Request, who: Caller) -> list[BranchSummary]:
 
 @router.get("/{b}", response_model=Branch, responses=responses(404))
 def get_branch(b: str, request: Request, who: BranchReader) -> Branch:
+    """The branch with its services and counters."""
     return office(request).branch(b)
 
 
 @router.get("/{b}/queue", response_model=Queue, responses=responses(404))
 def get_queue(b: str, request: Request, who: BranchReader) -> Queue:
+    """Per service: how many wait, the estimated wait and the longest wait so far."""
     return office(request).queue(b)
 
 
 @router.get("/{b}/board", response_model=Board, responses=responses(404))
 def get_board(b: str, request: Request, who: BranchReader) -> Board:
+    """What a lobby shows: counters, the last calls, waiting counts, last event id."""
     return office(request).board(b)
 
 
 @router.get("/{b}/stats", response_model=Stats, responses=responses(404))
 def get_stats(b: str, request: Request, who: Admin) -> Stats:
+    """Today's KPIs per service and counter (admin only)."""
     return office(request).stats(b)
 
 

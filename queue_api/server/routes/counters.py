@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from queue_api.office import Office
 from queue_api.schema import Counter, CounterState, Ticket, Transfer
 from queue_api.server.auth import BranchReader, CounterActor
 from queue_api.server.problems import responses
+from queue_api.server.routes import office
 
 router = APIRouter(
     prefix="/api/v1/branches/{b}/counters/{c}",
@@ -16,12 +16,9 @@ router = APIRouter(
 )
 
 
-def office(request: Request) -> Office:
-    return request.app.state.office
-
-
 @router.get("", response_model=Counter)
 def get_counter(b: str, c: str, request: Request, who: BranchReader) -> Counter:
+    """The counter's state, its services and its current ticket."""
     return office(request).counter(b, c)
 
 
@@ -38,39 +35,47 @@ def call_next(b: str, c: str, request: Request, who: CounterActor) -> Ticket | R
 
 @router.post("/recall", response_model=Ticket, responses=responses(409))
 def recall(b: str, c: str, request: Request, who: CounterActor) -> Ticket:
+    """Call the current ticket again."""
     return office(request).recall(b, c)
 
 
 @router.post("/start", response_model=Ticket, responses=responses(409))
 def start(b: str, c: str, request: Request, who: CounterActor) -> Ticket:
+    """The citizen arrived: the current ticket is being served."""
     return office(request).start(b, c)
 
 
 @router.post("/finish", response_model=Ticket, responses=responses(409))
 def finish(b: str, c: str, request: Request, who: CounterActor) -> Ticket:
+    """The current ticket is done; nobody is called."""
     return office(request).finish(b, c)
 
 
 @router.post("/no-show", response_model=Ticket, responses=responses(409))
 def no_show(b: str, c: str, request: Request, who: CounterActor) -> Ticket:
+    """The called citizen never came."""
     return office(request).no_show(b, c)
 
 
 @router.post("/transfer", response_model=Ticket, responses=responses(400, 409, 422))
 def transfer(b: str, c: str, body: Transfer, request: Request, who: CounterActor) -> Ticket:
+    """Send the current ticket back to waiting in another service."""
     return office(request).transfer(b, c, body.service)
 
 
 @router.post("/open", response_model=Counter, responses=responses(409))
 def open_counter(b: str, c: str, request: Request, who: CounterActor) -> Counter:
+    """Open the counter."""
     return office(request).set_counter_state(b, c, CounterState.OPEN)
 
 
 @router.post("/pause", response_model=Counter, responses=responses(409))
 def pause_counter(b: str, c: str, request: Request, who: CounterActor) -> Counter:
+    """Pause the counter; refused while it holds a ticket."""
     return office(request).set_counter_state(b, c, CounterState.PAUSED)
 
 
 @router.post("/close", response_model=Counter, responses=responses(409))
 def close_counter(b: str, c: str, request: Request, who: CounterActor) -> Counter:
+    """Close the counter; refused while it holds a ticket."""
     return office(request).set_counter_state(b, c, CounterState.CLOSED)

@@ -44,11 +44,7 @@ async def events(
     hub: EventHub = request.app.state.hub
     heartbeat: float = request.app.state.heartbeat_seconds
     office.branch_config(b)
-    resume: int | None = None
-    if last_event_id is not None and last_event_id.strip():
-        if not last_event_id.strip().isdigit():
-            raise HTTPException(400, "Last-Event-ID must be the id of an event (an integer)")
-        resume = int(last_event_id)
+    resume = _resume_from(last_event_id)
     if hub.closing:
         raise HTTPException(503, "the server is shutting down: reconnect in a moment")
 
@@ -106,6 +102,17 @@ def heartbeat_seconds() -> float:
     except ValueError:
         return HEARTBEAT_SECONDS
     return value if 0 < value <= HEARTBEAT_SECONDS else HEARTBEAT_SECONDS
+
+
+def _resume_from(header: str | None) -> int | None:
+    """The id in ``Last-Event-ID``, None when absent; 400 when it is not an event id."""
+    raw = (header or "").strip()
+    if not raw:
+        return None
+    # isdigit() alone lets "²" and 5000-digit strings through to int(), which then raises.
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 20):
+        raise HTTPException(400, "Last-Event-ID must be the id of an event (an integer)")
+    return int(raw)
 
 
 def _last_event_id(office: Office, branch: str) -> int:

@@ -8,19 +8,16 @@ from fastapi import APIRouter, Header, HTTPException, Request, Response
 from fastapi.responses import HTMLResponse
 
 from queue_api.i18n import languages
-from queue_api.office import NotFound, Office
+from queue_api.office import NotFound
 from queue_api.schema import IssueTicket, PublicTicket, Ticket
 from queue_api.server.auth import TicketIssuer
 from queue_api.server.problems import responses
+from queue_api.server.routes import office
 from queue_api.server.status_page import render_status_page
 
 router = APIRouter(tags=["tickets"])
 
 MAX_KEY_LENGTH = 128
-
-
-def office(request: Request) -> Office:
-    return request.app.state.office
 
 
 @router.post(
