@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -216,16 +217,15 @@ async def test_events_give_up_on_a_bad_token(server: ServerProcess) -> None:
             await asyncio.wait_for(anext(other.events(B)), 5)
 
 
-async def test_events_of_a_newer_server_that_this_client_does_not_know_are_skipped() -> None:
-    """A device older than its server keeps working: unknown event types pass it by."""
-    body = (
-        b": connected\n\n"
-        b'id: 7\nevent: counter.renamed\ndata: {"at": "2026-01-05T09:00:00+00:00"}\n\n'
-        b'id: 8\nevent: device.alert\ndata: {"alert": {}, "at": "2026-01-05T09:00:01+00:00"}\n\n'
-    )
+@asynccontextmanager
+async def event_source(answers: list[bytes]) -> AsyncIterator[tuple[str, list[bytes]]]:
+    """A bare HTTP peer on 127.0.0.1 that answers each event-stream request with the next of
+    ``answers`` (the last one again when they run out); yields its URL and the requests seen."""
+    requests: list[bytes] = []
 
-    async def newer_server(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await reader.readuntil(b"\r\n\r\n")
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        requests.append(await reader.readuntil(b"\r\n\r\n"))
+        body = answers[min(len(requests), len(answers)) - 1]
         writer.write(
             b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n"
             b"content-length: %d\r\n\r\n" % len(body) + body
@@ -233,13 +233,43 @@ async def test_events_of_a_newer_server_that_this_client_does_not_know_are_skipp
         await writer.drain()
         writer.close()
 
-    listener = await asyncio.start_server(newer_server, "127.0.0.1", 0)
-    port = listener.sockets[0].getsockname()[1]
-    async with listener, QueueClient(f"http://127.0.0.1:{port}", "token-of-a-display") as client:
-        stream = client.events("centro")
-        event = await asyncio.wait_for(anext(stream), 5)
-        await stream.aclose()
+    listener = await asyncio.start_server(answer, "127.0.0.1", 0)
+    async with listener:
+        yield f"http://127.0.0.1:{listener.sockets[0].getsockname()[1]}", requests
+
+
+async def first_event(url: str, last_event_id: int | None = None) -> Event:
+    async with QueueClient(url, "token-of-a-display") as client:
+        stream = client.events("centro", last_event_id=last_event_id)
+        try:
+            return await asyncio.wait_for(anext(stream), 5)
+        finally:
+            await stream.aclose()
+
+
+async def test_events_of_a_newer_server_that_this_client_does_not_know_are_skipped() -> None:
+    """A device older than its server keeps working: unknown event types pass it by."""
+    body = (
+        b": connected\n\n"
+        b'id: 7\nevent: counter.renamed\ndata: {"at": "2026-01-05T09:00:00+00:00"}\n\n'
+        b'id: 8\nevent: device.alert\ndata: {"alert": {}, "at": "2026-01-05T09:00:01+00:00"}\n\n'
+    )
+    async with event_source([body]) as (url, _):
+        event = await first_event(url)
     assert (event.id, event.type) == (8, EventType.DEVICE_ALERT)
+
+
+async def test_a_garbled_event_makes_the_stream_reconnect_instead_of_failing() -> None:
+    """A proxy that cuts a line must not end the caller's stream: it reconnects and replays."""
+    answers = [
+        b'id: 5\nevent: ticket.called\ndata: {"ticket": {"numb\n\n',
+        b'id: 5\nevent: device.alert\ndata: {"alert": {}, "at": "2026-01-05T09:00:01+00:00"}\n\n',
+    ]
+    async with event_source(answers) as (url, requests):
+        event = await first_event(url, last_event_id=4)
+    assert (event.id, event.type) == (5, EventType.DEVICE_ALERT)
+    assert len(requests) == 2
+    assert b"last-event-id: 4" in requests[1].lower(), "the retry resumes after the last good id"
 
 
 def test_fields_a_newer_server_adds_are_ignored_but_requests_stay_strict() -> None:
@@ -260,32 +290,3 @@ def test_fields_a_newer_server_adds_are_ignored_but_requests_stay_strict() -> No
     assert ticket.number == "A001"
     with pytest.raises(ValueError, match="Extra inputs are not permitted"):
         IssueTicket.model_validate({"service": "licencias", "servce": "pagos"})
-
-
-async def test_a_garbled_event_makes_the_stream_reconnect_instead_of_failing() -> None:
-    """A proxy that cuts a line must not end the caller's stream: it reconnects and replays."""
-    answers = [
-        b'id: 5\nevent: ticket.called\ndata: {"ticket": {"numb\n\n',
-        b'id: 5\nevent: device.alert\ndata: {"alert": {}, "at": "2026-01-05T09:00:01+00:00"}\n\n',
-    ]
-    requests: list[bytes] = []
-
-    async def proxy(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        requests.append(await reader.readuntil(b"\r\n\r\n"))
-        body = answers[min(len(requests), len(answers)) - 1]
-        writer.write(
-            b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n"
-            b"content-length: %d\r\n\r\n" % len(body) + body
-        )
-        await writer.drain()
-        writer.close()
-
-    listener = await asyncio.start_server(proxy, "127.0.0.1", 0)
-    port = listener.sockets[0].getsockname()[1]
-    async with listener, QueueClient(f"http://127.0.0.1:{port}", "token-of-a-display") as client:
-        stream = client.events("centro", last_event_id=4)
-        event = await asyncio.wait_for(anext(stream), 5)
-        await stream.aclose()
-    assert (event.id, event.type) == (5, EventType.DEVICE_ALERT)
-    assert len(requests) == 2
-    assert b"last-event-id: 4" in requests[1].lower(), "the retry resumes after the last good id"
