@@ -7,19 +7,11 @@ with the demo (even on kill -9, through the parent-death signal), and the files 
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import re
-import signal
-import socket
-import subprocess
-import sys
 import tempfile
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-EXAMPLE_OFFICE = Path(__file__).resolve().parent.parent / "examples" / "office.toml"
-READY = re.compile(r"Uvicorn running on (http://\S+)")
+from scripts.local_server import ServerProcess, free_port, office_file
 
 DEMO_DEVICES = {
     "kiosk": ("demo-kiosk-centro", None),
@@ -29,58 +21,16 @@ DEMO_DEVICES = {
 }
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _die_with_parent() -> None:
-    """Linux: SIGTERM the server when the demo process ends, however it ends."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-
-
 @contextlib.contextmanager
-def demo_server(folder: Path, port: int = 0, timeout: float = 30.0) -> Iterator[str]:
+def demo_server(folder: Path, port: int = 0) -> Iterator[str]:
     """Start the example office's server on a SQLite file in ``folder``; yield its URL."""
-    office = EXAMPLE_OFFICE.read_text(encoding="utf-8")
-    office = re.sub(
-        r'database = ".*"', f'database = "sqlite:///{folder / "turnero.db"}"', office, count=1
-    )
-    config = folder / "office.toml"
-    config.write_text(office, encoding="utf-8")
-    port = port or free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "turnero", "server", "--config", str(config), "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        preexec_fn=_die_with_parent,  # safe: no other thread runs yet
-    )
-    ready = threading.Event()
-    output: list[str] = []
-
-    def pump() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            output.append(line)
-            if READY.search(line):
-                ready.set()
-        ready.set()
-
-    threading.Thread(target=pump, daemon=True).start()
+    config = office_file(folder, folder / "turnero.db")
+    server = ServerProcess(config, port=port or free_port(), die_with_parent=True)
+    server.start(timeout=30.0)
     try:
-        if not ready.wait(timeout) or process.poll() is not None:
-            raise RuntimeError("the demo server did not start:\n" + "".join(output[-20:]))
-        yield f"http://127.0.0.1:{port}"
+        yield server.url
     finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        server.stop()
 
 
 def device_file(folder: Path, role: str, url: str) -> Path:

@@ -1,18 +1,8 @@
-"""A real ``turnero server`` process on 127.0.0.1 for tests: real uvicorn, real SQLite file."""
+"""The server process for tests (scripts/local_server.py) and the example office's tokens."""
 
-from __future__ import annotations
+from scripts.local_server import EXAMPLE_OFFICE, ServerProcess, free_port, office_file
 
-import os
-import re
-import signal
-import socket
-import subprocess
-import sys
-import threading
-from dataclasses import dataclass, field
-from pathlib import Path
-
-EXAMPLE_OFFICE = Path(__file__).resolve().parent.parent / "examples" / "office.toml"
+__all__ = ["EXAMPLE_OFFICE", "TOKENS", "ServerProcess", "free_port", "office_file"]
 
 TOKENS = {
     "kiosk": "demo-kiosk-centro",
@@ -25,74 +15,3 @@ TOKENS = {
     "admin": "demo-admin-token",
 }
 """Tokens of the example office's devices (examples/office.toml)."""
-
-READY = re.compile(r"Uvicorn running on (http://\S+)")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def office_file(folder: Path, database: Path, extra: str = "") -> Path:
-    """The example office, pointed at ``database``, written into ``folder``."""
-    text = EXAMPLE_OFFICE.read_text(encoding="utf-8")
-    text = re.sub(r'database = ".*"', f'database = "sqlite:///{database}"', text, count=1)
-    path = folder / "office.toml"
-    path.write_text(text + extra, encoding="utf-8")
-    return path
-
-
-@dataclass
-class ServerProcess:
-    """``turnero server`` as a child process; ``start()`` returns once it listens."""
-
-    config: Path
-    port: int = field(default_factory=free_port)
-    process: subprocess.Popen[str] | None = None
-    output: list[str] = field(default_factory=list)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self, timeout: float = 20.0) -> ServerProcess:
-        command = [sys.executable, "-m", "turnero", "server", "--config", str(self.config)]
-        self.process = subprocess.Popen(
-            [*command, "--port", str(self.port)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
-        ready = threading.Event()
-
-        def pump() -> None:
-            assert self.process and self.process.stdout
-            for line in self.process.stdout:
-                self.output.append(line)
-                if READY.search(line):
-                    ready.set()
-            ready.set()  # the process ended: stop waiting
-
-        threading.Thread(target=pump, daemon=True).start()
-        if not ready.wait(timeout) or self.process.poll() is not None:
-            self.stop()
-            raise RuntimeError("the server did not start:\n" + "".join(self.output))
-        return self
-
-    def stop(self, sig: int = signal.SIGTERM, timeout: float = 15.0) -> int | None:
-        if self.process is None:
-            return None
-        if self.process.poll() is None:
-            self.process.send_signal(sig)
-        try:
-            return self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            return self.process.wait()
-
-    def kill(self) -> None:
-        """kill -9: no shutdown code runs."""
-        self.stop(signal.SIGKILL)
