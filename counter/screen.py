@@ -400,6 +400,8 @@ class CounterScreen(CounterWords, Screen[None]):
             self._refresh_counter()
         finally:
             self.busy = False
+            if self._stale:
+                self._flush_stale()
 
     async def _call(self, action: Action, counter: Counter, service: str | None) -> Counter:
         client, branch, desk = self.client, self.branch_id, self.counter_id
@@ -524,6 +526,10 @@ class CounterScreen(CounterWords, Screen[None]):
 
     def _flush_stale(self) -> None:
         self._flush_pending = False
+        if self.busy:
+            # The action's answer is on its way: reading now would compete with it, and the
+            # answer may make the read needless. ``_act`` flushes once it has the answer.
+            return
         stale, self._stale = self._stale, set()
         # Read the counter rather than trust a snapshot, unless the newest one is exactly
         # what is shown: an earlier step's snapshot may arrive after the action's answer.
