@@ -6,13 +6,14 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
+import re
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 from websockets.sync.client import ClientConnection, connect
@@ -92,16 +93,20 @@ def chromium(width: int = 1280, height: int = 720) -> Iterator[Page]:
                 "about:blank",
             ],
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         try:
-            port_file = Path(profile, "DevToolsActivePort")
-            deadline = time.monotonic() + 30
-            while not (port_file.exists() and port_file.read_text().strip()):
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError("chromium did not start")
-                time.sleep(0.05)
-            port = port_file.read_text().split()[0]
+            # Chromium says where its DevTools listen as soon as they do: wait on that line.
+            assert process.stderr is not None
+            for line in process.stderr:
+                if found := re.search(r"DevTools listening on ws://[^:]+:(\d+)/", line):
+                    port = found[1]
+                    break
+            else:
+                raise RuntimeError("chromium ended before its DevTools listened")
+            # Keep reading its chatter so a full pipe never blocks it.
+            threading.Thread(target=process.stderr.read, daemon=True).start()
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list") as response:
                 targets = json.load(response)
             page_url = next(t for t in targets if t["type"] == "page")["webSocketDebuggerUrl"]
