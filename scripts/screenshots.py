@@ -25,7 +25,8 @@ async def visit(folder: Path, url: str) -> None:
     }
     app = DemoApp(devices)
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: app.screen.query("ServiceTile"))
+        # Tiles appear a moment before the kiosk takes touches: wait for both.
+        await until(pilot, lambda: app.screen.available and app.screen.query("ServiceTile"))
         app.save_screenshot("kiosk-home.svg", str(OUT))
         await pilot.press("3")
         await until(pilot, lambda: app.screen.step == "ticket" and app.printer.printed)

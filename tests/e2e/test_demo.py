@@ -58,7 +58,8 @@ async def test_a_ticket_from_the_kiosk_is_called_at_the_counter_and_shown_everyw
         }
         app = DemoApp(devices)
         async with app.run_test(size=(160, 48)) as pilot:
-            await until(pilot, lambda: app.screen.query("ServiceTile"))
+            # Tiles appear a moment before the kiosk takes touches: wait for both.
+            await until(pilot, lambda: app.screen.available and app.screen.query("ServiceTile"))
             await pilot.press("3")  # registro: one touch, no priority question
             paper = app.screen.query_one(PaperStrip)
             # Wide print on the strip spaces the characters out: "C 0 0 1".

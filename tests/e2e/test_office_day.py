@@ -111,7 +111,10 @@ async def test_twenty_citizens_are_each_called_once_shown_announced_and_printed(
         kiosk_screen = kiosk.screen
         lobby = display.screen
         assert isinstance(kiosk_screen, KioskScreen) and isinstance(lobby, BoardScreen)
-        await until(pilots["kiosk"], lambda: kiosk_screen.query("ServiceTile"))
+        # Tiles appear a moment before the kiosk takes touches: wait for both.
+        await until(
+            pilots["kiosk"], lambda: kiosk_screen.available and kiosk_screen.query("ServiceTile")
+        )
 
         issued = [
             await issue_at_kiosk(pilots["kiosk"], kiosk_screen, SERVICES[i % len(SERVICES)])
