@@ -26,9 +26,6 @@ import json
 import multiprocessing
 import os
 import re
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -38,7 +35,8 @@ from pathlib import Path
 
 import httpx
 
-ROOT = Path(__file__).resolve().parent.parent
+from scripts.local_server import ServerProcess
+
 BRANCH = "centro"
 SERVICES = (("licencias", "A"), ("pagos", "B"), ("registro", "C"))
 COUNTERS = 20
@@ -87,34 +85,6 @@ def office_toml(database: Path) -> str:
         lines += ["[[devices]]", f'name = "counter-{n}"', 'role = "counter"']
         lines += [f'branch = "{BRANCH}"', f'counter = "{n}"', f'token = "{counter_token(n)}"']
     return "\n".join(lines) + "\n"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_server(config: Path, port: int) -> subprocess.Popen[bytes]:
-    """``turnero server`` in a child process; returns once /health answers."""
-    command = [sys.executable, "-m", "turnero", "server", "--config", str(config)]
-    process = subprocess.Popen(
-        [*command, "--port", str(port)],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"the server exited with {process.returncode} before listening")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/api/v1/health").status_code == 200:
-                return process
-        except httpx.TransportError:
-            time.sleep(0.1)
-    process.kill()
-    raise SystemExit("the server did not start within 30 s")
 
 
 def rss_mb(pid: int) -> float:
@@ -333,9 +303,10 @@ async def bench(seconds: float, streams: int, calls: int) -> bool:
     with tempfile.TemporaryDirectory(prefix="turnero-bench-") as folder:
         config = Path(folder) / "office.toml"
         config.write_text(office_toml(Path(folder) / "turnero.db"), encoding="utf-8")
-        port = free_port()
-        base_url = f"http://127.0.0.1:{port}"
-        server = start_server(config, port)
+        server_process = ServerProcess(config).start(timeout=30.0)
+        base_url = server_process.url
+        assert server_process.process is not None
+        server = server_process.process
         try:
             print(f"turnero server pid {server.pid} on {base_url}, {os.cpu_count()} CPUs")
             print(f"RSS at start: {rss_mb(server.pid):.1f} MB\n")
@@ -380,11 +351,7 @@ async def bench(seconds: float, streams: int, calls: int) -> bool:
                 f"   (before opening them: {rss_before:.1f} MB)"
             )
         finally:
-            server.send_signal(signal.SIGTERM)
-            try:
-                server.wait(15)
-            except subprocess.TimeoutExpired:
-                server.kill()
+            server_process.stop()
     checks = [
         (f"issue >= {ISSUE_SHARE_TARGET:.0%} of baseline", share >= ISSUE_SHARE_TARGET),
         (f"event p99 <= {EVENT_P99_TARGET_MS:.0f} ms", p99 <= EVENT_P99_TARGET_MS),

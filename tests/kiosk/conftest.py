@@ -4,9 +4,9 @@ and a real ESC/POS printer on a socat pty (the drivers' fake printer at the far 
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -18,6 +18,7 @@ from kiosk.kiosk_screen import KioskScreen
 from kiosk.timings import KioskTimings
 from queue_api.client import QueueClient
 from queue_api.schema import Event, EventType
+from tests import pilot_wait
 from tests.drivers.fixtures import FakeSerialPrinter, socat_pty_pair
 from tests.server_process import EXAMPLE_OFFICE, ServerProcess
 from turnero.device import DeviceConfig
@@ -94,13 +95,8 @@ def screen_of(app: KioskApp) -> KioskScreen:
     return screen
 
 
-async def until(pilot: Pilot, predicate: Callable[[], object], within: float = 5.0) -> None:
-    """Let the app run until ``predicate()`` holds; fail after ``within`` seconds."""
-    deadline = time.monotonic() + within
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {predicate.__doc__ or predicate}")
-        await pilot.pause(0.02)
+# The kiosk answers within a second; five are plenty before a test gives up.
+until = partial(pilot_wait.until, within=5.0)
 
 
 async def ready(pilot: Pilot) -> KioskScreen:
