@@ -5,7 +5,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from textual.errors import NoWidget
 from textual.pilot import Pilot
+from textual.widget import Widget
 
 WAIT = 10.0
 
@@ -17,3 +19,26 @@ async def until(pilot: Pilot, predicate: Callable[[], object], within: float = W
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {predicate.__doc__ or predicate}")
         await pilot.pause(0.02)
+
+
+def on_screen(widget: Widget) -> bool:
+    """The widget is laid out and nothing covers its top-left cell, where the Pilot clicks.
+
+    Mounting or showing a widget takes effect at the next layout, a moment later: until then
+    a click aimed at it lands on whatever was there before.
+    """
+    region = widget.region
+    if not region.area:
+        return False
+    try:
+        under, _ = widget.screen.get_widget_at(region.x, region.y)
+    except NoWidget:
+        return False
+    return under is widget or widget in under.ancestors
+
+
+async def touch(pilot: Pilot, selector: str, within: float = WAIT) -> None:
+    """Touch a widget as a person does: once it shows, and fail if the touch missed it."""
+    widget = pilot.app.screen.query_one(selector)
+    await until(pilot, lambda: on_screen(widget), within)
+    assert await pilot.click(widget), f"the touch missed {selector}"

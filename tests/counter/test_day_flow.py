@@ -12,7 +12,7 @@ from drivers.board import VirtualBoard
 from queue_api.schema import CounterState, TicketStatus
 from tests.counter.conftest import PtyBoard, api, device_for
 from tests.counter.led_frames import shown
-from tests.pilot_wait import until
+from tests.pilot_wait import touch, until
 
 
 async def server_counter(server, tokens, counter: str = "1") -> dict:
@@ -127,12 +127,12 @@ async def test_buttons_act_like_their_keys_and_the_queue_is_live(device, kiosk, 
     async with app.run_test(size=(110, 36)) as pilot:
         screen = app.counter_screen
         await until(pilot, lambda: screen.online and screen.counter is not None)
-        await pilot.click("#do-start")  # disabled: nothing happens
-        await pilot.click("#do-next")
+        await touch(pilot, "#do-start")  # disabled: nothing happens
+        await touch(pilot, "#do-next")
         await until(pilot, lambda: screen.counter.current is not None)
         assert screen.counter.current.number == "C001"
         assert board.shown == "C001 4" and board.blinking
-        await pilot.click("#do-start")
+        await touch(pilot, "#do-start")
         await until(pilot, lambda: screen.counter.current.status is TicketStatus.SERVING)
         # A citizen takes a ticket at the kiosk: the overview follows the event, no key pressed.
         overview = screen.query_one("#queue")

@@ -102,8 +102,13 @@ until = partial(pilot_wait.until, within=5.0)
 async def ready(pilot: Pilot) -> KioskScreen:
     """Wait until the kiosk has read the branch and shows its services."""
     screen = screen_of(pilot.app)  # type: ignore[arg-type]
-    await until(pilot, lambda: screen.available and screen.query("ServiceTile"))
-    await pilot.pause()
+
+    def services_shown() -> bool:
+        """the kiosk to read the branch and show every service tile"""
+        tiles = screen.query("ServiceTile")
+        return screen.available and bool(tiles) and all(map(pilot_wait.on_screen, tiles))
+
+    await until(pilot, services_shown)
     return screen
 
 

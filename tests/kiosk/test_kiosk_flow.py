@@ -19,6 +19,7 @@ from tests.kiosk.conftest import (
     ready,
     until,
 )
+from tests.pilot_wait import touch
 from tests.server_process import ServerProcess
 from turnero.device import DeviceConfig
 
@@ -36,7 +37,7 @@ async def test_one_touch_issues_prints_and_shows_the_ticket(
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
         # registro allows no priority: one touch issues.
-        await pilot.click("#service-registro")
+        await touch(pilot, "#service-registro")
         await until(pilot, lambda: screen.step == "ticket")
         panel = screen.query_one(TicketPanel)
         assert panel.number == "C001"
@@ -53,7 +54,7 @@ async def test_one_touch_issues_prints_and_shows_the_ticket(
             assert (await public.public_ticket(url.rsplit("/", 1)[1])).number == "C001"
         assert await waiting(server, tokens["kiosk"], "registro") == 1
         # A touch ends the session: back home, nothing of the ticket left.
-        await pilot.click("#ticket")
+        await touch(pilot, "#ticket")
         await until(pilot, lambda: screen.step == "home")
         assert panel.number == ""
 
@@ -81,14 +82,14 @@ async def test_priority_question_then_ticket_with_priority(
     app = kiosk_app(device, printer)
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
-        await pilot.click("#service-licencias")
+        await touch(pilot, "#service-licencias")
         await until(pilot, lambda: screen.step == "priority")
         assert printer.tickets == []  # nothing issued before the answer
-        await pilot.click("#priority-yes")
+        await touch(pilot, "#priority-yes")
         await until(pilot, lambda: screen.step == "ticket")
         assert screen.query_one(TicketPanel).number == "A001"
         assert "ATENCIÓN PREFERENTE" in " ".join(" ".join(printer.printed).split())
-        await pilot.click("#ticket")
+        await touch(pilot, "#ticket")
         # The keypad works too: 2 = pagos, then "2" = no priority.
         await until(pilot, lambda: screen.step == "home")
         await pilot.press("2")
@@ -110,9 +111,9 @@ async def test_priority_back_issues_nothing(
     app = kiosk_app(device, printer)
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
-        await pilot.click("#service-licencias")
+        await touch(pilot, "#service-licencias")
         await until(pilot, lambda: screen.step == "priority")
-        await pilot.click("#priority-back")
+        await touch(pilot, "#priority-back")
         await until(pilot, lambda: screen.step == "home")
     assert printer.tickets == []
     assert await waiting(server, tokens["kiosk"], "licencias") == 0
@@ -149,7 +150,7 @@ async def test_server_down_then_up(
         assert notice.display
         assert "no podemos dar turnos" in str(notice.content)
         assert "pida ayuda al personal" in str(notice.content)
-        await pilot.click("#service-registro")  # a touch while down gives nothing
+        await touch(pilot, "#service-registro")  # a touch while down gives nothing
         await pilot.pause(0.1)
         assert screen.step == "home" and printer.tickets == []
 
@@ -159,7 +160,7 @@ async def test_server_down_then_up(
             await until(pilot, lambda: screen.available, within=10)
             await pilot.pause()
             assert not notice.display
-            await pilot.click("#service-registro")
+            await touch(pilot, "#service-registro")
             await until(pilot, lambda: screen.step == "ticket")
             assert screen.query_one(TicketPanel).number == "C001"
             assert len(printer.tickets) == 1
@@ -205,7 +206,7 @@ async def test_closed_service_is_shown_closed_and_gives_nothing(
             screen = await ready(pilot)
             tile = screen.query_one("#service-registro")
             assert tile.has_class("-closed") and "Cerrado" in str(tile.content)
-            await pilot.click("#service-registro")
+            await touch(pilot, "#service-registro")
             await pilot.press("3")
             await pilot.pause(0.1)
             assert screen.step == "home" and printer.tickets == []
@@ -220,15 +221,15 @@ async def test_language_switch_and_reset_with_the_session(device: DeviceConfig) 
         screen = await ready(pilot)
         title = screen.query_one("#home-title")
         assert str(title.content) == "Toque el trámite que viene a hacer"
-        await pilot.click("#lang-en")
+        await touch(pilot, "#lang-en")
         await pilot.pause()
         assert str(title.content) == "Touch the service you came for"
         assert "Civil registry" in str(screen.query_one("#service-registro").content)
-        await pilot.click("#service-registro")
+        await touch(pilot, "#service-registro")
         await until(pilot, lambda: screen.step == "ticket")
         assert "Estimated wait:" in "\n".join(printer.printed)
         assert "Keep this ticket." in "\n".join(printer.printed)
-        await pilot.click("#ticket")
+        await touch(pilot, "#ticket")
         await until(pilot, lambda: screen.step == "home")
         assert screen.language == "es"
         assert str(title.content) == "Toque el trámite que viene a hacer"

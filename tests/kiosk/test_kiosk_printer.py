@@ -13,6 +13,7 @@ from kiosk.ticket_panel import TicketPanel
 from queue_api.client import QueueClient
 from tests.drivers.escpos_decoder import decode
 from tests.kiosk.conftest import PIN, SIZE, PtyPrinter, alerts, kiosk_app, ready, until
+from tests.pilot_wait import touch
 from tests.server_process import ServerProcess
 from turnero.device import DeviceConfig
 
@@ -33,7 +34,7 @@ async def test_paper_out_ticket_shown_alert_warning_then_reprint(
         await until(pilot, lambda: screen.printer_blocked)
         assert "La impresora no funciona" in str(notice.content)
 
-        await pilot.click("#service-registro")
+        await touch(pilot, "#service-registro")
         await until(pilot, lambda: screen.step == "ticket")
         panel = screen.query_one(TicketPanel)
         assert panel.number == "C001" and panel.has_class("-not-printed")
@@ -46,7 +47,7 @@ async def test_paper_out_ticket_shown_alert_warning_then_reprint(
         # The paper is changed: the warning goes by itself, staff hear it is fixed.
         pty_printer.fake.brain.state = "ok"
         await until(pilot, lambda: not screen.printer_blocked)
-        await pilot.click("#ticket")
+        await touch(pilot, "#ticket")
         await until(pilot, lambda: screen.step == "home")
         assert not notice.display
         sent = await alerts(server.url, tokens["display"], 2, last_kind="printer.ok")
@@ -60,7 +61,7 @@ async def test_paper_out_ticket_shown_alert_warning_then_reprint(
         await pilot.press("ctrl+t", *PIN, "enter")
         await until(pilot, lambda: screen.step == "technician")
         assert "C001" in str(screen.query_one("#tech-unprinted").content)
-        await pilot.click("#tech-reprint")
+        await touch(pilot, "#tech-reprint")
         await until(pilot, lambda: screen.unprinted == [])
         data = pty_printer.data
         assert "C001" in decode(data).text
@@ -166,14 +167,14 @@ async def test_device_file_printer_missing_then_back(
         await until(pilot, lambda: screen.step == "ticket")
         assert screen.query_one(TicketPanel).has_class("-not-printed")
         assert screen.printer_blocked
-        await pilot.click("#ticket")
+        await touch(pilot, "#ticket")
         await until(pilot, lambda: screen.step == "home")
         await pilot.pause(0.3)
         assert screen.printer_blocked  # polls say "unknown": the warning stays
 
         paper.write_bytes(b"")  # plugged back in
         await pilot.press("ctrl+t", *PIN, "enter")
-        await pilot.click("#tech-reprint")
+        await touch(pilot, "#tech-reprint")
         await until(pilot, lambda: not screen.printer_blocked)
         data = paper.read_bytes()
         assert "C001" in decode(data).text

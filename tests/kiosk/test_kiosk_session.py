@@ -7,6 +7,7 @@ from dataclasses import replace
 from drivers.printer import VirtualPrinter
 from kiosk.ticket_panel import TicketPanel
 from tests.kiosk.conftest import FAST, PIN, SIZE, kiosk_app, ready, until
+from tests.pilot_wait import touch
 from turnero.device import DeviceConfig
 
 
@@ -14,8 +15,8 @@ async def test_idle_goes_home_in_the_default_language(device: DeviceConfig) -> N
     app = kiosk_app(device, VirtualPrinter(), replace(FAST, idle=1.5))
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
-        await pilot.click("#lang-en")
-        await pilot.click("#service-licencias")
+        await touch(pilot, "#lang-en")
+        await touch(pilot, "#service-licencias")
         await until(pilot, lambda: screen.step == "priority")
         assert str(screen.query_one("#priority-question").content).startswith("Do you need")
         await until(pilot, lambda: screen.step == "home")
@@ -64,15 +65,15 @@ async def test_technician_menu_behind_chord_and_pin(device: DeviceConfig) -> Non
         menu = screen.query_one("#technician")
         await until(pilot, lambda: "conectado" in str(menu.query_one("#tech-server").content))
         await until(pilot, lambda: "ok" in str(menu.query_one("#tech-printer").content))
-        await pilot.click("#tech-reprint")
+        await touch(pilot, "#tech-reprint")
         await until(pilot, lambda: "ningún turno" in str(menu.query_one("#tech-result").content))
-        await pilot.click("#tech-test")
+        await touch(pilot, "#tech-test")
         await until(pilot, lambda: len(printer.tickets) == 1)
         assert "TURNERO - TEST PAGE" in printer.printed[0]
-        await pilot.click("#tech-back")
+        await touch(pilot, "#tech-back")
         assert screen.step == "home"
         await pilot.press("ctrl+t", *PIN, "enter")
-        await pilot.click("#tech-exit")
+        await touch(pilot, "#tech-exit")
         await until(pilot, lambda: app.return_code is not None)
 
 

@@ -10,6 +10,7 @@ from textual.pilot import Pilot
 
 from drivers.printer import Paper, PrinterStatus, VirtualPrinter
 from tests.kiosk.conftest import SIZE, device_config, kiosk_app, ready, screen_of, until
+from tests.pilot_wait import touch
 from tests.server_process import TOKENS, ServerProcess, free_port, office_file
 from turnero.device import DeviceConfig
 
@@ -28,7 +29,7 @@ def quiet_device(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DeviceCon
 async def choose_language(pilot: Pilot, language: str) -> None:
     await ready(pilot)
     if language != "es":
-        await pilot.click(f"#lang-{language}")
+        await touch(pilot, f"#lang-{language}")
     await pilot.pause()
 
 
@@ -45,7 +46,7 @@ def test_home(snap_compare, quiet_device: DeviceConfig, language: str) -> None:
 def test_priority_question(snap_compare, quiet_device: DeviceConfig, language: str) -> None:
     async def run_before(pilot: Pilot) -> None:
         await choose_language(pilot, language)
-        await pilot.click("#service-licencias")
+        await touch(pilot, "#service-licencias")
         await until(pilot, lambda: screen_of(pilot.app).step == "priority")
         await pilot.pause()
 
@@ -108,7 +109,7 @@ def test_server_never_reached(snap_compare, tokens: dict[str, str], language: st
     async def run_before(pilot: Pilot) -> None:
         screen = screen_of(pilot.app)
         if language != "es":
-            await pilot.click(f"#lang-{language}")
+            await touch(pilot, f"#lang-{language}")
         await until(pilot, lambda: screen.query_one("#notice").display, within=10)
         await pilot.pause()
 
