@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime
 
 from textual import work
 from textual.app import ComposeResult
@@ -24,6 +25,7 @@ from counter.clerk_prompt import ClerkPrompt
 from counter.clock import Clock, system_clock
 from counter.desk import Action, after_action, allowed, board_command
 from counter.key_bar import KeyBar
+from counter.office_alerts import OfficeAlerts
 from counter.queue_overview import QueueOverview
 from counter.text_fields import set_text
 from counter.ticket_panel import TicketPanel
@@ -32,7 +34,7 @@ from counter.wording import CounterWords
 from drivers.board import BoardError, LedBoard
 from queue_api.client import ApiError, Conflict, QueueClient, Unreachable
 from queue_api.i18n import translate
-from queue_api.schema import Branch, Counter, CounterState, Event, EventType, Queue
+from queue_api.schema import Alert, Branch, Counter, CounterState, Event, EventType, Queue
 from turnero.device import DeviceConfig
 
 log = logging.getLogger(__name__)
@@ -166,6 +168,9 @@ class CounterScreen(CounterWords, Screen[None]):
         with Vertical(id="desk"):
             yield Static(self.t("offline"), id="offline", classes="banner")
             yield Static(id="board-warning", classes="banner")
+            yield OfficeAlerts(
+                self.language, self.device_name, id="office-alerts", classes="banner"
+            )
             with Horizontal(id="desk-bar"):
                 yield Static(id="desk-title")
                 yield Static(id="desk-state")
@@ -511,6 +516,7 @@ class CounterScreen(CounterWords, Screen[None]):
             self._sync()
             return
         if event.type is EventType.DEVICE_ALERT:
+            self._note_alert(event)
             return
         counter = event.data.get("counter") or {}
         ticket = event.data.get("ticket") or {}
@@ -523,6 +529,15 @@ class CounterScreen(CounterWords, Screen[None]):
             # read once, after all of them are in.
             self._flush_pending = True
             self.call_later(self._flush_stale)
+
+    def _note_alert(self, event: Event) -> None:
+        try:
+            alert = Alert.model_validate(event.data["alert"])
+            at = datetime.fromisoformat(event.data["at"])
+        except (KeyError, TypeError, ValueError):
+            log.warning("device.alert %s without a readable alert: ignored", event.id)
+            return
+        self.query_one(OfficeAlerts).note(alert, at)
 
     def _flush_stale(self) -> None:
         self._flush_pending = False
@@ -553,13 +568,14 @@ class CounterScreen(CounterWords, Screen[None]):
         if message.error is None:
             self._show_board_warning("")
             self.notify(self.t("board.back"))
+            self._report_board("board.ok", "the LED board answers again")
             return
         self._show_board_warning(self.t("board.lost", detail=str(message.error)))
-        self._report_board(str(message.error))
+        self._report_board("board.lost", str(message.error))
 
     @work(group="alerts", exit_on_error=False)
-    async def _report_board(self, detail: str) -> None:
+    async def _report_board(self, kind: str, detail: str) -> None:
         try:
-            await self.client.report_alert(self.branch_id, self.device_name, "board", detail[:500])
+            await self.client.report_alert(self.branch_id, self.device_name, kind, detail[:500])
         except (Unreachable, ApiError) as exc:
-            log.warning("could not report the board fault: %s", exc)
+            log.warning("could not report %s: %s", kind, exc)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import secrets
 import time
 from typing import ClassVar
@@ -27,7 +28,7 @@ from textual.worker import Worker
 from drivers.printer import PrinterError, PrinterStatus, TicketPrinter, TicketView
 from kiosk.printer_health import PrinterAlert, PrinterWatch
 from kiosk.service_tiles import ServiceTile
-from kiosk.technician import PinPad, TechnicianMenu
+from kiosk.technician import PinAttempts, PinPad, TechnicianMenu
 from kiosk.ticket_panel import TicketPanel
 from kiosk.ticket_slip import ticket_view
 from kiosk.timings import KioskTimings
@@ -164,6 +165,7 @@ class KioskScreen(Screen[None]):
         #: Tickets issued but not printed, oldest first: the technician can reprint them.
         self.unprinted: list[TicketView] = []
         self.printer_watch = PrinterWatch()
+        self.pin_attempts = PinAttempts(self.timings.pin_lockout)
         self._unsent_alerts: list[tuple[str, str]] = []
         self._printer_busy = False
         #: The last read or issue could not reach the server.
@@ -623,11 +625,28 @@ class KioskScreen(Screen[None]):
 
     @on(PinPad.Entered)
     def _on_pin(self, event: PinPad.Entered) -> None:
-        if secrets.compare_digest(event.pin, self.device.kiosk.pin):
-            self.query_one(PinPad).reset()
+        pad = self.query_one(PinPad)
+        now = time.monotonic()
+        if self.pin_attempts.locked_for(now):
+            pad.reset(self._pin_locked_words(now))
+        elif secrets.compare_digest(event.pin, self.device.kiosk.pin):
+            if self.pin_attempts.right():
+                self._report("kiosk.ok", "the technician menu was opened with the right PIN")
+            pad.reset()
             self._open_technician_menu()
+        elif self.pin_attempts.wrong(now):
+            pad.reset(self._pin_locked_words(now))
+            self._report(
+                "kiosk.pin_locked",
+                f"{self.pin_attempts.allowed} wrong technician PINs in a row: the PIN pad "
+                f"refuses PINs for {self.pin_attempts.lockout:g} s; check who was at the kiosk",
+            )
         else:
-            self.query_one(PinPad).reset(self.words("pin.wrong"))
+            pad.reset(self.words("pin.wrong"))
+
+    def _pin_locked_words(self, now: float) -> str:
+        minutes = math.ceil(self.pin_attempts.locked_for(now) / 60)
+        return self.words("pin.locked", minutes=minutes)
 
     @on(PinPad.Cancelled)
     def _on_pin_cancelled(self) -> None:

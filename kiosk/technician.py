@@ -17,6 +17,42 @@ from queue_api.client import ApiError, QueueClient, Unreachable
 log = logging.getLogger(__name__)
 
 MAX_PIN = 8
+#: Wrong PINs in a row before the pad stops trying them.
+WRONG_PINS_ALLOWED = 5
+
+
+class PinAttempts:
+    """Wrong PINs in a row; after too many the pad refuses every PIN for ``lockout`` seconds.
+
+    A four-digit PIN falls to anyone with a keyboard and an hour; a lockout makes that days.
+    """
+
+    def __init__(self, lockout: float, allowed: int = WRONG_PINS_ALLOWED) -> None:
+        self.lockout = lockout
+        self.allowed = allowed
+        self.wrong_in_a_row = 0
+        self._locked_until = 0.0
+        self._locked_since_right = False
+
+    def locked_for(self, now: float) -> float:
+        """Seconds until the pad takes PINs again (0 when it does)."""
+        return max(0.0, self._locked_until - now)
+
+    def wrong(self, now: float) -> bool:
+        """Count a wrong PIN; True when this one locks the pad."""
+        self.wrong_in_a_row += 1
+        if self.wrong_in_a_row < self.allowed:
+            return False
+        self.wrong_in_a_row = 0
+        self._locked_until = now + self.lockout
+        self._locked_since_right = True
+        return True
+
+    def right(self) -> bool:
+        """The right PIN: the count starts again. True when the pad had locked meanwhile."""
+        self.wrong_in_a_row = 0
+        locked, self._locked_since_right = self._locked_since_right, False
+        return locked
 
 
 class PinPad(Vertical):

@@ -22,6 +22,8 @@ class KioskTimings:
     #: Touches this soon after the priority question or the ticket appears are the second half
     #: of a double tap, not an answer (or "done"): the buttons appear under the citizen's finger.
     tap_guard: float = 1.0
+    #: After five wrong technician PINs in a row, every PIN is refused for this long.
+    pin_lockout: float = 300.0
 
     @classmethod
     def from_device(cls, device: DeviceConfig) -> KioskTimings:

@@ -138,7 +138,9 @@ async def test_board_lost_warns_reports_and_catches_up_when_back(
             await until(pilot, lambda: warning.display)
             assert "Tablero LED sin conexión" in str(warning.render())
             await until(pilot, lambda: alerts)
-            assert alerts[0]["device"] == "ventanilla-1" and alerts[0]["kind"] == "board"
+            assert alerts[0]["device"] == "ventanilla-1" and alerts[0]["kind"] == "board.lost"
+            # Its own fault has its banner: not repeated among the office's alerts.
+            assert not screen.query_one("#office-alerts").display
 
             # The clerk keeps working while the board is dark.
             await pilot.press("s", "f", "n")
@@ -150,6 +152,7 @@ async def test_board_lost_warns_reports_and_catches_up_when_back(
             fake.mode = "ack"  # plugged back in
             await until(pilot, lambda: not warning.display)
             assert fake.wait_until(lambda: second["number"] in shown(fake.frames[count:]))
+            await until(pilot, lambda: alerts[-1]["kind"] == "board.ok")
     finally:
         watcher.cancel()
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 
 from drivers.printer import VirtualPrinter
+from kiosk.technician import WRONG_PINS_ALLOWED, PinAttempts
 from kiosk.ticket_panel import TicketPanel
-from tests.kiosk.conftest import FAST, PIN, SIZE, kiosk_app, ready, until
+from tests.kiosk.conftest import FAST, PIN, SIZE, alerts, kiosk_app, ready, until
 from tests.pilot_wait import touch
+from tests.server_process import ServerProcess
 from turnero.device import DeviceConfig
 
 
@@ -84,3 +87,41 @@ async def test_technician_menu_locks_again_when_left_alone(device: DeviceConfig)
         await pilot.press("ctrl+t", *PIN, "enter")
         assert screen.step == "technician"
         await until(pilot, lambda: screen.step == "home")
+
+
+def test_pin_attempts_lock_after_five_wrong_in_a_row_and_unlock_later() -> None:
+    attempts = PinAttempts(lockout=300.0)
+    assert [attempts.wrong(now=10.0) for _ in range(4)] == [False] * 4
+    assert not attempts.right()  # a technician who mistyped four times, then got it right
+    assert [attempts.wrong(now=20.0) for _ in range(5)] == [False] * 4 + [True]
+    assert attempts.locked_for(now=20.0) == 300.0
+    assert attempts.locked_for(now=319.0) == 1.0
+    assert attempts.locked_for(now=320.0) == 0.0
+    assert not attempts.wrong(now=320.0)  # counting starts afresh after a lockout
+    assert attempts.right()  # the first right PIN since the lockout: staff can stand down
+    assert not attempts.right()
+
+
+async def test_wrong_pins_lock_the_pad_and_tell_staff(
+    device: DeviceConfig, server: ServerProcess, tokens: dict[str, str]
+) -> None:
+    app = kiosk_app(device, VirtualPrinter(), replace(FAST, pin_lockout=1.5))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        message = screen.query_one("#pin-message")
+        await pilot.press("ctrl+t")
+        for _ in range(WRONG_PINS_ALLOWED):
+            await pilot.press("1", "1", "1", "1", "enter")
+        assert str(message.content) == "Demasiados intentos: espere 1 min"
+        # Locked: even the right PIN is refused.
+        await pilot.press(*PIN, "enter")
+        assert screen.step == "pin"
+        assert str(message.content) == "Demasiados intentos: espere 1 min"
+        (alert,) = await alerts(server.url, tokens["display"], 1)
+        assert alert.data["alert"]["kind"] == "kiosk.pin_locked"
+        assert PIN not in alert.data["alert"]["detail"]
+        await until(pilot, lambda: not screen.pin_attempts.locked_for(time.monotonic()))
+        await pilot.press(*PIN, "enter")
+        assert screen.step == "technician"
+        *_, cleared = await alerts(server.url, tokens["display"], 2)
+        assert cleared.data["alert"]["kind"] == "kiosk.ok"
