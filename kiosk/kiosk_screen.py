@@ -38,6 +38,7 @@ from queue_api.client import (
     Conflict,
     NotFound,
     QueueClient,
+    TooManyRequests,
     Unreachable,
     new_idempotency_key,
 )
@@ -383,6 +384,10 @@ class KioskScreen(Screen[None]):
             return
         except (Conflict, NotFound):
             self.post_message(self.IssueFailed("issue.closed", key, True))
+            return
+        except TooManyRequests as exc:
+            log.warning("ticket refused: %s", exc.detail)
+            self.post_message(self.IssueFailed("issue.too_fast", key, True))
             return
         except ApiError as exc:
             log.error("ticket refused: %s %s", exc.status, exc.detail)

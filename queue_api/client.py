@@ -68,6 +68,10 @@ class Conflict(ApiError):
     """409: the action does not fit the current state (e.g. the counter still holds a ticket)."""
 
 
+class TooManyRequests(ApiError):
+    """429: this device asked too often (a kiosk issuing tickets faster than people come)."""
+
+
 class InvalidRequest(ApiError):
     """400/422: the request was malformed."""
 
@@ -83,6 +87,7 @@ _ERRORS: dict[int, type[ApiError]] = {
     404: NotFound,
     409: Conflict,
     422: InvalidRequest,
+    429: TooManyRequests,
 }
 
 

@@ -35,6 +35,8 @@ class ServerSection(Section):
     database: str = "sqlite:///turnero.db"
     timezone: str = "UTC"
     public_url: str | None = None
+    #: Tickets one kiosk may issue a minute (in bursts of as many); 0: no limit.
+    kiosk_tickets_per_minute: Annotated[int, Field(ge=0, le=100_000)] = 30
 
     @field_validator("database")
     @classmethod

@@ -119,7 +119,9 @@ async def run(calls: int, pause: float) -> tuple[list[float], list[float], list[
     """(key -> LED frame, key -> screen, the POST /next round trip inside them), per call."""
     to_led, to_screen, server_part = [], [], []
     with tempfile.TemporaryDirectory() as folder:
-        server = ServerProcess(office_file(Path(folder), Path(folder) / "bench.db")).start()
+        server = ServerProcess(
+            office_file(Path(folder), Path(folder) / "bench.db", kiosk_tickets_per_minute=0)
+        ).start()
         try:
             await issue(server.url, calls + 1)
             with socat_pty_pair() as pair, TimedBoard(pair.far) as fake:

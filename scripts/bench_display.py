@@ -174,7 +174,7 @@ def main() -> None:
     args = parser.parse_args()
     with (
         tempfile.TemporaryDirectory(prefix="turnero-bench-") as folder,
-        demo_server(Path(folder)) as url,
+        demo_server(Path(folder), kiosk_tickets_per_minute=0) as url,
     ):
         columns, rows = (int(n) for n in args.size.lower().split("x"))
         asyncio.run(bench(url, args.calls, args.rate, args.events, (columns, rows)))

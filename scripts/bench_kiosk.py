@@ -220,7 +220,10 @@ def main() -> None:
 
     printer = PtyPrinter()
     try:
-        with tempfile.TemporaryDirectory() as folder, demo_server(Path(folder)) as url:
+        with (
+            tempfile.TemporaryDirectory() as folder,
+            demo_server(Path(folder), kiosk_tickets_per_minute=0) as url,
+        ):
             figures = first_paint(url, printer)
             figures |= asyncio.run(touch_to_print(url, printer, args.tickets, args.total))
     finally:

@@ -22,9 +22,13 @@ DEMO_DEVICES = {
 
 
 @contextlib.contextmanager
-def demo_server(folder: Path, port: int = 0) -> Iterator[str]:
+def demo_server(
+    folder: Path, port: int = 0, *, kiosk_tickets_per_minute: int | None = None
+) -> Iterator[str]:
     """Start the example office's server on a SQLite file in ``folder``; yield its URL."""
-    config = office_file(folder, folder / "turnero.db")
+    config = office_file(
+        folder, folder / "turnero.db", kiosk_tickets_per_minute=kiosk_tickets_per_minute
+    )
     server = ServerProcess(config, port=port or free_port(), die_with_parent=True)
     server.start(timeout=30.0)
     try:

@@ -17,6 +17,7 @@ from queue_api.server import problems
 from queue_api.server.auth import TokenBook
 from queue_api.server.hub import EventHub
 from queue_api.server.routes import branches, counters, events, health, tickets
+from queue_api.server.ticket_allowance import TicketAllowance
 from queue_api.store import Store, open_store
 
 log = logging.getLogger("turnero.server")
@@ -53,6 +54,7 @@ def create_app(config: OfficeConfig, store: Store | None = None) -> FastAPI:
     app.state.office = office
     app.state.hub = hub
     app.state.tokens = TokenBook(config)
+    app.state.ticket_allowance = TicketAllowance(config.server.kiosk_tickets_per_minute)
     app.state.heartbeat_seconds = events.heartbeat_seconds()
     problems.install(app)
     for module in (health, branches, tickets, counters, events):

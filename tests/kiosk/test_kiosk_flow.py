@@ -20,7 +20,7 @@ from tests.kiosk.conftest import (
     until,
 )
 from tests.pilot_wait import touch
-from tests.server_process import ServerProcess
+from tests.server_process import ServerProcess, office_file
 from turnero.device import DeviceConfig
 
 
@@ -210,6 +210,29 @@ async def test_closed_service_is_shown_closed_and_gives_nothing(
             await pilot.press("3")
             await pilot.pause(0.1)
             assert screen.step == "home" and printer.tickets == []
+    finally:
+        server.stop()
+
+
+async def test_a_kiosk_over_its_tickets_a_minute_says_to_wait(
+    tmp_path: Path, tokens: dict[str, str]
+) -> None:
+    config = office_file(tmp_path, tmp_path / "t.db", kiosk_tickets_per_minute=1)
+    server = ServerProcess(config).start()
+    try:
+        printer = VirtualPrinter()
+        app = kiosk_app(device_config(server.url, tokens["kiosk"]), printer)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await ready(pilot)
+            await pilot.press("3")
+            await until(pilot, lambda: screen.step == "ticket")
+            await touch(pilot, "#ticket")
+            await until(pilot, lambda: screen.step == "home")
+            await pilot.press("3")  # a stuck key, or a prank: the server refuses (429)
+            notice = screen.query_one("#notice")
+            await until(pilot, lambda: "muchos turnos seguidos" in str(notice.content))
+            assert screen.step == "home" and len(printer.tickets) == 1
+            assert screen.available  # the server answers; only this kiosk must wait
     finally:
         server.stop()
 

@@ -17,9 +17,13 @@ def bearer(token: str | None) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def shared_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    """One ``turnero server`` for the whole module: tests must not rely on an empty queue."""
+    """One ``turnero server`` for the whole module: tests must not rely on an empty queue.
+
+    Its kiosks have no tickets-a-minute limit: a module issues faster than any crowd.
+    """
     folder = tmp_path_factory.mktemp("shared")
-    process = ServerProcess(office_file(folder, folder / "turnero.db")).start()
+    config = office_file(folder, folder / "turnero.db", kiosk_tickets_per_minute=0)
+    process = ServerProcess(config).start()
     yield process
     process.stop()
 

@@ -151,6 +151,12 @@ BAD = {
         "missing: this key is required",
     ),
     "no branches": ("[[branches]]", "[[branchez]]", "branchez", "unknown key"),
+    "negative ticket limit": (
+        'timezone = "America/Mexico_City"',
+        'timezone = "America/Mexico_City"\nkiosk_tickets_per_minute = -5',
+        "server.kiosk_tickets_per_minute",
+        "greater than or equal to 0",
+    ),
 }
 
 

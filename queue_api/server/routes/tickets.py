@@ -2,22 +2,42 @@
 
 from __future__ import annotations
 
+import logging
+import math
 from typing import Annotated
 
-from fastapi import APIRouter, Header, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response
 from fastapi.responses import HTMLResponse
 
 from queue_api.i18n import languages
 from queue_api.office import NotFound
 from queue_api.schema import IssueTicket, PublicTicket, Ticket
-from queue_api.server.auth import TicketIssuer
+from queue_api.server.auth import Principal, TicketIssuer
 from queue_api.server.problems import responses
 from queue_api.server.routes import office
 from queue_api.server.status_page import render_status_page
+from queue_api.server.ticket_allowance import TicketAllowance
 
+log = logging.getLogger(__name__)
 router = APIRouter(tags=["tickets"])
 
 MAX_KEY_LENGTH = 128
+
+
+async def within_allowance(request: Request, who: TicketIssuer) -> Principal:
+    """A kiosk within its tickets a minute (admins are not limited); else 429."""
+    allowance: TicketAllowance = request.app.state.ticket_allowance
+    wait = 0.0 if who.is_admin else allowance.take(who.device)
+    if wait:
+        seconds = math.ceil(wait)
+        log.warning("ticket refused to %s: over %s a minute", who.device, allowance.per_minute)
+        raise HTTPException(
+            429,
+            f"device {who.device!r} issued {allowance.per_minute} tickets within a minute: "
+            f"try again in {seconds} s (is a key stuck?)",
+            headers={"Retry-After": str(seconds)},
+        )
+    return who
 
 
 @router.post(
@@ -26,7 +46,7 @@ MAX_KEY_LENGTH = 128
     response_model=Ticket,
     responses={
         200: {"description": "This Idempotency-Key already issued this ticket", "model": Ticket},
-        **responses(400, 401, 403, 404, 409, 422),
+        **responses(400, 401, 403, 404, 409, 422, 429),
     },
 )
 def issue_ticket(
@@ -34,7 +54,7 @@ def issue_ticket(
     body: IssueTicket,
     request: Request,
     response: Response,
-    who: TicketIssuer,
+    who: Annotated[Principal, Depends(within_allowance)],
     idempotency_key: Annotated[str | None, Header()] = None,
 ) -> Ticket:
     """Issue a ticket; the same Idempotency-Key within 24 h returns the same ticket (200)."""

@@ -1,0 +1,81 @@
+"""How fast a kiosk may issue: the bucket itself, then the server's 429 over HTTP."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+
+from queue_api.client import QueueClient, TooManyRequests, new_idempotency_key
+from queue_api.server.ticket_allowance import TicketAllowance
+from tests.server_process import TOKENS, ServerProcess, office_file
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_burst_of_the_minutes_tickets_then_one_every_few_seconds() -> None:
+    clock = Clock()
+    allowance = TicketAllowance(per_minute=3, clock=clock)
+    assert [allowance.take("kiosk-entrada") for _ in range(3)] == [0.0, 0.0, 0.0]
+    assert allowance.take("kiosk-entrada") == 20.0  # 3 a minute: one back every 20 s
+    assert allowance.take("kiosk-norte") == 0.0  # every kiosk has its own allowance
+    clock.now += 15
+    assert allowance.take("kiosk-entrada") == 5.0
+    clock.now += 5
+    assert allowance.take("kiosk-entrada") == 0.0
+    assert allowance.take("kiosk-entrada") == 20.0
+    clock.now += 3600  # an idle hour gives back a burst, not sixty tickets
+    assert [allowance.take("kiosk-entrada") for _ in range(4)][-1] == 20.0
+
+
+def test_zero_means_no_limit() -> None:
+    allowance = TicketAllowance(per_minute=0)
+    assert all(allowance.take("kiosk") == 0.0 for _ in range(10_000))
+
+
+async def test_the_server_answers_429_with_retry_after_past_the_allowance(tmp_path: Path) -> None:
+    server = ServerProcess(office_file(tmp_path, tmp_path / "t.db", kiosk_tickets_per_minute=2))
+    server.start()
+    try:
+        async with QueueClient(server.url, TOKENS["kiosk"], retries=0) as kiosk:
+            for _ in range(2):
+                await kiosk.issue_ticket(
+                    "centro", "registro", idempotency_key=new_idempotency_key()
+                )
+            refused = None
+            try:
+                await kiosk.issue_ticket(
+                    "centro", "registro", idempotency_key=new_idempotency_key()
+                )
+            except TooManyRequests as exc:
+                refused = exc
+            assert refused is not None and refused.status == 429
+            assert "'kiosk-entrada' issued 2 tickets within a minute" in refused.detail
+        async with httpx.AsyncClient(base_url=server.url) as http:
+
+            async def issue_as(role: str) -> httpx.Response:
+                return await http.post(
+                    "/api/v1/branches/centro/tickets",
+                    json={"service": "registro"},
+                    headers={
+                        "Authorization": f"Bearer {TOKENS[role]}",
+                        "Idempotency-Key": new_idempotency_key(),
+                    },
+                )
+
+            response = await issue_as("kiosk")
+            assert response.status_code == 429
+            assert response.headers["content-type"] == "application/problem+json"
+            assert 1 <= int(response.headers["retry-after"]) <= 30
+            # Staff issuing by hand (admin) are not held back by the kiosk's limit.
+            assert [(await issue_as("admin")).status_code for _ in range(3)] == [201] * 3
+        assert not any("demo-kiosk-centro" in line for line in server.output)
+        assert any("ticket refused to kiosk-entrada" in line for line in server.output)
+    finally:
+        server.stop()
