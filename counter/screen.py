@@ -410,8 +410,12 @@ class CounterScreen(CounterWords, Screen[None]):
 
     async def _call(self, action: Action, counter: Counter, service: str | None) -> Counter:
         client, branch, desk = self.client, self.branch_id, self.counter_id
+        clerk = self.clerk or None
         match action:
             case Action.NEXT:
+                if counter.state is not CounterState.OPEN:
+                    # Next would open the desk by itself, but nameless: the stats want the clerk.
+                    counter = await client.set_counter_state(branch, desk, "open", clerk=clerk)
                 return after_action(counter, await client.call_next(branch, desk), opened=True)
             case Action.RECALL:
                 return after_action(counter, await client.recall(branch, desk))
@@ -426,11 +430,11 @@ class CounterScreen(CounterWords, Screen[None]):
                 return after_action(counter, await client.transfer(branch, desk, service))
             case Action.PAUSE_RESUME:
                 target = "open" if counter.state is CounterState.PAUSED else "pause"
-                return await client.set_counter_state(branch, desk, target)
+                return await client.set_counter_state(branch, desk, target, clerk=clerk)
             case Action.CLOSE:
                 return await client.set_counter_state(branch, desk, "close")
             case Action.OPEN:
-                return await client.set_counter_state(branch, desk, "open")
+                return await client.set_counter_state(branch, desk, "open", clerk=clerk)
         raise AssertionError(action)
 
     # -- talking to the server ------------------------------------------------------------

@@ -262,11 +262,15 @@ class QueueClient:
         """Send the current ticket back to waiting in ``service``."""
         return await self._ticket_action(branch, counter, "transfer", {"service": service})
 
-    async def set_counter_state(self, branch: str, counter: str, action: str) -> Counter:
-        """``action`` is ``open``, ``pause`` or ``close``."""
+    async def set_counter_state(
+        self, branch: str, counter: str, action: str, *, clerk: str | None = None
+    ) -> Counter:
+        """``action`` is ``open`` (naming the ``clerk`` at the desk, if given), ``pause`` or
+        ``close``."""
         if action not in ("open", "pause", "close"):
             raise ValueError(f"unknown counter action {action!r}")
-        response = await self._counter_action(branch, counter, action)
+        body = {"clerk": clerk} if clerk and action == "open" else None
+        response = await self._counter_action(branch, counter, action, body)
         return Counter.model_validate(response.json())
 
     async def report_alert(self, branch: str, device: str, kind: str, detail: str = "") -> None:

@@ -46,6 +46,8 @@ class TicketRecord:
     finished_at: datetime | None = None
     counter: str | None = None
     recalls: int = 0
+    #: Who was at the counter when it called this ticket (for the stats only).
+    clerk: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +58,8 @@ class CounterRecord:
     id: str
     state: CounterState = CounterState.CLOSED
     day: date | None = None
+    #: Who last opened the counter; the tickets it calls count for them.
+    clerk: str | None = None
 
 
 # Numbering ------------------------------------------------------------------------------
@@ -155,13 +159,17 @@ def estimate_wait(ahead: int, recent_service_seconds: Sequence[float], open_coun
 # Ticket transitions ---------------------------------------------------------------------
 
 
-def call(ticket: TicketRecord, counter: str, now: datetime) -> TicketRecord:
-    """A waiting ticket is called to ``counter``."""
+def call(
+    ticket: TicketRecord, counter: str, now: datetime, clerk: str | None = None
+) -> TicketRecord:
+    """A waiting ticket is called to ``counter`` (where ``clerk`` works)."""
     if ticket.status is not TicketStatus.WAITING:
         raise RuleViolation(
             f"{ticket.number} is {ticket.status.value}, not waiting: cannot call it"
         )
-    return replace(ticket, status=TicketStatus.CALLED, counter=counter, called_at=now, recalls=0)
+    return replace(
+        ticket, status=TicketStatus.CALLED, counter=counter, called_at=now, recalls=0, clerk=clerk
+    )
 
 
 def recall(ticket: TicketRecord, now: datetime) -> TicketRecord:
@@ -233,13 +241,22 @@ def counter_state(record: CounterRecord, today: date) -> CounterState:
 
 
 def change_counter(
-    record: CounterRecord, target: CounterState, current: TicketRecord | None, today: date
+    record: CounterRecord,
+    target: CounterState,
+    current: TicketRecord | None,
+    today: date,
+    clerk: str | None = None,
 ) -> CounterRecord:
-    """Open, pause or close a counter; pausing or closing with a ticket at the desk is refused."""
+    """Open, pause or close a counter; pausing or closing with a ticket at the desk is refused.
+
+    Opening with a ``clerk`` names who works there from now on; without one, the last stays.
+    """
     if target is not CounterState.OPEN and current is not None:
         verb = "pause" if target is CounterState.PAUSED else "close"
         raise RuleViolation(
             f"counter {record.id} still holds {current.number}: finish it, transfer it or mark "
             f"it no-show before you {verb}"
         )
+    if target is CounterState.OPEN and clerk:
+        record = replace(record, clerk=clerk)
     return replace(record, state=target, day=today)

@@ -20,6 +20,7 @@ from queue_api.schema import (
     Board,
     Branch,
     Call,
+    ClerkStats,
     Counter,
     CounterState,
     CounterStats,
@@ -303,20 +304,24 @@ class Office:
                     ),
                 )
             )
-        counters = []
-        for counter in branch.counters:
-            mine = [t for t in tickets if t.counter == counter.id]
-            served = [t for t in mine if t.status is TicketStatus.DONE]
-            durations = [d for t in served if (d := engine.service_seconds(t)) is not None]
-            counters.append(
-                CounterStats(
-                    counter=counter.id,
-                    served=len(served),
-                    no_shows=sum(t.status is TicketStatus.NO_SHOW for t in mine),
-                    mean_service_seconds=_mean(durations),
-                )
+        counters = [
+            CounterStats(
+                counter=counter.id,
+                **_desk_figures([t for t in tickets if t.counter == counter.id]),
             )
-        return Stats(branch=branch.id, day=today.isoformat(), services=services, counters=counters)
+            for counter in branch.counters
+        ]
+        clerks = [
+            ClerkStats(clerk=clerk, **_desk_figures([t for t in tickets if t.clerk == clerk]))
+            for clerk in sorted({t.clerk for t in tickets if t.clerk})
+        ]
+        return Stats(
+            branch=branch.id,
+            day=today.isoformat(),
+            services=services,
+            counters=counters,
+            clerks=clerks,
+        )
 
     # Actions ---------------------------------------------------------------------------
 
@@ -421,18 +426,20 @@ class Office:
 
         return self._counter_action(branch_id, counter_id, act)
 
-    def _open_if_needed(self, tx, branch, counter, now, events) -> None:
+    def _open_if_needed(self, tx, branch, counter, now, events) -> CounterRecord:
         today = self.today(now)
         record = tx.counters(branch.id).get(counter.id, CounterRecord(branch.id, counter.id))
         if engine.counter_state(record, today) is not CounterState.OPEN:
-            tx.save_counter(engine.change_counter(record, CounterState.OPEN, None, today))
+            record = engine.change_counter(record, CounterState.OPEN, None, today)
+            tx.save_counter(record)
             events.append(self._event(tx, branch, EventType.COUNTER_UPDATED, now, counter=counter))
+        return record
 
     def call_next(self, branch_id: str, counter_id: str) -> Ticket | None:
         """Finish the counter's current ticket, then call the next waiting one (None if none)."""
 
         def act(tx, branch, counter, now, events):
-            self._open_if_needed(tx, branch, counter, now, events)
+            record = self._open_if_needed(tx, branch, counter, now, events)
             current = tx.current_ticket(branch.id, counter.id)
             if current is not None:
                 done = engine.finish(current, now)
@@ -446,7 +453,7 @@ class Office:
             chosen = engine.pick_next(waiting, counter.services)
             if chosen is None:
                 return None
-            called = engine.call(chosen, counter.id, now)
+            called = engine.call(chosen, counter.id, now, record.clerk)
             tx.update_ticket(called)
             events.append(
                 self._event(
@@ -482,19 +489,23 @@ class Office:
 
         return self._ticket_change(branch_id, counter_id, move, EventType.TICKET_TRANSFERRED)
 
-    def set_counter_state(self, branch_id: str, counter_id: str, target: CounterState) -> Counter:
-        """Open, pause or close a counter; Conflict while it holds a ticket."""
+    def set_counter_state(
+        self, branch_id: str, counter_id: str, target: CounterState, clerk: str | None = None
+    ) -> Counter:
+        """Open (naming its ``clerk``), pause or close a counter; Conflict while it holds one."""
 
         def act(tx, branch, counter, now, events):
             today = self.today(now)
             record = tx.counters(branch.id).get(counter.id, CounterRecord(branch.id, counter.id))
             current = tx.current_ticket(branch.id, counter.id)
-            changed = engine.change_counter(record, target, current, today)
+            changed = engine.change_counter(record, target, current, today, clerk)
             if engine.counter_state(record, today) is not target:
                 tx.save_counter(changed)
                 events.append(
                     self._event(tx, branch, EventType.COUNTER_UPDATED, now, counter=counter)
                 )
+            elif changed.clerk != record.clerk:
+                tx.save_counter(changed)  # a new clerk at an open desk: nothing to announce
             return self._counter_view(tx, branch, counter)
 
         return self._counter_action(branch_id, counter_id, act)
@@ -544,6 +555,17 @@ class Office:
     def prune(self) -> None:
         """Forget idempotency keys past their window and events older than two days."""
         self.store.prune(self.clock() - max(IDEMPOTENCY_WINDOW, timedelta(days=2)))
+
+
+def _desk_figures(tickets: Sequence[TicketRecord]) -> dict[str, Any]:
+    """Served, no-shows and mean service time of the tickets one desk (or clerk) called."""
+    served = [t for t in tickets if t.status is TicketStatus.DONE]
+    durations = [d for t in served if (d := engine.service_seconds(t)) is not None]
+    return {
+        "served": len(served),
+        "no_shows": sum(t.status is TicketStatus.NO_SHOW for t in tickets),
+        "mean_service_seconds": _mean(durations),
+    }
 
 
 def _mean(values: Sequence[float]) -> float | None:

@@ -152,6 +152,12 @@ class Transfer(RequestBody):
     service: Slug
 
 
+class OpenCounter(RequestBody):
+    """The optional body of ``open``: who works at the counter (for the stats)."""
+
+    clerk: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
+
+
 class AlertIn(RequestBody):
     device: Annotated[str, StringConstraints(min_length=1, max_length=100)]
     kind: Annotated[str, StringConstraints(min_length=1, max_length=50)]
@@ -231,11 +237,20 @@ class CounterStats(WireModel):
     mean_service_seconds: float | None
 
 
+class ClerkStats(WireModel):
+    clerk: str
+    served: int
+    no_shows: int
+    mean_service_seconds: float | None
+
+
 class Stats(WireModel):
     branch: str
     day: str
     services: list[ServiceStats]
     counters: list[CounterStats]
+    #: Tickets called by a counter opened with a clerk's name, per clerk.
+    clerks: list[ClerkStats] = []
 
 
 class TokenInfo(WireModel):

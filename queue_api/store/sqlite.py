@@ -21,7 +21,7 @@ from queue_api.engine import CounterRecord, TicketRecord
 from queue_api.schema import CounterState, EventType, TicketStatus
 from queue_api.store import IdempotentIssue, StoredEvent, StoreUnavailable
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 MIGRATIONS: dict[int, str] = {
     1: """
@@ -79,6 +79,10 @@ MIGRATIONS: dict[int, str] = {
         PRIMARY KEY (branch, key)
     );
     """,
+    2: """
+    ALTER TABLE tickets ADD COLUMN clerk TEXT;
+    ALTER TABLE counters ADD COLUMN clerk TEXT;
+    """,
 }
 
 CALL_TYPES = (EventType.TICKET_CALLED.value, EventType.TICKET_RECALLED.value)
@@ -108,6 +112,7 @@ def _ticket(row: sqlite3.Row) -> TicketRecord:
         finished_at=_parse_time(row["finished_at"]),
         counter=row["counter"],
         recalls=row["recalls"],
+        clerk=row["clerk"],
     )
 
 
@@ -213,6 +218,7 @@ class SqliteTx:
                 id=row["id"],
                 state=CounterState(row["state"]),
                 day=date.fromisoformat(row["day"]) if row["day"] else None,
+                clerk=row["clerk"],
             )
             for row in rows
         }
@@ -278,8 +284,8 @@ class SqliteTx:
     def insert_ticket(self, ticket: TicketRecord) -> None:
         self.db.execute(
             "INSERT INTO tickets (id, branch, service, number, day, priority, language,"
-            " issued_at, status, called_at, started_at, finished_at, counter, recalls)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " issued_at, status, called_at, started_at, finished_at, counter, recalls, clerk)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 ticket.id,
                 ticket.branch,
@@ -295,13 +301,14 @@ class SqliteTx:
                 _time(ticket.finished_at),
                 ticket.counter,
                 ticket.recalls,
+                ticket.clerk,
             ),
         )
 
     def update_ticket(self, ticket: TicketRecord) -> None:
         self.db.execute(
             "UPDATE tickets SET service = ?, status = ?, called_at = ?, started_at = ?,"
-            " finished_at = ?, counter = ?, recalls = ? WHERE id = ?",
+            " finished_at = ?, counter = ?, recalls = ?, clerk = ? WHERE id = ?",
             (
                 ticket.service,
                 ticket.status.value,
@@ -310,19 +317,22 @@ class SqliteTx:
                 _time(ticket.finished_at),
                 ticket.counter,
                 ticket.recalls,
+                ticket.clerk,
                 ticket.id,
             ),
         )
 
     def save_counter(self, counter: CounterRecord) -> None:
         self.db.execute(
-            "INSERT INTO counters (branch, id, state, day) VALUES (?, ?, ?, ?)"
-            " ON CONFLICT (branch, id) DO UPDATE SET state = excluded.state, day = excluded.day",
+            "INSERT INTO counters (branch, id, state, day, clerk) VALUES (?, ?, ?, ?, ?)"
+            " ON CONFLICT (branch, id) DO UPDATE SET state = excluded.state, day = excluded.day,"
+            " clerk = excluded.clerk",
             (
                 counter.branch,
                 counter.id,
                 counter.state.value,
                 counter.day.isoformat() if counter.day else None,
+                counter.clerk,
             ),
         )
 

@@ -165,6 +165,9 @@ async def test_twenty_citizens_are_each_called_once_shown_announced_and_printed(
             assert service.waiting == 0 and service.no_shows == 0
         served_per_desk = {c.counter: c.served for c in stats.counters if c.served}
         assert served_per_desk == {counter: len(n) for counter, n in called_at.items() if n}
+        # Each desk opened with its clerk's name (from the device file), for the stats.
+        served_per_clerk = {c.clerk: c.served for c in stats.clerks}
+        assert served_per_clerk == {f"Clerk {c}": len(n) for c, n in called_at.items() if n}
         log = [
             event.ticket.number
             async for event in replay(admin, until_called=TICKETS)

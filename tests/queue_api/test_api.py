@@ -303,6 +303,36 @@ async def test_stats_add_up(kiosk: QueueClient, admin: QueueClient, clients: dic
     assert stats.day == mexico.isoformat()  # the office's business day, not the machine's
 
 
+async def test_stats_count_each_clerk_named_when_the_counter_opened(
+    kiosk: QueueClient, admin: QueueClient, clients: dict, server: ServerProcess
+) -> None:
+    for _ in range(3):
+        await issue(kiosk, "registro")
+    desk = clients["counter3"]
+    await desk.set_counter_state(B, "3", "open", clerk="  Ana Pérez ")
+    await desk.call_next(B, "3")
+    await desk.call_next(B, "3")  # Ana serves one, calls the next
+    await desk.no_show(B, "3")
+    # The shift changes at an open desk: the next calls count for Luis.
+    await desk.set_counter_state(B, "3", "open", clerk="Luis")
+    await desk.call_next(B, "3")
+    await desk.finish(B, "3")
+    stats = await admin.stats(B)
+    by_clerk = {c.clerk: (c.served, c.no_shows) for c in stats.clerks}
+    assert by_clerk == {"Ana Pérez": (1, 1), "Luis": (1, 0)}
+    # Opening without a body keeps working, and keeps the last clerk.
+    assert (await desk.set_counter_state(B, "3", "open")).state is CounterState.OPEN
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        for body in ({}, {"clerk": "   "}, {"clerk": "Ana", "pin": "1"}):
+            response = await http.post(
+                f"/api/v1/branches/{B}/counters/3/open", json=body, headers=as_role("counter3")
+            )
+            assert response.status_code == 422, body
+            assert "clerk" in response.json()["detail"] or "pin" in response.json()["detail"]
+    # Nobody outside the admin sees clerks: the counter's own view does not carry the name.
+    assert "Luis" not in (await desk.counter(B, "3")).model_dump_json()
+
+
 async def test_board_shows_the_last_ten_calls_newest_first(
     kiosk: QueueClient, clients: dict
 ) -> None:

@@ -287,6 +287,20 @@ def test_pause_or_close_with_a_current_ticket_is_refused(target, verb) -> None:
     )
 
 
+def test_opening_with_a_clerk_names_who_works_there_until_the_next_one() -> None:
+    record = CounterRecord("centro", "1")
+    ana = engine.change_counter(record, CounterState.OPEN, None, TODAY, "Ana")
+    assert ana.clerk == "Ana"
+    # Pausing, closing, or opening without a name keep the last clerk; a name replaces it.
+    closed = engine.change_counter(ana, CounterState.CLOSED, None, TODAY, "Luis")
+    assert closed.clerk == "Ana"
+    assert engine.change_counter(closed, CounterState.OPEN, None, TODAY).clerk == "Ana"
+    assert engine.change_counter(closed, CounterState.OPEN, None, TODAY, "Luis").clerk == "Luis"
+    # The ticket a counter calls counts for its clerk.
+    assert engine.call(ticket(), "1", NOW, ana.clerk).clerk == "Ana"
+    assert engine.call(ticket(), "1", NOW).clerk is None
+
+
 def test_counters_are_closed_on_a_new_day() -> None:
     record = CounterRecord("centro", "1", CounterState.OPEN, TODAY)
     assert engine.counter_state(record, TODAY) is CounterState.OPEN

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 
-from queue_api.engine import new_ticket
-from queue_api.schema import EventType
+from queue_api.engine import CounterRecord, new_ticket
+from queue_api.schema import CounterState, EventType
 from queue_api.store import StoreUnavailable
-from queue_api.store.sqlite import SqliteStore
+from queue_api.store.sqlite import MIGRATIONS, SCHEMA_VERSION, SqliteStore
 
 DAY = date(2026, 3, 10)
 
@@ -47,5 +48,36 @@ def test_a_full_disk_is_store_unavailable_and_loses_nothing_committed(tmp_path: 
             fill_until_full(store)
         with store.read() as tx:
             assert len(tx.tickets_of_day("centro", DAY)) == len(kept)
+    finally:
+        store.close()
+
+
+def test_a_first_version_database_is_upgraded_in_place_and_keeps_its_tickets(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "old.db"
+    old = sqlite3.connect(path)
+    old.executescript(MIGRATIONS[1])
+    old.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+    old.execute("INSERT INTO schema_version (version) VALUES (1)")
+    old.execute(
+        "INSERT INTO tickets (id, branch, service, number, day, priority, language, issued_at,"
+        " status) VALUES ('t1', 'centro', 'pagos', 'B001', ?, 0, 'es', ?, 'waiting')",
+        (DAY.isoformat(), datetime(2026, 3, 10, 15, tzinfo=UTC).isoformat()),
+    )
+    old.commit()
+    old.close()
+
+    store = SqliteStore(path)
+    try:
+        with store.read() as tx:
+            (ticket,) = tx.tickets_of_day("centro", DAY)
+        assert (ticket.number, ticket.clerk) == ("B001", None)
+        with store.write() as tx:
+            tx.save_counter(CounterRecord("centro", "1", CounterState.OPEN, DAY, clerk="Ana"))
+        with store.read() as tx:
+            assert tx.counters("centro")["1"].clerk == "Ana"
+        versions = sqlite3.connect(path).execute("SELECT version FROM schema_version").fetchall()
+        assert [v for (v,) in versions] == list(range(1, SCHEMA_VERSION + 1))
     finally:
         store.close()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from queue_api.schema import Counter, CounterState, Ticket, Transfer
+from queue_api.schema import Counter, CounterState, OpenCounter, Ticket, Transfer
 from queue_api.server.auth import BranchReader, CounterActor
 from queue_api.server.problems import responses
 from queue_api.server.routes import office
@@ -63,10 +63,13 @@ def transfer(b: str, c: str, body: Transfer, request: Request, who: CounterActor
     return office(request).transfer(b, c, body.service)
 
 
-@router.post("/open", response_model=Counter, responses=responses(409))
-def open_counter(b: str, c: str, request: Request, who: CounterActor) -> Counter:
-    """Open the counter."""
-    return office(request).set_counter_state(b, c, CounterState.OPEN)
+@router.post("/open", response_model=Counter, responses=responses(400, 409, 422))
+def open_counter(
+    b: str, c: str, request: Request, who: CounterActor, body: OpenCounter | None = None
+) -> Counter:
+    """Open the counter; the optional body names the clerk, whose tickets the stats count."""
+    clerk = body.clerk if body else None
+    return office(request).set_counter_state(b, c, CounterState.OPEN, clerk)
 
 
 @router.post("/pause", response_model=Counter, responses=responses(409))
