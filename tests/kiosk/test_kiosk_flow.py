@@ -126,7 +126,7 @@ async def test_double_tap_gives_one_ticket(
     app = kiosk_app(device, printer, replace(FAST, tap_guard=1.0))
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
-        await pilot.click("#service-registro")
+        await touch(pilot, "#service-registro")
         await pilot.click("#service-registro")  # lands on "preparing" or on the fresh ticket
         await until(pilot, lambda: screen.step == "ticket")
         await pilot.pause(0.2)
@@ -265,9 +265,9 @@ async def test_double_tap_does_not_answer_the_priority_question(
     app = kiosk_app(device, printer, replace(FAST, tap_guard=1.0))
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
-        await pilot.click("#service-pagos")
-        # The second tap lands where "Yes" has just appeared under the finger.
-        await pilot.click("#priority-yes")
+        await touch(pilot, "#service-pagos")
+        # The second tap lands on "Yes" as soon as it shows, well within the tap guard.
+        await touch(pilot, "#priority-yes")
         await pilot.pause(0.1)
         assert screen.step == "priority" and printer.tickets == []
     assert await waiting(server, tokens["kiosk"], "pagos") == 0
