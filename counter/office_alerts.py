@@ -43,10 +43,8 @@ class OfficeAlerts(CounterWords, Static):
         if alert.device == self.own_device:
             return
         key = (alert.device, part_of(alert.kind))
-        if is_all_clear(alert.kind):
-            self.faults.pop(key, None)
-        else:
-            self.faults.pop(key, None)  # the newest fault goes last
+        self.faults.pop(key, None)  # cleared, or moved to the end: the newest fault goes last
+        if not is_all_clear(alert.kind):
             self.faults[key] = (alert, at)
         self._draw()
 
