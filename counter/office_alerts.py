@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from textual.reactive import reactive
 from textual.widgets import Static
 
 from counter.wording import CounterWords
@@ -25,7 +26,10 @@ def is_all_clear(kind: str) -> bool:
 
 
 class OfficeAlerts(CounterWords, Static):
-    """The standing faults of the other devices, one line each; hidden while there are none."""
+    """The standing faults of the other devices, one line each, with how long each has stood
+    up to ``now``; hidden while there are none."""
+
+    now: reactive[datetime | None] = reactive(None)
 
     def __init__(self, language: str, own_device: str, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
@@ -37,6 +41,10 @@ class OfficeAlerts(CounterWords, Static):
 
     def on_mount(self) -> None:
         self.display = False
+
+    def watch_now(self) -> None:
+        if self.faults:
+            self._draw()
 
     def note(self, alert: Alert, at: datetime) -> None:
         """Take a ``device.alert``: a fault stands until its part reports ``ok``."""
@@ -52,7 +60,7 @@ class OfficeAlerts(CounterWords, Static):
         lines = [
             self.t(
                 "alert.line",
-                time=at.astimezone().strftime("%H:%M"),
+                minutes=max(0, int(((self.now or at) - at).total_seconds() // 60)),
                 device=alert.device,
                 kind=alert.kind,
                 detail=alert.detail or "-",

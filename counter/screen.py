@@ -213,7 +213,9 @@ class CounterScreen(CounterWords, Screen[None]):
 
     def tick(self) -> None:
         """Re-read the clock for the times on screen (every second, or when a test says)."""
-        self.query_one(TicketPanel).now = self.clock()
+        now = self.clock()
+        self.query_one(TicketPanel).now = now
+        self.query_one(OfficeAlerts).now = now
 
     # -- state on screen ------------------------------------------------------------------
 

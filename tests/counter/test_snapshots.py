@@ -6,11 +6,13 @@ from the ticket's own call time, and the queue shows whole minutes.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from counter.app import CounterApp
 from counter.clerk_prompt import ClerkPrompt
 from counter.transfer_picker import TransferPicker
+from queue_api.client import QueueClient
 from queue_api.schema import TicketStatus
 from tests.counter.conftest import device_for
 from tests.pilot_wait import until
@@ -114,5 +116,30 @@ def test_transfer_picker(snap_compare, device, kiosk, clock):
         await call_next(pilot, clock, after=timedelta(seconds=3))
         await pilot.press("t")
         await until(pilot, lambda: isinstance(pilot.app.screen, TransferPicker))
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_faults_of_other_devices_above_the_desk(snap_compare, server, tokens, device, kiosk, clock):
+    app = CounterApp(device, clock=clock)
+
+    async def run_before(pilot) -> None:
+        await loaded(pilot)
+        screen = pilot.app.counter_screen
+        alerts = screen.query_one("#office-alerts")
+        # The overview follows events: once it shows this ticket, the stream is live.
+        await asyncio.to_thread(kiosk, "licencias")
+        await until(pilot, lambda: screen.query_one("#queue").get_row("licencias")[1] == "1")
+        async with QueueClient(server.url, tokens["kiosk"]) as kiosk_client:
+            await kiosk_client.report_alert(
+                "centro", "kiosko-entrada", "printer.paper_out", "replace the paper roll"
+            )
+            await kiosk_client.report_alert(
+                "centro", "kiosko-entrada", "kiosk.pin_locked", "5 wrong technician PINs in a row"
+            )
+        await until(pilot, lambda: len(alerts.faults) == 2)
+        clock.now = max(at for _, at in alerts.faults.values()) + timedelta(minutes=3)
+        screen.tick()
+        await pilot.pause()
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
