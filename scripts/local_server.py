@@ -67,6 +67,8 @@ class ServerProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 20.0) -> ServerProcess:
+        """Start the server and wait until it listens; after ``stop()``, the same config and
+        port start again (a restart, as the apps see it)."""
         command = [sys.executable, "-m", "turnero", "server", "--config", str(self.config)]
         self.process = subprocess.Popen(
             [*command, "--port", str(self.port)],

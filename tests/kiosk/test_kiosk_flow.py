@@ -155,17 +155,14 @@ async def test_server_down_then_up(
         assert screen.step == "home" and printer.tickets == []
 
         # It comes back on the same address: the kiosk recovers by itself.
-        restarted = ServerProcess(server.config, port=server.port).start()
-        try:
-            await until(pilot, lambda: screen.available, within=10)
-            await pilot.pause()
-            assert not notice.display
-            await touch(pilot, "#service-registro")
-            await until(pilot, lambda: screen.step == "ticket")
-            assert screen.query_one(TicketPanel).number == "C001"
-            assert len(printer.tickets) == 1
-        finally:
-            restarted.stop()
+        server.start()
+        await until(pilot, lambda: screen.available, within=10)
+        await pilot.pause()
+        assert not notice.display
+        await touch(pilot, "#service-registro")
+        await until(pilot, lambda: screen.step == "ticket")
+        assert screen.query_one(TicketPanel).number == "C001"
+        assert len(printer.tickets) == 1
 
 
 async def test_a_press_lost_in_transit_reuses_its_key(
@@ -180,19 +177,16 @@ async def test_a_press_lost_in_transit_reuses_its_key(
         await pilot.press("3")
         await until(pilot, lambda: screen.step == "home" and not screen.available, within=10)
         (key,) = screen._keys.values()
-        restarted = ServerProcess(server.config, port=server.port).start()
-        try:
-            await until(pilot, lambda: screen.available, within=10)
-            await pilot.press("3")
-            await until(pilot, lambda: screen.step == "ticket")
-            number = screen.query_one(TicketPanel).number
-            # Replaying the kiosk's key gives back the same ticket: the kiosk used that key.
-            async with QueueClient(server.url, tokens["kiosk"]) as other:
-                again = await other.issue_ticket("centro", "registro", idempotency_key=key)
-            assert again.number == number == "C001"
-            assert screen._keys == {}
-        finally:
-            restarted.stop()
+        server.start()
+        await until(pilot, lambda: screen.available, within=10)
+        await pilot.press("3")
+        await until(pilot, lambda: screen.step == "ticket")
+        number = screen.query_one(TicketPanel).number
+        # Replaying the kiosk's key gives back the same ticket: the kiosk used that key.
+        async with QueueClient(server.url, tokens["kiosk"]) as other:
+            again = await other.issue_ticket("centro", "registro", idempotency_key=key)
+        assert again.number == number == "C001"
+        assert screen._keys == {}
 
 
 async def test_closed_service_is_shown_closed_and_gives_nothing(

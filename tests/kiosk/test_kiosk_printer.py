@@ -143,13 +143,10 @@ async def test_alert_raised_while_the_server_is_down_is_sent_when_it_is_back(
         printer.simulate(PrinterStatus(known=True, online=False, paper=Paper.OUT))
         await until(pilot, lambda: screen.printer_blocked)
         await until(pilot, lambda: screen._unsent_alerts, within=10)
-        restarted = ServerProcess(server.config, port=server.port).start()
-        try:
-            await until(pilot, lambda: screen.available, within=10)
-            (alert,) = await alerts(server.url, tokens["display"], 1)
-            assert alert.data["alert"]["kind"] == "printer.paper_out"
-        finally:
-            restarted.stop()
+        server.start()
+        await until(pilot, lambda: screen.available, within=10)
+        (alert,) = await alerts(server.url, tokens["display"], 1)
+        assert alert.data["alert"]["kind"] == "printer.paper_out"
 
 
 async def test_device_file_printer_missing_then_back(

@@ -116,15 +116,12 @@ async def test_issue_retries_across_a_server_restart(
         key = new_idempotency_key()
         pending = asyncio.create_task(kiosk.issue_ticket(B, "licencias", idempotency_key=key))
         await asyncio.sleep(0)  # let it fail at least once against the stopped server
-        restarted = await asyncio.to_thread(ServerProcess(server.config, port=server.port).start)
-        try:
-            ticket = await asyncio.wait_for(pending, 20)
-            again = await kiosk.issue_ticket(B, "licencias", idempotency_key=key)
-            assert again.id == ticket.id
-            assert ticket.number == "A002" and first.number == "A001"
-            assert await count_issued(restarted, tokens) == 2
-        finally:
-            restarted.stop()
+        await asyncio.to_thread(server.start)
+        ticket = await asyncio.wait_for(pending, 20)
+        again = await kiosk.issue_ticket(B, "licencias", idempotency_key=key)
+        assert again.id == ticket.id
+        assert ticket.number == "A002" and first.number == "A001"
+        assert await count_issued(server, tokens) == 2
 
 
 class Follower:
@@ -160,7 +157,7 @@ async def test_events_resume_from_the_last_id_after_a_restart(
         assert (await first).ticket.number == "A001"
         server.stop()
         # While the display is cut off (and not pulling), two more tickets are issued.
-        restarted = await asyncio.to_thread(ServerProcess(server.config, port=server.port).start)
+        await asyncio.to_thread(server.start)
         try:
             await kiosk.issue_ticket(B, "licencias", idempotency_key="two")
             await kiosk.issue_ticket(B, "pagos", idempotency_key="three")
@@ -172,7 +169,6 @@ async def test_events_resume_from_the_last_id_after_a_restart(
             assert (live.id, live.ticket.number) == (4, "B002")
         finally:
             await follower.stream.aclose()
-            restarted.stop()
 
 
 async def test_events_resync_when_the_server_lost_them(
@@ -196,7 +192,7 @@ async def test_events_resync_when_the_server_lost_them(
             store.prune(datetime.now(UTC) + timedelta(minutes=1))
         finally:
             store.close()
-        restarted = await asyncio.to_thread(ServerProcess(server.config, port=server.port).start)
+        await asyncio.to_thread(server.start)
         try:
             resync = await follower.next()
             assert resync.type is EventType.RESYNC and resync.id == 3
@@ -205,7 +201,6 @@ async def test_events_resync_when_the_server_lost_them(
             assert (live.id, live.ticket.number) == (4, "A002")
         finally:
             await follower.stream.aclose()
-            restarted.stop()
 
 
 async def test_events_give_up_on_a_bad_token(server: ServerProcess) -> None:

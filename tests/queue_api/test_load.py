@@ -215,7 +215,7 @@ async def test_kill_9_while_kiosks_issue_loses_no_acknowledged_ticket(tmp_path: 
             server.kill()  # mid-flight: kiosks are still sending
             await asyncio.wait_for(asyncio.gather(*kiosks), 15)
         assert len(acknowledged) >= 150
-        server = ServerProcess(config, port=server.port).start()
+        server.start()
         async with httpx.AsyncClient(base_url=server.url, timeout=10) as http:
             for ticket_id, number in acknowledged.items():
                 response = await http.get(f"/api/v1/tickets/{ticket_id}")
