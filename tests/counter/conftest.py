@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 import httpx
 import pytest
+from textual.pilot import Pilot
 
 from counter.clock import FrozenClock
 from drivers.board import LedBoard, open_board
 from tests.drivers.fixtures import FakeBoard, PtyPair, socat_pty_pair
+from tests.pilot_wait import until
 from tests.server_process import ServerProcess
 from turnero.device import DeviceConfig
 
@@ -61,6 +64,15 @@ def kiosk(server: ServerProcess, tokens: dict[str, str]) -> Callable[..., dict]:
     return lambda service, priority=False: issue(
         server, tokens["kiosk"], service, priority=priority
     )
+
+
+async def events_flowing(pilot: Pilot, kiosk: Callable[..., dict]) -> None:
+    """Wait until the counter's event stream is live: a ticket issued now reaches its overview
+    through an event (the counter never polls), so what is sent after this is seen."""
+    overview = pilot.app.counter_screen.query_one("#queue")
+    before = int(overview.get_row("licencias")[1])
+    await asyncio.to_thread(kiosk, "licencias")
+    await until(pilot, lambda: int(overview.get_row("licencias")[1]) == before + 1)
 
 
 class PtyBoard:

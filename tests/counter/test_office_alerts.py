@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from counter.app import CounterApp
 from counter.office_alerts import is_all_clear, part_of
 from queue_api.client import QueueClient
+from tests.counter.conftest import events_flowing
 from tests.pilot_wait import until
 
 
@@ -26,12 +25,9 @@ async def test_faults_of_other_devices_stand_until_they_clear(server, tokens, de
     ):
         screen = app.counter_screen
         alerts = screen.query_one("#office-alerts")
-        overview = screen.query_one("#queue")
-        await until(pilot, lambda: screen.online and screen.counter is not None)
+        await until(pilot, lambda: screen.online and screen.counter is not None and screen.queue)
         assert not alerts.display
-        # The overview follows events: once it shows this ticket, the stream is live.
-        await asyncio.to_thread(kiosk, "licencias")
-        await until(pilot, lambda: overview.get_row("licencias")[1] == "1")
+        await events_flowing(pilot, kiosk)
 
         await kiosk_client.report_alert(
             "centro", "kiosko-entrada", "printer.paper_out", "replace the paper roll"

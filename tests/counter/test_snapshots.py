@@ -6,7 +6,6 @@ from the ticket's own call time, and the queue shows whole minutes.
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 
 from counter.app import CounterApp
@@ -14,7 +13,7 @@ from counter.clerk_prompt import ClerkPrompt
 from counter.transfer_picker import TransferPicker
 from queue_api.client import QueueClient
 from queue_api.schema import TicketStatus
-from tests.counter.conftest import device_for
+from tests.counter.conftest import device_for, events_flowing
 from tests.pilot_wait import until
 
 SIZE = (100, 32)
@@ -127,9 +126,7 @@ def test_faults_of_other_devices_above_the_desk(snap_compare, server, tokens, de
         await loaded(pilot)
         screen = pilot.app.counter_screen
         alerts = screen.query_one("#office-alerts")
-        # The overview follows events: once it shows this ticket, the stream is live.
-        await asyncio.to_thread(kiosk, "licencias")
-        await until(pilot, lambda: screen.query_one("#queue").get_row("licencias")[1] == "1")
+        await events_flowing(pilot, kiosk)
         async with QueueClient(server.url, tokens["kiosk"]) as kiosk_client:
             await kiosk_client.report_alert(
                 "centro", "kiosko-entrada", "printer.paper_out", "replace the paper roll"
