@@ -6,8 +6,10 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
+import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import threading
@@ -76,7 +78,12 @@ class Page:
 def chromium(width: int = 1280, height: int = 720) -> Iterator[Page]:
     """A fresh headless Chromium with one blank page."""
     assert CHROMIUM, "chromium is not installed (apt-get install -y chromium)"
-    with tempfile.TemporaryDirectory(prefix="turnero-chromium-") as profile:
+    # Chromium's zygote outlives the browser process for a moment and still writes into the
+    # profile, so the whole process group is killed before the profile goes; should one write
+    # still be in flight, a leftover folder in /tmp is no reason to fail a test.
+    with tempfile.TemporaryDirectory(
+        prefix="turnero-chromium-", ignore_cleanup_errors=True
+    ) as profile:
         process = subprocess.Popen(
             [
                 CHROMIUM,
@@ -95,6 +102,7 @@ def chromium(width: int = 1280, height: int = 720) -> Iterator[Page]:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
+            start_new_session=True,
         )
         try:
             # Chromium says where its DevTools listen as soon as they do: wait on that line.
@@ -121,3 +129,5 @@ def chromium(width: int = 1280, height: int = 720) -> Iterator[Page]:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
