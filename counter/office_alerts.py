@@ -12,22 +12,15 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from counter.wording import CounterWords
-from queue_api.schema import Alert
+from queue_api.schema import ReportedAlert, StandingAlerts
 
-
-def part_of(kind: str) -> str:
-    """The device part an alert kind is about: ``printer`` for ``printer.paper_out``."""
-    return kind.split(".", 1)[0]
-
-
-def is_all_clear(kind: str) -> bool:
-    """Whether the kind says a part works again (``printer.ok``)."""
-    return kind == "ok" or kind.endswith(".ok")
+Part = tuple[str, str]
+"""A device and one of its parts: ``("kiosko-entrada", "printer")``."""
 
 
 class OfficeAlerts(CounterWords, Static):
-    """The standing faults of the other devices, one line each, with how long each has stood
-    up to ``now``; hidden while there are none."""
+    """The standing faults of the other devices, oldest first, one line each, with how long
+    each has stood up to ``now``; hidden while there are none."""
 
     now: reactive[datetime | None] = reactive(None)
 
@@ -36,8 +29,10 @@ class OfficeAlerts(CounterWords, Static):
         self.language = language
         #: This terminal's own faults (its LED board) have their banner already.
         self.own_device = own_device
-        #: (device, part) → the alert and when it came, in arrival order.
-        self.faults: dict[tuple[str, str], tuple[Alert, datetime]] = {}
+        self.faults: dict[Part, ReportedAlert] = {}
+        #: The event id of the latest word heard per part, fault or ok: an older word that
+        #: arrives later (the server's list read before an event) must not undo a newer one.
+        self.heard: dict[Part, int] = {}
 
     def on_mount(self) -> None:
         self.display = False
@@ -46,26 +41,45 @@ class OfficeAlerts(CounterWords, Static):
         if self.faults:
             self._draw()
 
-    def note(self, alert: Alert, at: datetime) -> None:
+    def note(self, alert: ReportedAlert) -> None:
         """Take a ``device.alert``: a fault stands until its part reports ``ok``."""
-        if alert.device == self.own_device:
+        part = (alert.device, alert.part)
+        if alert.device == self.own_device or alert.event_id <= self.heard.get(part, 0):
             return
-        key = (alert.device, part_of(alert.kind))
-        self.faults.pop(key, None)  # cleared, or moved to the end: the newest fault goes last
-        if not is_all_clear(alert.kind):
-            self.faults[key] = (alert, at)
+        self.heard[part] = alert.event_id
+        if alert.all_clear:
+            self.faults.pop(part, None)
+        else:
+            self.faults[part] = alert
+        self._draw()
+
+    def load(self, standing: StandingAlerts) -> None:
+        """Take the server's list of standing faults (after a start or a reconnection): it
+        decides every part, except those an event newer than the list has decided since."""
+        faults = {
+            part: alert
+            for part, alert in self.faults.items()
+            if alert.event_id > standing.last_event_id
+        }
+        for alert in standing.alerts:
+            part = (alert.device, alert.part)
+            if alert.device == self.own_device or self.heard.get(part, 0) > standing.last_event_id:
+                continue
+            faults[part] = alert
+            self.heard[part] = max(self.heard.get(part, 0), alert.event_id)
+        self.faults = faults
         self._draw()
 
     def _draw(self) -> None:
         lines = [
             self.t(
                 "alert.line",
-                minutes=max(0, int(((self.now or at) - at).total_seconds() // 60)),
+                minutes=max(0, int(((self.now or alert.at) - alert.at).total_seconds() // 60)),
                 device=alert.device,
                 kind=alert.kind,
                 detail=alert.detail or "-",
             )
-            for alert, at in self.faults.values()
+            for alert in sorted(self.faults.values(), key=lambda alert: alert.event_id)
         ]
         self.update("\n".join(lines))
         self.display = bool(lines)

@@ -29,6 +29,7 @@ from queue_api.schema import (
     Health,
     PublicTicket,
     Queue,
+    StandingAlerts,
     Stats,
     Ticket,
     TokenInfo,
@@ -191,6 +192,10 @@ class QueueClient:
     async def board(self, branch: str) -> Board:
         """What a lobby shows: counters, last calls, waiting counts, last event id."""
         return await self._get(f"{API_PREFIX}/branches/{branch}/board", Board)
+
+    async def standing_alerts(self, branch: str) -> StandingAlerts:
+        """The device faults of the branch that have not been cleared."""
+        return await self._get(f"{API_PREFIX}/branches/{branch}/alerts", StandingAlerts)
 
     async def counter(self, branch: str, counter: str) -> Counter:
         """A counter's state, services and current ticket."""

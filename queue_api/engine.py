@@ -1,4 +1,5 @@
-"""The queue rules: numbering, which ticket is next, ticket and counter transitions, waiting time.
+"""The queue rules: numbering, which ticket is next, ticket and counter transitions, waiting
+time, and which device faults still stand.
 
 Pure: no I/O, no clock. Both stores call these functions, so SQLite and PostgreSQL behave alike.
 """
@@ -13,7 +14,7 @@ from datetime import date, datetime
 from statistics import fmean
 from zoneinfo import ZoneInfo
 
-from queue_api.schema import CounterState, TicketStatus
+from queue_api.schema import CounterState, ReportedAlert, TicketStatus
 
 DEFAULT_SERVICE_SECONDS = 300.0
 """Assumed service time until a service has finished tickets of its own to learn from."""
@@ -260,3 +261,15 @@ def change_counter(
     if target is CounterState.OPEN and clerk:
         record = replace(record, clerk=clerk)
     return replace(record, state=target, day=today)
+
+
+def standing_alerts(reports: Iterable[ReportedAlert]) -> list[ReportedAlert]:
+    """The faults still standing after ``reports`` (in event order): per device and part the
+    latest report counts, and ``<part>.ok`` clears it. Oldest first."""
+    latest: dict[tuple[str, str], ReportedAlert] = {}
+    for report in reports:
+        latest[(report.device, report.part)] = report
+    return sorted(
+        (report for report in latest.values() if not report.all_clear),
+        key=lambda report: report.event_id,
+    )

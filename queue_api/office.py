@@ -28,9 +28,11 @@ from queue_api.schema import (
     IssueTicket,
     PublicTicket,
     Queue,
+    ReportedAlert,
     Service,
     ServiceQueue,
     ServiceStats,
+    StandingAlerts,
     Stats,
     Ticket,
     TicketStatus,
@@ -525,6 +527,19 @@ class Office:
             )
             tx.on_commit(lambda: self._publish([event]))
         return body
+
+    def standing_alerts(self, branch_id: str) -> StandingAlerts:
+        """The device faults reported and not cleared while the event log holds them."""
+        branch = self.branch_config(branch_id)
+        reports = []
+        with self.store.read() as tx:
+            for event in tx.alerts(branch.id):
+                data = event.data["alert"]
+                reports.append(ReportedAlert(**data, event_id=event.id, at=event.data["at"]))
+            last = tx.last_event_id(branch.id)
+        return StandingAlerts(
+            branch=branch.id, alerts=engine.standing_alerts(reports), last_event_id=last
+        )
 
     def close_past_days(self) -> int:
         """Cancel tickets left unfinished when their business day ended; return how many."""

@@ -165,11 +165,39 @@ class AlertIn(RequestBody):
 
 
 class Alert(WireModel):
+    """A device fault as the server took it. Kinds read ``<part>.<fault>`` (``printer.paper_out``)
+    and ``<part>.ok`` says the part works again."""
+
     branch: str
     device: str
     kind: str
     detail: str
     role: str
+
+    @property
+    def part(self) -> str:
+        """The device part the alert is about: ``printer`` for ``printer.paper_out``."""
+        return self.kind.split(".", 1)[0]
+
+    @property
+    def all_clear(self) -> bool:
+        """Whether the alert says its part works again (``printer.ok``)."""
+        return self.kind == "ok" or self.kind.endswith(".ok")
+
+
+class ReportedAlert(Alert):
+    """An alert with the event that carried it: its id and when it came."""
+
+    event_id: int
+    at: datetime
+
+
+class StandingAlerts(WireModel):
+    """The faults that stand in a branch, oldest first, as of event ``last_event_id``."""
+
+    branch: str
+    alerts: list[ReportedAlert]
+    last_event_id: int
 
 
 class EventType(StrEnum):
@@ -202,6 +230,14 @@ class Event(WireModel):
     def counter(self) -> Counter | None:
         raw = self.data.get("counter")
         return Counter.model_validate(raw) if raw else None
+
+    @property
+    def alert(self) -> ReportedAlert | None:
+        """The alert a ``device.alert`` event carries; ValueError if it is unreadable."""
+        raw = self.data.get("alert")
+        if raw is None:
+            return None
+        return ReportedAlert.model_validate({**raw, "event_id": self.id, "at": self.data.get("at")})
 
 
 class Health(WireModel):

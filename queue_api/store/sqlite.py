@@ -248,6 +248,13 @@ class SqliteTx:
         )
         return [_event(row) for row in rows]
 
+    def alerts(self, branch: str) -> list[StoredEvent]:
+        rows = self.db.execute(
+            "SELECT * FROM events WHERE branch = ? AND type = ? ORDER BY id",
+            (branch, EventType.DEVICE_ALERT.value),
+        )
+        return [_event(row) for row in rows]
+
     def last_event_id(self, branch: str) -> int:
         row = self.db.execute("SELECT max(id) FROM events WHERE branch = ?", (branch,)).fetchone()
         if row[0] is not None:

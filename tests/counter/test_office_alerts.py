@@ -2,18 +2,48 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from counter.app import CounterApp
-from counter.office_alerts import is_all_clear, part_of
+from counter.office_alerts import OfficeAlerts
 from queue_api.client import QueueClient
+from queue_api.schema import ReportedAlert, StandingAlerts
 from tests.counter.conftest import events_flowing
 from tests.pilot_wait import until
 
+AT = datetime(2026, 1, 5, 8, 50, tzinfo=UTC)
 
-def test_alert_kinds_name_a_part_and_say_when_it_works_again() -> None:
-    assert part_of("printer.paper_out+cover_open") == "printer"
-    assert part_of("board") == "board"
-    assert is_all_clear("printer.ok") and is_all_clear("ok")
-    assert not is_all_clear("printer.paper_out") and not is_all_clear("board.lost")
+
+def heard(event_id: int, device: str, kind: str) -> ReportedAlert:
+    return ReportedAlert(
+        branch="centro", device=device, kind=kind, detail="", role="kiosk", event_id=event_id, at=AT
+    )
+
+
+def standing(last_event_id: int, *alerts: ReportedAlert) -> StandingAlerts:
+    return StandingAlerts(branch="centro", alerts=list(alerts), last_event_id=last_event_id)
+
+
+def test_the_servers_list_decides_every_part_no_event_has_decided_since() -> None:
+    alerts = OfficeAlerts("es", own_device="ventanilla-1")
+    alerts.note(heard(3, "kiosko", "printer.paper_out"))
+    alerts.note(heard(4, "ventanilla-2", "board.lost"))
+    # Read at event 10: the board came back meanwhile (its ok was missed), the printer not;
+    # our own board is not listed here, it has its banner.
+    alerts.load(
+        standing(
+            10, heard(3, "kiosko", "printer.paper_out"), heard(9, "ventanilla-1", "board.lost")
+        )
+    )
+    assert list(alerts.faults) == [("kiosko", "printer")]
+
+    # Events newer than a list win over it, whichever arrives first.
+    alerts.note(heard(12, "kiosko", "printer.ok"))
+    alerts.note(heard(13, "ventanilla-3", "board.lost"))
+    alerts.load(standing(11, heard(3, "kiosko", "printer.paper_out")))
+    assert list(alerts.faults) == [("ventanilla-3", "board")]
+    alerts.note(heard(11, "ventanilla-3", "board.ok"))  # older than the lost it follows
+    assert list(alerts.faults) == [("ventanilla-3", "board")]
 
 
 async def test_faults_of_other_devices_stand_until_they_clear(server, tokens, device, kiosk, clock):
@@ -47,3 +77,20 @@ async def test_faults_of_other_devices_stand_until_they_clear(server, tokens, de
         await desk_two.report_alert("centro", "ventanilla-2", "board.ok", "")
         await until(pilot, lambda: not alerts.faults)
         assert not alerts.display
+
+
+async def test_a_counter_that_starts_late_sees_the_faults_that_stand(server, tokens, device, clock):
+    async with QueueClient(server.url, tokens["kiosk"]) as kiosk_client:
+        await kiosk_client.report_alert("centro", "kiosko-entrada", "printer.paper_out", "roll")
+        await kiosk_client.report_alert("centro", "kiosko-entrada", "kiosk.pin_locked", "")
+        await kiosk_client.report_alert("centro", "kiosko-entrada", "kiosk.ok", "")
+    async with QueueClient(server.url, tokens["counter1"]) as own:
+        await own.report_alert("centro", "ventanilla-1", "board.lost", "its own banner says it")
+
+    app = CounterApp(device, clock=clock)
+    async with app.run_test(size=(100, 34)) as pilot:
+        alerts = app.counter_screen.query_one(OfficeAlerts)
+        await until(pilot, lambda: bool(alerts.faults))
+        assert list(alerts.faults) == [("kiosko-entrada", "printer")]
+        assert "kiosko-entrada: printer.paper_out, roll" in str(alerts.render())
+        assert alerts.display

@@ -95,6 +95,7 @@ CALLS: dict[str, tuple[str, str, dict | None, dict[str, int], str | None]] = {
         "idle",
     ),
     "stats": ("GET", f"{B}/stats", None, ADMIN_ONLY, None),
+    "standing alerts": ("GET", f"{B}/alerts", None, IN_BRANCH, None),
     "alert": ("POST", f"{B}/alerts", {"device": "printer-1", "kind": "paper_out"}, ALERTS, None),
 }
 

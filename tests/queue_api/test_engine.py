@@ -20,7 +20,7 @@ from queue_api import engine
 from queue_api.config import load_office_config
 from queue_api.engine import CounterRecord, RuleViolation, TicketRecord
 from queue_api.office import Conflict, Office
-from queue_api.schema import CounterState, EventType, IssueTicket, TicketStatus
+from queue_api.schema import CounterState, EventType, IssueTicket, ReportedAlert, TicketStatus
 from queue_api.store.sqlite import SqliteStore
 from tests.server_process import office_file
 from turnero.clock import FrozenClock as Clock
@@ -500,3 +500,40 @@ def test_a_new_business_day_cancels_what_the_last_one_left_unfinished(
     kinds = [e.type for e in office.store.events_after("centro", last - 2)]
     assert kinds == [EventType.TICKET_CANCELLED, EventType.TICKET_CANCELLED]
     assert office.close_past_days() == 0, "a second sweep finds nothing left"
+
+
+# Device faults ----------------------------------------------------------------------------
+
+
+def report(event_id: int, device: str, kind: str) -> ReportedAlert:
+    return ReportedAlert(
+        branch="centro", device=device, kind=kind, detail="", role="kiosk", event_id=event_id, at=T0
+    )
+
+
+def test_alert_kinds_name_a_part_and_say_when_it_works_again() -> None:
+    assert report(1, "k", "printer.paper_out+cover_open").part == "printer"
+    assert report(1, "k", "board").part == "board"
+    assert report(1, "k", "printer.ok").all_clear and report(1, "k", "ok").all_clear
+    assert not report(1, "k", "printer.paper_out").all_clear
+    assert not report(1, "k", "board.lost").all_clear
+
+
+def test_the_latest_word_per_device_and_part_stands_and_ok_clears_it() -> None:
+    reports = [
+        report(1, "kiosk", "printer.paper_near_end"),
+        report(2, "desk-2", "board.lost"),
+        report(3, "kiosk", "printer.paper_out"),  # replaces the near end
+        report(4, "kiosk", "kiosk.pin_locked"),  # another part of the same device
+        report(5, "desk-3", "board.lost"),
+        report(6, "desk-2", "board.ok"),
+        report(7, "desk-3", "printer.ok"),  # another part: the board stays lost
+    ]
+    standing = engine.standing_alerts(reports)
+    assert [(a.event_id, a.device, a.kind) for a in standing] == [
+        (3, "kiosk", "printer.paper_out"),
+        (4, "kiosk", "kiosk.pin_locked"),
+        (5, "desk-3", "board.lost"),
+    ]
+    assert engine.standing_alerts([*reports, report(8, "kiosk", "printer.ok")])[0].event_id == 4
+    assert engine.standing_alerts([]) == []

@@ -109,6 +109,27 @@ async def test_live_events_in_the_order_they_happened(clients: dict) -> None:
     assert board.last_event_id == ids[-1]
 
 
+async def test_the_standing_alerts_are_what_the_alert_events_left(clients: dict) -> None:
+    async with following(clients["display"]) as display:
+        await clients["kiosk"].report_alert(B, "kiosko", "printer.paper_out", "replace the roll")
+        await clients["counter2"].report_alert(B, "ventanilla-2", "board.lost", "no answer")
+        await clients["counter2"].report_alert(B, "ventanilla-2", "board.ok", "")
+        events = await display.take(3)
+    standing = await clients["counter1"].standing_alerts(B)
+    assert standing.alerts == [events[0].alert]
+    fault = standing.alerts[0]
+    assert (fault.device, fault.kind, fault.detail, fault.role) == (
+        "kiosko",
+        "printer.paper_out",
+        "replace the roll",
+        "kiosk",
+    )
+    assert standing.last_event_id == events[-1].id
+
+    await clients["kiosk"].report_alert(B, "kiosko", "printer.ok", "")
+    assert (await clients["display"].standing_alerts(B)).alerts == []
+
+
 async def test_other_branches_events_do_not_arrive(clients: dict, tokens) -> None:
     async with following(clients["display"]) as display:
         await clients["kiosk_norte"].issue_ticket("norte", "pagos", idempotency_key="n1")

@@ -42,6 +42,12 @@ API_MD_CALLS = {
     ("get", "/api/v1/branches/{b}/stats"),
 }
 
+OUR_CALLS = {
+    ("get", "/api/v1/whoami"),  # which role and scope a token has: for `turnero diag api`
+    ("get", "/api/v1/branches/{b}/alerts"),  # the faults that stand: for a counter that starts
+}
+"""Calls API.md does not list, added where it was silent (said in the closing note)."""
+
 
 @pytest.fixture(scope="module")
 def spec(shared_server: ServerProcess) -> dict:
@@ -50,7 +56,7 @@ def spec(shared_server: ServerProcess) -> dict:
 
 def test_the_spec_has_every_call_of_api_md(spec: dict) -> None:
     published = {(method, path) for path, item in spec["paths"].items() for method in item}
-    assert published - {("get", "/api/v1/whoami")} == API_MD_CALLS
+    assert published == API_MD_CALLS | OUR_CALLS
 
 
 def test_every_authenticated_call_documents_401_and_403(spec: dict) -> None:

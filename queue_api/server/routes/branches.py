@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from queue_api.schema import Alert, AlertIn, Board, Branch, BranchSummary, Queue, Stats
+from queue_api.schema import (
+    Alert,
+    AlertIn,
+    Board,
+    Branch,
+    BranchSummary,
+    Queue,
+    StandingAlerts,
+    Stats,
+)
 from queue_api.server.auth import Admin, BranchReader, Caller
 from queue_api.server.problems import responses
 from queue_api.server.routes import office
@@ -52,3 +61,9 @@ def get_stats(b: str, request: Request, who: Admin) -> Stats:
 def post_alert(b: str, alert: AlertIn, request: Request, who: BranchReader) -> Alert:
     """A device fault; it goes out to the branch as a ``device.alert`` event."""
     return office(request).alert(b, who.role, alert)
+
+
+@router.get("/{b}/alerts", response_model=StandingAlerts, responses=responses(404))
+def get_alerts(b: str, request: Request, who: BranchReader) -> StandingAlerts:
+    """The device faults that stand: reported, and not yet cleared by ``<part>.ok``."""
+    return office(request).standing_alerts(b)
