@@ -87,9 +87,11 @@ class LedBoard:
         self._stop_blinking()
         self._display(text)
         self.blinking = True
-        self._stop_blink.clear()
+        # Each blink has its own stop: one still waiting on a slow board's answer finds itself
+        # stopped when it wakes, even after a newer blink has started.
+        self._stop_blink = stop = threading.Event()
         self._blinker = threading.Thread(
-            target=self._blink_loop, args=(text,), name="led-board-blink", daemon=True
+            target=self._blink_loop, args=(text, stop), name="led-board-blink", daemon=True
         )
         self._blinker.start()
 
@@ -146,27 +148,26 @@ class LedBoard:
         """Put ``text`` on the hardware; raise BoardError on failure."""
         raise NotImplementedError
 
-    def _blink_loop(self, text: str) -> None:
+    def _blink_loop(self, text: str, stop: threading.Event) -> None:
         try:
-            for _ in range(self.blink_times):
-                if self._stop_blink.wait(self.blink_interval):
+            for frame in [" " * self.digits, text] * self.blink_times:
+                if stop.wait(self.blink_interval):
                     return
                 with self._lock:
-                    self._send(" " * self.digits)
-                if self._stop_blink.wait(self.blink_interval):
-                    return
-                with self._lock:
-                    self._send(text)
+                    if stop.is_set():  # stopped while waiting for the port: a newer text is on
+                        return
+                    self._send(frame)
         except BoardError:
             pass  # recorded in last_error/connected by _send; the next call reports it
         finally:
-            self.blinking = False
+            if not stop.is_set():  # a stopped blink leaves the flag to whoever stopped it
+                self.blinking = False
 
     def _stop_blinking(self) -> None:
+        # No join: a blink's frame in flight holds the port lock, so the next text waits for
+        # it anyway, and a stopped blink sends nothing after it.
         self._stop_blink.set()
-        blinker, self._blinker = self._blinker, None
-        if blinker is not None and blinker is not threading.current_thread():
-            blinker.join(timeout=5)
+        self._blinker = None
         self.blinking = False
 
 

@@ -200,6 +200,9 @@ class FakeBoard(_Device):
         self.protocol, self.address, self.mode = protocol, address, mode
         self.end, self.ack = end, ack
         self.frames: list[bytes] = []
+        #: A frame this board is slow to answer: its answer waits until ``answering`` is set.
+        self.slow: bytes | None = None
+        self.answering = threading.Event()
 
     def wait_frames(self, count: int, timeout: float = WAIT) -> list[bytes]:
         """Wait until ``count`` frames arrived; return them all (raises on timeout)."""
@@ -232,6 +235,8 @@ class FakeBoard(_Device):
     def _answer(self, frame: bytes) -> None:
         if self.mode == "silent":
             return
+        if frame == self.slow:
+            self.answering.wait(WAIT)
         if self.protocol == "ascii":
             if self.mode == "ack":
                 self.send(self.ack)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
 
 import pytest
 
 from drivers.board import BoardError, Reply, SerialBoard, VirtualBoard, open_board
 from drivers.board_protocols import ModbusRtu
-from tests.drivers.fixtures import FakeBoard, PtyPair, socat_pty_pair
+from tests.drivers.fixtures import WAIT, FakeBoard, PtyPair, socat_pty_pair
 
 SHOW_42 = bytes.fromhex("01 06 00 00 00 2a 08 15")
 
@@ -126,6 +127,31 @@ def test_a_new_call_stops_the_blinking(pty_pair: PtyPair) -> None:
         assert not board.blinking
         frames = fake.wait_frames(2)
         assert frames[-1] == ModbusRtu(1).frame("43") and len(frames) == 2
+        board.close()
+
+
+def test_a_blink_waiting_on_a_slow_board_sends_nothing_after_the_next_call(
+    pty_pair: PtyPair,
+) -> None:
+    with FakeBoard(pty_pair.far) as fake:
+        blank = ModbusRtu(1).write_segments("    ")
+        show_43 = ModbusRtu(1).frame("43")
+        fake.slow = blank  # the blink's first blank frame waits for its answer
+        board = open_board(pty_pair.near, timeout=WAIT)
+        board.blink_interval = 0.01
+        board.blink("42")
+        fake.wait_frames(2)
+        blink, stopped = board._blinker, board._stop_blink
+        calling = threading.Thread(target=board.blink, args=("43",))
+        calling.start()
+        assert stopped.wait(WAIT)  # the next call stopped the blink; now the board answers
+        fake.answering.set()
+        calling.join(WAIT)
+        blink.join(WAIT)
+        assert not blink.is_alive() and not calling.is_alive()
+        assert board.wait_still(WAIT)
+        # Every frame was answered before its sender went on, so all of them are in.
+        assert fake.frames == [SHOW_42, blank, show_43] + [blank, show_43] * board.blink_times
         board.close()
 
 
