@@ -49,6 +49,7 @@ def serve_board(path: str, arrivals: Connection, stop: StopSignal) -> None:
     """
     fd = os.open(path, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
     tty.setraw(fd)
+    arrivals.send("ready")
     buffer = b""
     while not stop.is_set():
         ready, _, _ = select.select([fd], [], [], 0.1)
@@ -81,6 +82,10 @@ class TimedBoard:
 
     def __enter__(self) -> TimedBoard:
         self._process.start()
+        # Until the board listens, the app's first frames go unanswered and the driver counts
+        # the board as lost: the first call would time the recovery, not the call.
+        if not self._receive.poll(30) or self._receive.recv() != "ready":
+            raise RuntimeError("the board process did not start")
         return self
 
     def __exit__(self, *exc_info: object) -> None:
