@@ -531,12 +531,10 @@ class Office:
     def standing_alerts(self, branch_id: str) -> StandingAlerts:
         """The device faults reported and not cleared while the event log holds them."""
         branch = self.branch_config(branch_id)
-        reports = []
         with self.store.read() as tx:
-            for event in tx.alerts(branch.id):
-                data = event.data["alert"]
-                reports.append(ReportedAlert(**data, event_id=event.id, at=event.data["at"]))
+            events = tx.alerts(branch.id)
             last = tx.last_event_id(branch.id)
+        reports = [ReportedAlert.from_event(event.id, event.data) for event in events]
         return StandingAlerts(
             branch=branch.id, alerts=engine.standing_alerts(reports), last_event_id=last
         )

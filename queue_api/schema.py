@@ -191,6 +191,14 @@ class ReportedAlert(Alert):
     event_id: int
     at: datetime
 
+    @classmethod
+    def from_event(cls, event_id: int, data: dict[str, Any]) -> ReportedAlert:
+        """The alert in a ``device.alert`` event's data; ValueError if it is unreadable."""
+        raw = data.get("alert")
+        if not isinstance(raw, dict):
+            raise ValueError(f"event {event_id} carries no alert object")
+        return cls.model_validate({**raw, "event_id": event_id, "at": data.get("at")})
+
 
 class StandingAlerts(WireModel):
     """The faults that stand in a branch, oldest first, as of event ``last_event_id``."""
@@ -234,10 +242,9 @@ class Event(WireModel):
     @property
     def alert(self) -> ReportedAlert | None:
         """The alert a ``device.alert`` event carries; ValueError if it is unreadable."""
-        raw = self.data.get("alert")
-        if raw is None:
+        if "alert" not in self.data:
             return None
-        return ReportedAlert.model_validate({**raw, "event_id": self.id, "at": self.data.get("at")})
+        return ReportedAlert.from_event(self.id, self.data)
 
 
 class Health(WireModel):

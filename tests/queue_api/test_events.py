@@ -109,6 +109,22 @@ async def test_live_events_in_the_order_they_happened(clients: dict) -> None:
     assert board.last_event_id == ids[-1]
 
 
+def test_an_alert_event_gives_its_alert_or_says_it_is_unreadable() -> None:
+    at = "2026-01-05T09:00:00-06:00"
+    alert = {"branch": B, "device": "kiosko", "kind": "printer.ok", "detail": "", "role": "kiosk"}
+    event = Event(id=7, type=EventType.DEVICE_ALERT, data={"alert": alert, "at": at})
+    assert event.alert is not None
+    assert (event.alert.event_id, event.alert.at, event.alert.part) == (
+        7,
+        datetime.fromisoformat(at),
+        "printer",
+    )
+    assert Event(id=8, type=EventType.TICKET_CALLED, data={"at": at}).alert is None
+    for garbled in ({"alert": "paper out", "at": at}, {"alert": {**alert, "kind": 3}, "at": at}):
+        with pytest.raises(ValueError):
+            Event(id=9, type=EventType.DEVICE_ALERT, data=garbled).alert  # noqa: B018
+
+
 async def test_the_standing_alerts_are_what_the_alert_events_left(clients: dict) -> None:
     async with following(clients["display"]) as display:
         await clients["kiosk"].report_alert(B, "kiosko", "printer.paper_out", "replace the roll")
