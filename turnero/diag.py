@@ -167,6 +167,35 @@ def _api_check(url: str, token: str, *, branch: str | None = None) -> tuple[Chec
     return check, who
 
 
+def _show_standing_faults(url: str, token: str, branch: str, device: str | None) -> None:
+    """List the faults the branch's devices reported and have not cleared (for information:
+    they do not change the exit code, which is about this machine)."""
+    import httpx
+
+    from queue_api.schema import StandingAlerts
+
+    try:
+        answer = httpx.get(
+            f"{url.rstrip('/')}/api/v1/branches/{branch}/alerts",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=5.0,
+        )
+        answer.raise_for_status()
+        alerts = StandingAlerts.model_validate_json(answer.content).alerts
+    except (httpx.HTTPError, ValueError):
+        console.print(f"(the server did not list the faults reported in {branch})")
+        return
+    if not alerts:
+        console.print(f"No device of {branch} reports a fault.")
+        return
+    console.print(f"Faults reported in {branch} and not cleared:")
+    for alert in alerts:
+        mark = " (this device)" if alert.device == device else ""
+        detail = f", {alert.detail}" if alert.detail else ""
+        since = alert.at.astimezone().strftime("%d %b %H:%M")  # this machine's time: the office's
+        console.print(f"  {alert.device}{mark}: {alert.kind}{detail} (since {since})")
+
+
 def _board_check(
     url: str, *, protocol: str, address: int, pattern: bool, pause: float, **settings: Any
 ) -> tuple[Check, list[tuple[str, str]]]:
@@ -290,9 +319,13 @@ def api(
     url: Annotated[str, typer.Argument(help="the queue server, e.g. http://10.0.0.2:8000")],
     token: Annotated[str, typer.Option(help="this device's token", envvar="TURNERO_TOKEN")],
 ) -> None:
-    """Reach the queue server: health, round-trip time, and the token's role and scope."""
-    check, _ = _api_check(url, token)
-    raise typer.Exit(_show([check]))
+    """Reach the queue server: health, round-trip time, the token's role and scope, and the
+    faults its branch's devices report."""
+    check, who = _api_check(url, token)
+    code = _show([check])
+    if check.ok and who.get("branch"):
+        _show_standing_faults(url, token, who["branch"], who.get("device"))
+    raise typer.Exit(code)
 
 
 @app.command()
@@ -312,7 +345,8 @@ def check(
     except ConfigError as exc:
         console.print(f"[red]config error[/red] {exc}")
         raise typer.Exit(USAGE) from None
-    checks = [_api_check(device.base_url, device.server.token, branch=device.server.branch)[0]]
+    server, who = _api_check(device.base_url, device.server.token, branch=device.server.branch)
+    checks = [server]
     checks.append(
         _printer_check(
             device.printer.url, device.printer.profile, device.printer.timeout, test_page=False
@@ -333,7 +367,12 @@ def check(
             digits=board.digits,
         )[0]
     )
-    raise typer.Exit(_show(checks, title=str(path)))
+    code = _show(checks, title=str(path))
+    if server.ok:
+        _show_standing_faults(
+            device.base_url, device.server.token, device.server.branch, who.get("device")
+        )
+    raise typer.Exit(code)
 
 
 if __name__ == "__main__":

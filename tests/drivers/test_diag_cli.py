@@ -1,63 +1,45 @@
-"""``turnero diag``: through typer's CliRunner and as real processes, exit codes included."""
+"""``turnero diag``: through typer's CliRunner and as real processes, exit codes included,
+against a real queue server."""
 
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import httpx
 import pytest
 from typer.testing import CliRunner
 
 from tests.drivers.escpos_decoder import decode
 from tests.drivers.fixtures import FakeBoard, FakeTcpPrinter, PtyPair
+from tests.server_process import TOKENS, ServerProcess, office_file
 from turnero.diag import app
 
 runner = CliRunner()
-TOKEN = "kiosk-token-0001"
+TOKEN = TOKENS["kiosk"]
 ROOT = Path(__file__).resolve().parents[2]
 
 
-class FakeQueueApi(BaseHTTPRequestHandler):
-    """/api/v1/health and /api/v1/whoami, as the queue server answers them."""
-
-    def do_GET(self) -> None:  # http.server calls it by this name
-        if self.path == "/api/v1/health":
-            self._reply(200, {"status": "ok"})
-        elif self.path == "/api/v1/whoami":
-            if self.headers.get("Authorization") == f"Bearer {TOKEN}":
-                self._reply(
-                    200, {"device": "kiosk-1", "role": "kiosk", "branch": "centro", "counter": None}
-                )
-            else:
-                self._reply(401, {"detail": "unknown token"})
-        else:
-            self._reply(404, {})
-
-    def _reply(self, code: int, body: dict) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(code)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args: object) -> None:
-        pass  # keep the test output clean
+@pytest.fixture(scope="module")
+def api_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real ``turnero server`` for the example office, shared by this module's tests."""
+    folder = tmp_path_factory.mktemp("diag-server")
+    server = ServerProcess(office_file(folder, folder / "turnero.db")).start()
+    yield server.url
+    server.stop()
 
 
-@pytest.fixture
-def api_url() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeQueueApi)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+def report(api_url: str, device: str, kind: str, detail: str = "") -> None:
+    """A device fault, reported as the kiosks and counters do."""
+    response = httpx.post(
+        f"{api_url}/api/v1/branches/centro/alerts",
+        json={"device": device, "kind": kind, "detail": detail},
+        headers={"Authorization": f"Bearer {TOKENS['display']}"},
+    )
+    assert response.status_code == 202, response.text
 
 
 def run(*args: str):  # -> typer Result
@@ -127,7 +109,24 @@ def test_led_test_missing_port_exits_1() -> None:
 def test_api_reports_role_scope_and_time(api_url: str) -> None:
     result = run("api", api_url, "--token", TOKEN)
     assert result.exit_code == 0, result.output
-    assert "kiosk-1 as kiosk @ centro" in result.output and " ms" in result.output
+    assert "kiosk-entrada as kiosk @ centro" in result.output and " ms" in result.output
+
+
+def test_api_lists_the_faults_that_stand_without_failing(api_url: str) -> None:
+    assert "No device of centro reports a fault." in run("api", api_url, "--token", TOKEN).output
+    report(api_url, "ventanilla-2", "board.lost", "no answer from unit 2")
+    report(api_url, "kiosk-entrada", "printer.paper_out", "load a new paper roll")
+    report(api_url, "ventanilla-3", "board.lost")
+    report(api_url, "ventanilla-3", "board.ok")
+    result = run("api", api_url, "--token", TOKEN)
+    assert result.exit_code == 0, result.output  # other devices' faults are news, not failures
+    assert "Faults reported in centro and not cleared" in result.output
+    assert "ventanilla-2" in result.output and "no answer from unit 2" in result.output
+    assert "kiosk-entrada (this device)" in result.output
+    assert "printer.paper_out" in result.output and "ventanilla-3" not in result.output
+    report(api_url, "ventanilla-2", "board.ok")
+    report(api_url, "kiosk-entrada", "printer.ok")
+    assert "No device of centro reports a fault." in run("api", api_url, "--token", TOKEN).output
 
 
 def test_api_unknown_token_and_unreachable(api_url: str) -> None:
