@@ -14,10 +14,12 @@ import httpx
 import pytest
 
 from queue_api.client import QueueClient, new_idempotency_key
-from queue_api.schema import Event, EventType
+from queue_api.config import load_office_config
+from queue_api.schema import AlertIn, Event, EventType
+from queue_api.server import create_app
 from queue_api.store.sqlite import SqliteStore
 from tests.queue_api.conftest import as_role
-from tests.server_process import ServerProcess
+from tests.server_process import TOKENS, ServerProcess
 
 B = "centro"
 EVENTS = f"/api/v1/branches/{B}/events"
@@ -292,3 +294,51 @@ async def test_sigterm_with_open_streams_exits_promptly(server: ServerProcess) -
     output = "".join(server.output)
     assert "Application shutdown complete" in output
     assert "Traceback" not in output and "Cancel" not in output
+
+
+async def test_an_event_committed_as_the_stream_opens_is_not_lost(office_config: Path) -> None:
+    """A client counts itself connected when the answer's headers arrive, and acts at once.
+    The app is driven through ASGI in-process, so an alert can be committed exactly while
+    the headers go out: a race a server over TCP hits only under load."""
+    app = create_app(load_office_config(office_config))
+    app.state.hub.bind(asyncio.get_running_loop())
+    body = bytearray()
+    alert_sent = asyncio.Event()
+    disconnect = asyncio.Event()
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.4"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": EVENTS,
+        "raw_path": EVENTS.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"authorization", f"Bearer {TOKENS['display']}".encode())],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
+    }
+
+    async def receive() -> dict:
+        await disconnect.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict) -> None:
+        if message["type"] == "http.response.start":
+            assert message["status"] == 200
+            # The headers are out: the client acts now, before the stream says anything.
+            app.state.office.alert(B, "kiosk", AlertIn(device="kiosk-entrada", kind="printer.ok"))
+        else:
+            body.extend(message.get("body", b""))
+            if b"event: device.alert" in body:
+                alert_sent.set()
+
+    answering = asyncio.create_task(app(scope, receive, send))
+    try:
+        await asyncio.wait_for(alert_sent.wait(), 10)
+    finally:
+        app.state.hub.close()
+        disconnect.set()
+        await asyncio.wait_for(answering, 10)
+        app.state.office.store.close()

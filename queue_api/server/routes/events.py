@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Header, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from queue_api.office import Office
 from queue_api.schema import EventType
@@ -48,50 +49,66 @@ async def events(
     if hub.closing:
         raise HTTPException(503, "the server is shutting down: reconnect in a moment")
 
-    async def stream() -> AsyncIterator[bytes]:
-        # Subscribed inside the stream, so a client gone before it starts leaves nothing
-        # behind; and before reading the log, so nothing committed in between is missed.
-        queue = hub.subscribe(b)
-        try:
-            last = top = await run_in_threadpool(_last_event_id, office, b)
-            yield b": connected\n\n"
-            if resume is not None:
-                horizon = await run_in_threadpool(office.store.replay_horizon, b)
-                if resume < horizon or resume > top:
-                    at = datetime.now(UTC).isoformat()
-                    yield sse_frame(top, EventType.RESYNC.value, {"at": at, "last_event_id": top})
-                else:
-                    last = resume
-                    while last < top:
-                        page = await run_in_threadpool(
-                            office.store.events_after, b, last, REPLAY_PAGE
-                        )
-                        if not page:
-                            break
-                        for event in page:
-                            yield sse_frame(event.id, event.type.value, event.data)
-                        last = page[-1].id
-            while True:
-                try:
-                    # asyncio.timeout, not wait_for: no extra task per event and stream.
-                    async with asyncio.timeout(heartbeat):
-                        frame = await queue.get()
-                except TimeoutError:
-                    yield b": keep-alive\n\n"
-                    continue
-                if frame is CLOSED:
-                    return
-                if frame.id > last:
-                    yield frame.text
-                    last = frame.id
-        finally:
-            hub.unsubscribe(b, queue)
+    # Subscribed before the answer's headers go out: a client counts itself connected when
+    # they arrive, and must get every event committed from then on.
+    queue = hub.subscribe(b)
+    try:
+        top = await run_in_threadpool(_last_event_id, office, b)
+    except BaseException:
+        hub.unsubscribe(b, queue)
+        raise
 
-    return StreamingResponse(
-        stream(),
-        media_type="text/event-stream",
-        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
-    )
+    async def stream() -> AsyncIterator[bytes]:
+        last = top
+        yield b": connected\n\n"
+        if resume is not None:
+            horizon = await run_in_threadpool(office.store.replay_horizon, b)
+            if resume < horizon or resume > top:
+                at = datetime.now(UTC).isoformat()
+                yield sse_frame(top, EventType.RESYNC.value, {"at": at, "last_event_id": top})
+            else:
+                last = resume
+                while last < top:
+                    page = await run_in_threadpool(office.store.events_after, b, last, REPLAY_PAGE)
+                    if not page:
+                        break
+                    for event in page:
+                        yield sse_frame(event.id, event.type.value, event.data)
+                    last = page[-1].id
+        while True:
+            try:
+                # asyncio.timeout, not wait_for: no extra task per event and stream.
+                async with asyncio.timeout(heartbeat):
+                    frame = await queue.get()
+            except TimeoutError:
+                yield b": keep-alive\n\n"
+                continue
+            if frame is CLOSED:
+                return
+            if frame.id > last:
+                yield frame.text
+                last = frame.id
+
+    return EventStream(stream(), on_close=lambda: hub.unsubscribe(b, queue))
+
+
+class EventStream(StreamingResponse):
+    """A ``text/event-stream`` answer that runs ``on_close`` when it ends, however it ends:
+    even when the client is gone before the first byte and the body never starts."""
+
+    def __init__(self, content: AsyncIterator[bytes], on_close: Callable[[], None]) -> None:
+        super().__init__(
+            content,
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+        )
+        self._on_close = on_close
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self._on_close()
 
 
 def heartbeat_seconds() -> float:
