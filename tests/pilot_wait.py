@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 
@@ -40,5 +41,13 @@ def on_screen(widget: Widget) -> bool:
 async def touch(pilot: Pilot, selector: str, within: float = WAIT) -> None:
     """Touch a widget as a person does: once it shows, and fail if the touch missed it."""
     widget = pilot.app.screen.query_one(selector)
-    await until(pilot, lambda: on_screen(widget), within)
+    deadline = time.monotonic() + within
+    # A layout change (a banner shown or hidden) moves widgets at the next refresh: until
+    # then their regions are where they were. So each look comes after a refresh.
+    await asyncio.wait_for(widget.wait_for_refresh(), within)
+    while not on_screen(widget):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{selector} never showed")
+        await pilot.pause(0.02)
+        await asyncio.wait_for(widget.wait_for_refresh(), within)
     assert await pilot.click(widget), f"the touch missed {selector}"
