@@ -44,10 +44,11 @@ async def touch(pilot: Pilot, selector: str, within: float = WAIT) -> None:
     deadline = time.monotonic() + within
     # A layout change (a banner shown or hidden) moves widgets at the next refresh: until
     # then their regions are where they were. So each look comes after a refresh.
-    await asyncio.wait_for(widget.wait_for_refresh(), within)
-    while not on_screen(widget):
+    while True:
+        await asyncio.wait_for(widget.wait_for_refresh(), within)
+        if on_screen(widget):
+            break
         if time.monotonic() > deadline:
             raise AssertionError(f"{selector} never showed")
         await pilot.pause(0.02)
-        await asyncio.wait_for(widget.wait_for_refresh(), within)
     assert await pilot.click(widget), f"the touch missed {selector}"
