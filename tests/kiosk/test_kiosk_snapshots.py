@@ -30,6 +30,9 @@ async def choose_language(pilot: Pilot, language: str) -> None:
     await ready(pilot)
     if language != "es":
         await touch(pilot, f"#lang-{language}")
+        # A pressed button shows its press for a moment; the picture is of it at rest.
+        button = pilot.app.screen.query_one(f"#lang-{language}")
+        await until(pilot, lambda: not button.has_class("-active"))
     await pilot.pause()
 
 
