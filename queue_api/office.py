@@ -89,6 +89,7 @@ class Office:
         self.monotonic = monotonic
         self._time_lock = threading.Lock()
         self._last_reading: tuple[datetime, float] | None = None
+        # Kept in memory only: a server restarted while its clock is a day ahead trusts it.
         self._hold: engine.DayHold | None = None
 
     def _now(self) -> datetime:
