@@ -250,6 +250,7 @@ def test_transition_results() -> None:
         None,
     )
     assert (moved.number, moved.issued_at) == (waiting.number, waiting.issued_at)
+    assert moved.queue_at == waiting.queue_at  # its place in the new line: by its queue time
     assert engine.cancel(waiting, NOW).status is TicketStatus.CANCELLED
 
 
