@@ -10,7 +10,7 @@ import math
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from statistics import fmean
 from zoneinfo import ZoneInfo
 
@@ -23,6 +23,12 @@ RECENT_SERVICES = 20
 """How many recent service times the estimate averages."""
 
 ACTIVE = (TicketStatus.CALLED, TicketStatus.SERVING)
+
+QUEUE_TICK = timedelta(microseconds=1)
+"""The smallest step between two queue times: the resolution of the stored times."""
+
+CLOCK_STEP_THRESHOLD = timedelta(seconds=2)
+"""A wall clock moving this much more (or less) than real time has been stepped, not drifted."""
 
 
 class RuleViolation(Exception):
@@ -49,6 +55,26 @@ class TicketRecord:
     recalls: int = 0
     #: Who was at the counter when it called this ticket (for the stats only).
     clerk: str | None = None
+    #: Its queue time (API.md): the issue time made monotonic per branch; what orders the
+    #: queue and what waits count from. None when built from an issue time alone: then it is
+    #: the issue time.
+    queue_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        if self.queue_at is None:
+            object.__setattr__(self, "queue_at", self.issued_at)
+
+
+@dataclass(frozen=True, slots=True)
+class BranchClock:
+    """What a branch's clock has reached: its business day and the latest queue time given.
+
+    Neither goes backwards, whatever the machine's clock does (offices without NTP are common).
+    """
+
+    branch: str
+    day: date
+    queue_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +95,65 @@ class CounterRecord:
 def business_day(now: datetime, zone: ZoneInfo) -> date:
     """The office's calendar day at ``now``: numbering and counter states restart with it."""
     return now.astimezone(zone).date()
+
+
+def branch_day(clock_day: date, stored: BranchClock | None) -> date:
+    """The business day a branch runs on: the clock's, but never before the day it already
+    reached (a clock stepped back across midnight must not reopen yesterday's numbering)."""
+    return max(clock_day, stored.day) if stored is not None else clock_day
+
+
+def next_queue_at(now: datetime, stored: BranchClock | None) -> datetime:
+    """The queue time of a ticket issued at ``now``: never earlier than, nor equal to, the
+    previous one of its branch, so arrival order is queue order whatever the clock does."""
+    if stored is None:
+        return now
+    return max(now, stored.queue_at + QUEUE_TICK)
+
+
+def clock_step(
+    previous: tuple[datetime, float], current: tuple[datetime, float]
+) -> timedelta | None:
+    """How far the wall clock jumped between two (wall, monotonic seconds) readings beyond the
+    real time that passed, or None when that is under ``CLOCK_STEP_THRESHOLD`` (drift, jitter)."""
+    step = (current[0] - previous[0]) - timedelta(seconds=current[1] - previous[1])
+    return step if abs(step) >= CLOCK_STEP_THRESHOLD else None
+
+
+@dataclass(frozen=True, slots=True)
+class DayHold:
+    """The business day stays ``day`` although the wall clock, ``ahead`` in front of real
+    time, already shows a later one."""
+
+    day: date
+    ahead: timedelta
+
+
+def hold_day(
+    hold: DayHold | None, step: timedelta | None, now: datetime, zone: ZoneInfo
+) -> DayHold | None:
+    """The hold on the business day after a clock reading at ``now`` (``step``: its jump).
+
+    The rollover rule: a new business day starts, and cancels the last day's leftovers, only
+    when real time reaches it. A clock set a day ahead by mistake would otherwise cancel the
+    whole waiting room at once. So a forward jump that carries the clock into a later day holds
+    the day where real time is, until real time reaches the next day (the night's rollover) or
+    a step back undoes the jump; a jump within the day holds nothing. Steps back need no hold:
+    ``branch_day`` already keeps the day from going back.
+    """
+    ahead = (hold.ahead if hold else timedelta(0)) + (step or timedelta(0))
+    if ahead <= timedelta(0):
+        return None
+    real_day = business_day(now - ahead, zone)
+    if real_day >= business_day(now, zone) or (hold is not None and real_day > hold.day):
+        return None
+    return DayHold(day=hold.day if hold else real_day, ahead=ahead)
+
+
+def wait_seconds(ticket: TicketRecord, until: datetime) -> float:
+    """Seconds ``ticket`` has waited in the queue at ``until``: never negative, even when the
+    clock was stepped back after it was issued."""
+    return max((until - ticket.queue_at).total_seconds(), 0.0)
 
 
 def ticket_number(prefix: str, sequence: int) -> str:
@@ -93,8 +178,9 @@ def new_ticket(
     priority: bool,
     language: str,
     now: datetime,
+    queue_at: datetime | None = None,
 ) -> TicketRecord:
-    """A freshly issued, waiting ticket."""
+    """A freshly issued, waiting ticket; ``queue_at`` from ``next_queue_at`` (default ``now``)."""
     return TicketRecord(
         id=new_ticket_id(),
         branch=branch,
@@ -104,6 +190,7 @@ def new_ticket(
         priority=priority,
         language=language,
         issued_at=now,
+        queue_at=queue_at or now,
     )
 
 
@@ -113,7 +200,7 @@ def new_ticket(
 def queue_order(ticket: TicketRecord, services: Sequence[str]) -> tuple[bool, datetime, int, str]:
     """Sort key of API.md: priority first, then queue time, then the counter's service order."""
     rank = services.index(ticket.service) if ticket.service in services else len(services)
-    return (not ticket.priority, ticket.issued_at, rank, ticket.id)
+    return (not ticket.priority, ticket.queue_at, rank, ticket.id)
 
 
 def pick_next(waiting: Iterable[TicketRecord], services: Sequence[str]) -> TicketRecord | None:
@@ -208,7 +295,7 @@ def no_show(ticket: TicketRecord, now: datetime) -> TicketRecord:
 
 
 def transfer(ticket: TicketRecord, service: str) -> TicketRecord:
-    """Back to ``waiting`` in another service, keeping number and original issue time."""
+    """Back to ``waiting`` in another service, keeping number, issue time and queue time."""
     if ticket.status not in ACTIVE:
         raise RuleViolation(
             f"{ticket.number} is {ticket.status.value}: only a current ticket moves"

@@ -7,13 +7,16 @@ server only adds HTTP (auth, status codes) on top.
 from __future__ import annotations
 
 import json
+import logging
+import threading
+import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
 from queue_api import engine
 from queue_api.config import BranchConfig, CounterConfig, OfficeConfig, ServiceConfig
-from queue_api.engine import CounterRecord, RuleViolation, TicketRecord
+from queue_api.engine import BranchClock, CounterRecord, RuleViolation, TicketRecord
 from queue_api.schema import (
     Alert,
     AlertIn,
@@ -38,6 +41,8 @@ from queue_api.schema import (
     TicketStatus,
 )
 from queue_api.store import ReadTx, Store, StoredEvent, WriteTx
+
+log = logging.getLogger("turnero.office")
 
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
 BOARD_CALLS = 10
@@ -74,11 +79,48 @@ class Office:
         store: Store,
         events: EventSink | None = None,
         clock: Callable[[], datetime] = utc_now,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.config = config
         self.store = store
         self.events = events
         self.clock = clock
+        # Real time, which no one can step: it tells a stepped wall clock from time passing.
+        self.monotonic = monotonic
+        self._time_lock = threading.Lock()
+        self._last_reading: tuple[datetime, float] | None = None
+        # Kept in memory only: a server restarted while its clock is a day ahead trusts it.
+        self._hold: engine.DayHold | None = None
+
+    def _now(self) -> datetime:
+        """The wall clock's now; a step since the last reading is logged once, with its size,
+        and a forward one that skips into a later day holds the business day (``hold_day``)."""
+        with self._time_lock:
+            reading = (self.clock(), self.monotonic())
+            step = None
+            if self._last_reading is not None:
+                step = engine.clock_step(self._last_reading, reading)
+            self._last_reading = reading
+            if step is None and self._hold is None:
+                return reading[0]
+            hold = engine.hold_day(self._hold, step, reading[0], self.config.zone)
+            if step is not None:
+                held = (
+                    f"; the business day stays {hold.day} until real time reaches the next one"
+                    if hold
+                    else ""
+                )
+                log.warning(
+                    "the system clock was stepped %s by %.3f s (%s), now %s; the queue keeps "
+                    "its arrival order%s",
+                    "forward" if step > timedelta(0) else "back",
+                    abs(step.total_seconds()),
+                    abs(step),
+                    iso(reading[0]),
+                    held,
+                )
+            self._hold = hold
+            return reading[0]
 
     # Lookups ---------------------------------------------------------------------------
 
@@ -105,8 +147,17 @@ class Office:
         return counter
 
     def today(self, now: datetime | None = None) -> date:
-        """The business day at ``now`` (default: the clock's now)."""
-        return engine.business_day(now or self.clock(), self.config.zone)
+        """The business day the clock gives at ``now`` (default: the clock's now), not counting
+        the later day a forward step skipped into (``engine.hold_day``); a branch never goes back
+        from its stored day (``_day``)."""
+        now = now or self._now()
+        day = engine.business_day(now, self.config.zone)
+        hold = self._hold
+        return min(day, hold.day) if hold is not None else day
+
+    def _day(self, tx: ReadTx, branch_id: str, now: datetime | None = None) -> date:
+        """The business day ``branch_id`` runs on: the clock's, never before the stored one."""
+        return engine.branch_day(self.today(now), tx.branch_clock(branch_id))
 
     # Wire views ------------------------------------------------------------------------
 
@@ -114,7 +165,7 @@ class Office:
         self, tx: ReadTx, ticket: TicketRecord, waiting: Sequence[TicketRecord] | None = None
     ) -> Ticket:
         ahead = ewt = None
-        if ticket.status is TicketStatus.WAITING and ticket.day == self.today():
+        if ticket.status is TicketStatus.WAITING and ticket.day == self._day(tx, ticket.branch):
             if waiting is None:
                 # Counted by the database: loading the whole queue on every issue made issuing
                 # slow down as the day's queue grew (scripts/bench_api.py).
@@ -142,7 +193,7 @@ class Office:
 
     def _open_counters(self, tx: ReadTx, branch: BranchConfig, service: str) -> int:
         records = tx.counters(branch.id)
-        today = self.today()
+        today = self._day(tx, branch.id)
         return sum(
             1
             for counter in branch.counters
@@ -166,7 +217,7 @@ class Office:
             id=counter.id,
             label=counter.label,
             services=list(counter.services),
-            state=engine.counter_state(record, self.today()),
+            state=engine.counter_state(record, self._day(tx, branch.id)),
             current=self._ticket_view(tx, current) if current else None,
             led_address=counter.led_address,
         )
@@ -196,18 +247,20 @@ class Office:
         )
 
     def _queue(self, tx: ReadTx, branch: BranchConfig) -> list[ServiceQueue]:
-        now = self.clock()
-        waiting = tx.tickets_of_day(branch.id, self.today(now), ["waiting"])
+        now = self._now()
+        waiting = tx.tickets_of_day(branch.id, self._day(tx, branch.id, now), ["waiting"])
         result = []
         for service in branch.services:
             mine = [t for t in waiting if t.service == service.id]
-            oldest = min((t.issued_at for t in mine), default=None)
+            oldest = min(mine, key=lambda t: t.queue_at, default=None)
             result.append(
                 ServiceQueue(
                     service=service.id,
                     waiting=len(mine),
                     ewt_seconds=self._estimate(tx, branch.id, service.id, len(mine)),
-                    longest_wait_seconds=int((now - oldest).total_seconds()) if oldest else None,
+                    longest_wait_seconds=(
+                        int(engine.wait_seconds(oldest, now)) if oldest else None
+                    ),
                 )
             )
         return result
@@ -281,13 +334,13 @@ class Office:
     def stats(self, branch_id: str) -> Stats:
         """Today's KPIs per service and per counter."""
         branch = self.branch_config(branch_id)
-        today = self.today()
         with self.store.read() as tx:
+            today = self._day(tx, branch.id)
             tickets = tx.tickets_of_day(branch.id, today)
         services = []
         for service in branch.services:
             mine = [t for t in tickets if t.service == service.id]
-            waits = sorted((t.called_at - t.issued_at).total_seconds() for t in mine if t.called_at)
+            waits = sorted(engine.wait_seconds(t, t.called_at) for t in mine if t.called_at)
             served = [t for t in mine if t.status is TicketStatus.DONE]
             durations = [d for t in served if (d := engine.service_seconds(t)) is not None]
             target = service.target_wait_minutes * 60
@@ -356,7 +409,7 @@ class Office:
         branch = self.branch_config(branch_id)
         service = self._service(branch, request.service)
         fingerprint = json.dumps(request.model_dump(mode="json"), sort_keys=True)
-        now = self.clock()
+        now = self._now()
         events: list[StoredEvent] = []
         with self.store.write() as tx:
             tx.on_commit(lambda: self._publish(events))
@@ -374,7 +427,9 @@ class Office:
                 raise Conflict(f"service {service.id} is closed today: no tickets are issued")
             if request.priority and not service.priority_allowed:
                 raise Conflict(f"service {service.id} has no priority line: issue without it")
-            today = self.today(now)
+            clock = tx.branch_clock(branch.id)
+            today = engine.branch_day(self.today(now), clock)
+            queue_at = engine.next_queue_at(now, clock)
             ticket = engine.new_ticket(
                 branch=branch.id,
                 service=service.id,
@@ -384,7 +439,9 @@ class Office:
                 priority=request.priority,
                 language=request.language,
                 now=now,
+                queue_at=queue_at,
             )
+            tx.save_branch_clock(BranchClock(branch.id, today, queue_at))
             tx.insert_ticket(ticket)
             tx.remember_issue(branch.id, key, ticket.id, fingerprint, now)
             events.append(self._event(tx, branch, EventType.TICKET_ISSUED, now, ticket=ticket))
@@ -398,7 +455,7 @@ class Office:
     ) -> Any:
         branch = self.branch_config(branch_id)
         counter = self._counter(branch, counter_id)
-        now = self.clock()
+        now = self._now()
         events: list[StoredEvent] = []
         try:
             with self.store.write() as tx:
@@ -429,7 +486,7 @@ class Office:
         return self._counter_action(branch_id, counter_id, act)
 
     def _open_if_needed(self, tx, branch, counter, now, events) -> CounterRecord:
-        today = self.today(now)
+        today = self._day(tx, branch.id, now)
         record = tx.counters(branch.id).get(counter.id, CounterRecord(branch.id, counter.id))
         if engine.counter_state(record, today) is not CounterState.OPEN:
             record = engine.change_counter(record, CounterState.OPEN, None, today)
@@ -451,7 +508,9 @@ class Office:
                         tx, branch, EventType.TICKET_COMPLETED, now, ticket=done, counter=counter
                     )
                 )
-            waiting = tx.waiting_for_update(branch.id, self.today(now), counter.services)
+            waiting = tx.waiting_for_update(
+                branch.id, self._day(tx, branch.id, now), counter.services
+            )
             chosen = engine.pick_next(waiting, counter.services)
             if chosen is None:
                 return None
@@ -497,7 +556,7 @@ class Office:
         """Open (naming its ``clerk``), pause or close a counter; Conflict while it holds one."""
 
         def act(tx, branch, counter, now, events):
-            today = self.today(now)
+            today = self._day(tx, branch.id, now)
             record = tx.counters(branch.id).get(counter.id, CounterRecord(branch.id, counter.id))
             current = tx.current_ticket(branch.id, counter.id)
             changed = engine.change_counter(record, target, current, today, clerk)
@@ -515,7 +574,7 @@ class Office:
     def alert(self, branch_id: str, role: str, alert: AlertIn) -> Alert:
         """Record a device fault and send it to the branch as a ``device.alert`` event."""
         branch = self.branch_config(branch_id)
-        now = self.clock()
+        now = self._now()
         body = Alert(branch=branch.id, role=role, **alert.model_dump())
         with self.store.write() as tx:
             event = self._event(
@@ -540,14 +599,25 @@ class Office:
         )
 
     def close_past_days(self) -> int:
-        """Cancel tickets left unfinished when their business day ended; return how many."""
-        now = self.clock()
-        today = self.today(now)
+        """Cancel tickets left unfinished when their business day ended; return how many.
+
+        The day ends when real time reaches the next: a clock jumped ahead into a later day does
+        not end it (``engine.hold_day``), and a clock stepped back does not reopen it.
+        """
+        now = self._now()
         cancelled = 0
         for branch in self.config.branches:
             events: list[StoredEvent] = []
             with self.store.write() as tx:
                 tx.on_commit(lambda events=events: self._publish(events))
+                clock = tx.branch_clock(branch.id)
+                today = engine.branch_day(self.today(now), clock)
+                if clock is None or clock.day < today:
+                    # Kept, so that a clock stepped back over midnight cannot take the branch
+                    # into the day just ended (its numbers would be given again).
+                    tx.save_branch_clock(
+                        BranchClock(branch.id, today, clock.queue_at if clock else now)
+                    )
                 for ticket in tx.unfinished_before(branch.id, today):
                     ended = engine.cancel(ticket, now)
                     tx.update_ticket(ended)
@@ -567,7 +637,7 @@ class Office:
 
     def prune(self) -> None:
         """Forget idempotency keys past their window and events older than two days."""
-        self.store.prune(self.clock() - max(IDEMPOTENCY_WINDOW, timedelta(days=2)))
+        self.store.prune(self._now() - max(IDEMPOTENCY_WINDOW, timedelta(days=2)))
 
 
 def _desk_figures(tickets: Sequence[TicketRecord]) -> dict[str, Any]:

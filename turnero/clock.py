@@ -10,10 +10,12 @@ Clock = Callable[[], datetime]
 
 
 class FrozenClock:
-    """A clock that only moves when told to."""
+    """A clock that only moves when told to: setting ``now`` or ``advance`` is time passing,
+    ``step`` is someone setting the machine's clock (real time, ``monotonic``, stays)."""
 
     def __init__(self, now: datetime) -> None:
         self.now = now
+        self.stepped = 0.0
 
     def __call__(self) -> datetime:
         return self.now
@@ -21,3 +23,12 @@ class FrozenClock:
     def advance(self, seconds: float) -> None:
         """Move the clock forward."""
         self.now += timedelta(seconds=seconds)
+
+    def step(self, seconds: float) -> None:
+        """Set the wall clock ``seconds`` forward (or back, when negative) without time passing."""
+        self.now += timedelta(seconds=seconds)
+        self.stepped += seconds
+
+    def monotonic(self) -> float:
+        """Seconds of real time, as ``time.monotonic`` counts them: steps do not move it."""
+        return self.now.timestamp() - self.stepped

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
 
-from queue_api.engine import CounterRecord, TicketRecord
+from queue_api.engine import BranchClock, CounterRecord, TicketRecord
 from queue_api.schema import CounterState, EventType
 
 
@@ -52,7 +52,7 @@ class ReadTx(Protocol):
 
     def waiting_ahead(self, ticket: TicketRecord) -> int:
         """``engine.people_ahead(ticket, <the day's waiting tickets>)``, counted in the database:
-        same service, priority first, then issue time, then id."""
+        same service, priority first, then queue time, then id."""
         ...
 
     def counters(self, branch: str) -> dict[str, CounterRecord]: ...
@@ -69,6 +69,10 @@ class ReadTx(Protocol):
 
     def idempotent_issue(self, branch: str, key: str) -> IdempotentIssue | None: ...
 
+    def branch_clock(self, branch: str) -> BranchClock | None:
+        """The business day and latest queue time ``branch`` reached; None before its first."""
+        ...
+
 
 class WriteTx(ReadTx, Protocol):
     def on_commit(self, callback: Callable[[], None]) -> None:
@@ -79,11 +83,17 @@ class WriteTx(ReadTx, Protocol):
         self, branch: str, day: date, services: Sequence[str]
     ) -> list[TicketRecord]:
         """The head of each service's line, locked for this transaction: its first waiting ticket
-        by priority, issue time and id, the only one of the service ``engine.pick_next`` can
+        by priority, queue time and id, the only one of the service ``engine.pick_next`` can
         choose (within one service the counter's service order plays no part)."""
         ...
 
     def next_sequence(self, branch: str, service: str, day: date) -> int: ...
+
+    def save_branch_clock(self, clock: BranchClock) -> None:
+        """Store what ``clock.branch``'s clock reached. Read it with ``branch_clock`` in the same
+        write transaction, which holds it until commit (PostgreSQL: ``FOR UPDATE``), so two
+        issuers never hand out one queue time."""
+        ...
 
     def insert_ticket(self, ticket: TicketRecord) -> None: ...
 

@@ -17,11 +17,11 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from queue_api.engine import CounterRecord, TicketRecord
+from queue_api.engine import BranchClock, CounterRecord, TicketRecord
 from queue_api.schema import CounterState, EventType, TicketStatus
 from queue_api.store import IdempotentIssue, StoredEvent, StoreUnavailable
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 MIGRATIONS: dict[int, str] = {
     1: """
@@ -83,6 +83,22 @@ MIGRATIONS: dict[int, str] = {
     ALTER TABLE tickets ADD COLUMN clerk TEXT;
     ALTER TABLE counters ADD COLUMN clerk TEXT;
     """,
+    # The queue is ordered by queue time (engine.next_queue_at), not by the wall clock's issue
+    # time; each branch keeps the business day and queue time its clock reached.
+    3: """
+    ALTER TABLE tickets ADD COLUMN queue_at TEXT NOT NULL DEFAULT '';
+    UPDATE tickets SET queue_at = issued_at;
+    CREATE TABLE branch_clock (
+        branch TEXT PRIMARY KEY,
+        day TEXT NOT NULL,
+        queue_at TEXT NOT NULL
+    );
+    INSERT INTO branch_clock (branch, day, queue_at)
+        SELECT branch, max(day), max(queue_at) FROM tickets GROUP BY branch;
+    DROP INDEX tickets_by_day;
+    CREATE INDEX tickets_by_queue
+        ON tickets (branch, day, status, service, priority DESC, queue_at, id);
+    """,
 }
 
 CALL_TYPES = (EventType.TICKET_CALLED.value, EventType.TICKET_RECALLED.value)
@@ -113,6 +129,7 @@ def _ticket(row: sqlite3.Row) -> TicketRecord:
         counter=row["counter"],
         recalls=row["recalls"],
         clerk=row["clerk"],
+        queue_at=datetime.fromisoformat(row["queue_at"]),
     )
 
 
@@ -173,7 +190,7 @@ class SqliteTx:
         for service in services:
             row = self.db.execute(
                 "SELECT * FROM tickets WHERE branch = ? AND day = ? AND status = 'waiting'"
-                " AND service = ? ORDER BY priority DESC, issued_at, id LIMIT 1",
+                " AND service = ? ORDER BY priority DESC, queue_at, id LIMIT 1",
                 (branch, day.isoformat(), service),
             ).fetchone()
             if row is not None:
@@ -191,11 +208,11 @@ class SqliteTx:
     def waiting_ahead(self, ticket: TicketRecord) -> int:
         # engine.queue_order within one service; times are stored as UTC ISO strings of one
         # fixed width, so comparing the strings compares the instants.
-        issued = _time(ticket.issued_at)
+        queued = _time(ticket.queue_at)
         row = self.db.execute(
             "SELECT count(*) FROM tickets WHERE branch = ? AND day = ? AND status = 'waiting'"
             " AND service = ? AND id != ? AND (priority > ? OR (priority = ? AND"
-            " (issued_at < ? OR (issued_at = ? AND id < ?))))",
+            " (queue_at < ? OR (queue_at = ? AND id < ?))))",
             (
                 ticket.branch,
                 ticket.day.isoformat(),
@@ -203,8 +220,8 @@ class SqliteTx:
                 ticket.id,
                 int(ticket.priority),
                 int(ticket.priority),
-                issued,
-                issued,
+                queued,
+                queued,
                 ticket.id,
             ),
         ).fetchone()
@@ -267,6 +284,25 @@ class SqliteTx:
         ).fetchone()
         return int(row[0]) if row else 0
 
+    def branch_clock(self, branch: str) -> BranchClock | None:
+        row = self.db.execute(
+            "SELECT day, queue_at FROM branch_clock WHERE branch = ?", (branch,)
+        ).fetchone()
+        if row is None:
+            return None
+        return BranchClock(
+            branch=branch,
+            day=date.fromisoformat(row["day"]),
+            queue_at=datetime.fromisoformat(row["queue_at"]),
+        )
+
+    def save_branch_clock(self, clock: BranchClock) -> None:
+        self.db.execute(
+            "INSERT INTO branch_clock (branch, day, queue_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (branch) DO UPDATE SET day = excluded.day, queue_at = excluded.queue_at",
+            (clock.branch, clock.day.isoformat(), _time(clock.queue_at)),
+        )
+
     def idempotent_issue(self, branch: str, key: str) -> IdempotentIssue | None:
         row = self.db.execute(
             "SELECT * FROM idempotency WHERE branch = ? AND key = ?", (branch, key)
@@ -291,8 +327,8 @@ class SqliteTx:
     def insert_ticket(self, ticket: TicketRecord) -> None:
         self.db.execute(
             "INSERT INTO tickets (id, branch, service, number, day, priority, language,"
-            " issued_at, status, called_at, started_at, finished_at, counter, recalls, clerk)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " issued_at, status, called_at, started_at, finished_at, counter, recalls, clerk,"
+            " queue_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 ticket.id,
                 ticket.branch,
@@ -309,6 +345,7 @@ class SqliteTx:
                 ticket.counter,
                 ticket.recalls,
                 ticket.clerk,
+                _time(ticket.queue_at),
             ),
         )
 

@@ -53,7 +53,9 @@ def ticket(
 
 def make_office(folder: Path, clock: Clock) -> Office:
     config = load_office_config(office_file(folder, folder / "turnero.db"))
-    return Office(config, SqliteStore(folder / "turnero.db"), clock=clock)
+    return Office(
+        config, SqliteStore(folder / "turnero.db"), clock=clock, monotonic=clock.monotonic
+    )
 
 
 @pytest.fixture
@@ -248,6 +250,7 @@ def test_transition_results() -> None:
         None,
     )
     assert (moved.number, moved.issued_at) == (waiting.number, waiting.issued_at)
+    assert moved.queue_at == waiting.queue_at  # its place in the new line: by its queue time
     assert engine.cancel(waiting, NOW).status is TicketStatus.CANCELLED
 
 
@@ -500,6 +503,225 @@ def test_a_new_business_day_cancels_what_the_last_one_left_unfinished(
     kinds = [e.type for e in office.store.events_after("centro", last - 2)]
     assert kinds == [EventType.TICKET_CANCELLED, EventType.TICKET_CANCELLED]
     assert office.close_past_days() == 0, "a second sweep finds nothing left"
+
+
+# Time: a machine clock stepped back or ahead -------------------------------------------
+
+HOUR = 3600.0
+DAY_SECONDS = 24 * HOUR
+
+
+def branch_clock(day: date = TODAY, at: datetime = T0) -> engine.BranchClock:
+    return engine.BranchClock("centro", day, at)
+
+
+def test_queue_time_follows_the_clock_but_never_goes_back_nor_repeats() -> None:
+    assert engine.next_queue_at(T0, None) == T0
+    later = T0 + timedelta(minutes=5)
+    assert engine.next_queue_at(later, branch_clock()) == later
+    # Stepped back an hour, or twice the same reading: just after the previous queue time.
+    tick = timedelta(microseconds=1)
+    assert engine.next_queue_at(T0 - timedelta(hours=1), branch_clock()) == T0 + tick
+    assert engine.next_queue_at(T0, branch_clock()) == T0 + tick
+
+
+def test_a_branch_never_goes_back_to_a_day_it_left() -> None:
+    assert engine.branch_day(TODAY, None) == TODAY
+    assert engine.branch_day(TODAY - timedelta(days=1), branch_clock()) == TODAY
+    assert engine.branch_day(TODAY + timedelta(days=1), branch_clock()) == TODAY + timedelta(1)
+
+
+def test_a_clock_step_is_what_the_wall_clock_moved_beyond_real_time() -> None:
+    before = (T0, 100.0)
+    assert engine.clock_step(before, (T0 + timedelta(seconds=60), 160.0)) is None
+    assert engine.clock_step(before, (T0 + timedelta(seconds=61), 160.0)) is None  # drift
+    assert engine.clock_step(before, (T0 - timedelta(hours=1), 100.5)) == -timedelta(
+        hours=1, seconds=0.5
+    )
+    assert engine.clock_step(before, (T0 + timedelta(days=1), 101.0)) == timedelta(
+        days=1, seconds=-1
+    )
+
+
+def test_only_a_forward_step_into_a_later_day_holds_the_day_back() -> None:
+    one_day, one_hour = timedelta(days=1), timedelta(hours=1)
+    # 09:00 set to 10:00: the same day, nothing to hold.
+    assert engine.hold_day(None, one_hour, T0 + one_hour, MEXICO) is None
+    # 09:00 set to 09:00 the next day: the day is held while real time is still on it.
+    held = engine.DayHold(TODAY, one_day)
+    assert engine.hold_day(None, one_day, T0 + one_day, MEXICO) == held
+    assert engine.hold_day(held, None, T0 + one_day + one_hour, MEXICO) == held
+    assert engine.hold_day(held, one_day, T0 + 2 * one_day, MEXICO) == replace(
+        held, ahead=2 * one_day
+    )
+    # Set right again: nothing held; a step back alone never holds anything.
+    assert engine.hold_day(held, -one_day, T0, MEXICO) is None
+    assert engine.hold_day(None, -one_day, T0 - one_day, MEXICO) is None
+    # Real time reached the next day (15 h later, 00:00 of the 11th): the clock's day again.
+    assert engine.hold_day(held, None, T0 + one_day + timedelta(hours=15), MEXICO) is None
+    assert engine.hold_day(held, None, T0 + one_day + timedelta(hours=14), MEXICO) == held
+
+
+def test_waits_are_never_negative() -> None:
+    waiting = ticket(issued=60)
+    assert engine.wait_seconds(waiting, T0 + timedelta(seconds=90)) == 30
+    assert engine.wait_seconds(waiting, T0) == 0  # called after a step back
+
+
+@given(
+    st.lists(
+        st.tuples(st.floats(-2 * DAY_SECONDS, 2 * DAY_SECONDS, allow_nan=False), st.booleans()),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_for_any_clock_readings_the_queue_is_the_arrival_order(readings) -> None:
+    """Whatever the clock says at each issue, within priority people are called as they came."""
+    clock: engine.BranchClock | None = None
+    arrived = []
+    for n, (offset, priority) in enumerate(readings):
+        now = T0 + timedelta(seconds=offset)
+        queue_at = engine.next_queue_at(now, clock)
+        clock = engine.BranchClock("centro", TODAY, queue_at)
+        arrived.append(
+            replace(ticket(f"A{n + 1:03d}", priority=priority, issued=offset), queue_at=queue_at)
+        )
+    order = sorted(arrived, key=lambda t: engine.queue_order(t, ["licencias"]))
+    expected = [t for t in arrived if t.priority] + [t for t in arrived if not t.priority]
+    assert order == expected
+    for place, waiting in enumerate(order):
+        assert engine.people_ahead(waiting, arrived) == place
+
+
+def test_a_clock_stepped_back_does_not_put_a_newcomer_first(office: Office, clock: Clock) -> None:
+    first = issue(office)
+    clock.step(-HOUR)
+    second = issue(office)
+    assert (second.number, second.ahead) == ("A002", 1)
+    assert office.call_next("centro", "2").id == first.id
+    assert office.call_next("centro", "2").id == second.id
+
+
+def test_a_clock_stepped_back_puts_no_negative_time_in_the_queue_or_the_stats(
+    office: Office, clock: Clock
+) -> None:
+    issue(office)
+    clock.step(-HOUR)
+    (licencias, *_) = office.queue("centro").services
+    assert licencias.longest_wait_seconds == 0
+    office.call_next("centro", "2")
+    clock.step(-HOUR)
+    office.finish("centro", "2")
+    (stats, *_) = office.stats("centro").services
+    assert (stats.mean_wait_seconds, stats.p90_wait_seconds) == (0, 0)
+    assert stats.within_target_share == 1
+    assert stats.mean_service_seconds == 0
+
+
+def test_a_clock_stepped_back_over_midnight_keeps_the_day_and_its_numbers(
+    office: Office, clock: Clock
+) -> None:
+    clock.now = datetime(2026, 3, 11, 0, 10, tzinfo=MEXICO)
+    first = issue(office)
+    clock.step(-HOUR)  # 23:10 of the day before
+    second = issue(office)
+    assert (first.number, second.number) == ("A001", "A002")
+    assert office.close_past_days() == 0
+    clock.advance(HOUR)  # past midnight again
+    assert office.close_past_days() == 0
+    assert office.call_next("centro", "2").id == first.id
+    assert office.call_next("centro", "2").id == second.id
+
+
+def test_a_day_once_begun_stays_when_the_clock_steps_back_before_anyone_came(
+    office: Office, clock: Clock
+) -> None:
+    clock.now = datetime(2026, 3, 10, 20, 0, tzinfo=MEXICO)
+    issue(office)
+    clock.now = datetime(2026, 3, 11, 0, 1, tzinfo=MEXICO)
+    assert office.close_past_days() == 1  # the night sweep: yesterday's leftover
+    clock.step(-10 * 60)  # 23:51 of the day just ended
+    fresh = issue(office)
+    assert fresh.number == "A001"
+    assert office.today() == date(2026, 3, 10)  # the clock's day; the branch stays on the 11th
+    clock.advance(HOUR)
+    assert office.close_past_days() == 0
+    assert office.public_ticket(fresh.id).status is TicketStatus.WAITING
+    assert office.call_next("centro", "2").id == fresh.id
+
+
+def test_a_clock_jumped_a_day_ahead_keeps_the_waiting_room(office: Office, clock: Clock) -> None:
+    waiting = [issue(office) for _ in range(3)]
+    clock.step(DAY_SECONDS)
+    assert office.close_past_days() == 0
+    assert office.queue("centro").services[0].waiting == 3
+    assert issue(office).number == "A004"  # the same day goes on
+    assert office.call_next("centro", "2").id == waiting[0].id
+    clock.step(-DAY_SECONDS)  # someone sets it right
+    assert office.close_past_days() == 0
+    assert office.call_next("centro", "2").id == waiting[1].id
+    # Real time reaches the next day: now the day's leftovers are cancelled, as every night.
+    clock.advance(DAY_SECONDS)
+    assert office.close_past_days() == 3
+    assert issue(office).number == "A001"
+
+
+def test_a_clock_jumped_ahead_and_left_there_ends_the_day_when_real_time_does(
+    office: Office, clock: Clock
+) -> None:
+    issue(office)
+    clock.step(DAY_SECONDS)
+    assert office.close_past_days() == 0
+    assert issue(office).number == "A002"
+    clock.advance(15 * HOUR)  # past midnight in real time: 00:00 of the 11th
+    assert office.close_past_days() == 2
+    assert issue(office).number == "A001"
+
+
+def test_each_clock_step_is_logged_once_with_its_size(
+    office: Office, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("WARNING", logger="turnero.office")
+    issue(office)
+    clock.step(-HOUR)
+    issue(office)
+    office.queue("centro")
+    clock.advance(60)
+    office.queue("centro")
+    clock.step(DAY_SECONDS)
+    office.queue("centro")
+    office.queue("centro")
+    steps = [r.getMessage() for r in caplog.records if "clock was stepped" in r.getMessage()]
+    assert len(steps) == 2, steps
+    assert "stepped back by 3600.000 s (1:00:00)" in steps[0]
+    assert "stepped forward by 86400.000 s (1 day, 0:00:00)" in steps[1]
+    assert "the business day stays 2026-03-10" in steps[1]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.tuples(st.integers(-3 * 24 * 60, 3 * 24 * 60), st.booleans()), min_size=1, max_size=15
+    )
+)
+def test_whatever_the_clock_does_the_office_calls_in_arrival_order(steps) -> None:
+    """The real server's rules on a real SQLite file: steps of up to three days either way
+    between issues; a counter calls priority first, then everybody as they came."""
+    with tempfile.TemporaryDirectory() as folder:
+        clock = Clock(T0)
+        office = make_office(Path(folder), clock)
+        try:
+            arrived = []
+            for minutes, priority in steps:
+                clock.step(minutes * 60)
+                clock.advance(1)
+                arrived.append(issue(office, "licencias", priority))
+            called = [office.call_next("centro", "2") for _ in arrived]
+        finally:
+            office.store.close()
+    expected = [t for t in arrived if t.priority] + [t for t in arrived if not t.priority]
+    assert [t.number for t in called] == [t.number for t in expected]
+    assert [t.number for t in arrived] == [f"A{n:03d}" for n in range(1, len(arrived) + 1)]
 
 
 # Device faults ----------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from queue_api.engine import CounterRecord, new_ticket
+from queue_api.engine import BranchClock, CounterRecord, new_ticket
 from queue_api.schema import CounterState, EventType
 from queue_api.store import StoreUnavailable
 from queue_api.store.sqlite import MIGRATIONS, SCHEMA_VERSION, SqliteStore
@@ -79,5 +79,42 @@ def test_a_first_version_database_is_upgraded_in_place_and_keeps_its_tickets(
             assert tx.counters("centro")["1"].clerk == "Ana"
         versions = sqlite3.connect(path).execute("SELECT version FROM schema_version").fetchall()
         assert [v for (v,) in versions] == list(range(1, SCHEMA_VERSION + 1))
+    finally:
+        store.close()
+
+
+def test_an_older_database_gets_queue_times_and_each_branch_its_clock(tmp_path: Path) -> None:
+    """Migration 3: tickets queue by their issue time so far, and the branch's clock starts at
+    what its tickets reached, so a clock behind them cannot put a newcomer first."""
+    path = tmp_path / "old.db"
+    old = sqlite3.connect(path)
+    for version in (1, 2):
+        old.executescript(MIGRATIONS[version])
+    old.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+    old.execute("INSERT INTO schema_version (version) VALUES (1), (2)")
+    issued = [datetime(2026, 3, 10, 15, minute, tzinfo=UTC) for minute in (0, 5)]
+    for n, at in enumerate(issued, start=1):
+        old.execute(
+            "INSERT INTO tickets (id, branch, service, number, day, priority, language,"
+            " issued_at, status) VALUES (?, 'centro', 'pagos', ?, ?, 0, 'es', ?, 'waiting')",
+            (f"t{n}", f"B00{n}", DAY.isoformat(), at.isoformat(timespec="microseconds")),
+        )
+    old.commit()
+    old.close()
+
+    store = SqliteStore(path)
+    try:
+        with store.read() as tx:
+            tickets = sorted(tx.tickets_of_day("centro", DAY), key=lambda t: t.id)
+            assert [t.queue_at for t in tickets] == issued
+            assert tx.branch_clock("centro") == BranchClock("centro", DAY, issued[1])
+            assert tx.branch_clock("norte") is None
+        indexes = {
+            row[0]
+            for row in sqlite3.connect(path).execute(
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'tickets'"
+            )
+        }
+        assert "tickets_by_queue" in indexes and "tickets_by_day" not in indexes
     finally:
         store.close()
