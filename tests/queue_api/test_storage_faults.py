@@ -3,9 +3,13 @@ a damaged or vanished file, a second server on the same file, a wrong path or a 
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
+import socket
 import sqlite3
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
@@ -16,10 +20,10 @@ import pytest
 
 from queue_api.engine import new_ticket
 from queue_api.server.problems import MEDIA_TYPE
-from queue_api.store import StoreUnavailable
+from queue_api.store import StoreUnavailable, open_store
 from queue_api.store.sqlite import MAX_CONNECTIONS, SqliteStore
 from tests.queue_api.conftest import as_role
-from tests.server_process import ServerProcess, office_file
+from tests.server_process import ServerProcess, free_port, office_file
 
 HEALTH = "/api/v1/health"
 TICKETS = "/api/v1/branches/centro/tickets"
@@ -169,3 +173,65 @@ def test_a_database_file_deleted_or_replaced_under_the_server_refuses_writes(
         line for line in server.output if f"store.sqlite: the database file {db} was {how}" in line
     ]
     assert len(said) == 1, "".join(server.output)
+
+
+def turnero_server(config: Path, port: int) -> subprocess.CompletedProcess[str]:
+    """A ``turnero server`` that must stop on its own."""
+    return subprocess.run(
+        [sys.executable, "-m", "turnero", "server", "--config", str(config), "--port", str(port)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+
+def test_a_second_server_on_the_same_file_refuses_to_start(
+    server: ServerProcess, tmp_path: Path
+) -> None:
+    server.start()
+    second = turnero_server(server.config, free_port())
+    assert second.returncode == 2, second.stderr
+    assert str(tmp_path / "turnero.db") in second.stderr
+    assert f"pid {server.process.pid}" in second.stderr and server.url in second.stderr
+    assert "Traceback" not in second.stdout + second.stderr
+    assert httpx.get(server.url + HEALTH).status_code == 200
+
+    # A server killed outright leaves its lock file behind; the next one takes it over.
+    server.kill()
+    server.start()
+    assert issue(server, "after").status_code == 201
+
+
+def test_a_port_in_use_is_one_clear_line_and_nothing_listening(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = turnero_server(office_file(tmp_path, tmp_path / "turnero.db"), port)
+    assert result.returncode == 2
+    assert f"cannot listen on 127.0.0.1:{port}: the port is in use" in result.stderr
+    assert "listening on" not in result.stdout + result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_the_server_logs_where_its_database_is(server: ServerProcess, tmp_path: Path) -> None:
+    server.start()
+    assert any(f"database: SQLite file {tmp_path / 'turnero.db'}" in x for x in server.output)
+
+
+def test_sqlite_urls_read_as_sqlalchemy_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    caplog.set_level(logging.INFO)
+    absolute = tmp_path / "abs.db"
+    open_store(f"sqlite:///{absolute}").close()  # four slashes: an absolute path
+    assert absolute.exists()
+    open_store("sqlite:///relative.db").close()
+    assert (tmp_path / "relative.db").exists()
+    assert f"database: SQLite file {tmp_path / 'relative.db'}" in caplog.text
+
+    # A mistyped absolute path is not turned into new folders under the working directory.
+    with pytest.raises(StoreUnavailable, match="sqlite:////absolute"):
+        open_store("sqlite:///var/lib/turnero/turnero.db")
+    assert not (tmp_path / "var").exists()
