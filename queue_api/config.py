@@ -43,6 +43,11 @@ class ServerSection(Section):
     def _known_database(cls, value: str) -> str:
         if not value.startswith(("sqlite:///", "postgresql://", "postgres://")):
             raise ValueError("expected sqlite:///path/to/file.db or postgresql://user@host/dbname")
+        if value.startswith("sqlite:///") and value.removeprefix("sqlite:///").strip("/") == "":
+            raise ValueError(
+                "expected a file after sqlite:///: sqlite:///turnero.db (relative to the working"
+                " directory) or sqlite:////var/lib/turnero/turnero.db (absolute)"
+            )
         return value
 
     @field_validator("timezone")

@@ -16,7 +16,7 @@ from pathlib import Path
 
 EXAMPLE_OFFICE = Path(__file__).resolve().parent.parent / "examples" / "office.toml"
 
-READY = re.compile(r"Uvicorn running on (http://\S+)")
+READY = re.compile(r"listening on (http://\S+)")
 
 
 def free_port() -> int:

@@ -73,9 +73,12 @@ def server(
     _log_to_stderr()
     try:
         office = load_office_config(config)
-        from queue_api.server import serve
+        from queue_api.server import CannotListen, serve
 
-        serve(office, host, port)
+        try:
+            serve(office, host, port)
+        except CannotListen as exc:
+            raise fail(str(exc)) from None
     except (ConfigError, StoreUnavailable) as exc:
         raise fail(str(exc)) from None
 

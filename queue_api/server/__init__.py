@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
+import os
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -80,16 +83,51 @@ async def _housekeeping(office: Office) -> None:
         await asyncio.sleep(HOUSEKEEPING_EVERY_SECONDS)
 
 
+class CannotListen(Exception):
+    """The address or port cannot be listened on (in use, not this machine's, privileged)."""
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """The server's socket, bound and listening, or CannotListen with one sentence."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise CannotListen(
+                f"cannot listen on {host}:{port}: the port is in use by another program;"
+                " stop it or choose another --port"
+            ) from None
+        raise CannotListen(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    return sock
+
+
 def serve(config: OfficeConfig, host: str, port: int) -> None:
     """Run the server until SIGINT/SIGTERM; open event streams are ended, not waited for."""
     import uvicorn
 
-    app = create_app(config)
+    address = f"http://{host}:{port}"
+    store = open_store(config.server.database, owner=f"pid {os.getpid()}, {address}")
+    try:
+        sock = _listen(host, port)
+    except BaseException:
+        store.close()
+        raise
+    app = create_app(config, store)
 
     class Server(uvicorn.Server):
         def handle_exit(self, sig: int, frame: object) -> None:
             app.state.hub.close()
             super().handle_exit(sig, frame)
+
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets)
+            if self.started:
+                # Only now: the socket is bound and the app has started.
+                log.info("Turnero %s listening on %s", __version__, address)
 
     server = Server(
         uvicorn.Config(
@@ -102,5 +140,5 @@ def serve(config: OfficeConfig, host: str, port: int) -> None:
             lifespan="on",
         )
     )
-    log.info("Turnero %s listening on http://%s:%d", __version__, host, port)
-    server.run()
+    with sock:
+        server.run(sockets=[sock])

@@ -8,14 +8,18 @@ rules are not here: they live in ``queue_api.engine`` and are applied by ``queue
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any, Protocol
 
 from queue_api.engine import BranchClock, CounterRecord, TicketRecord
 from queue_api.schema import CounterState, EventType
+
+log = logging.getLogger(__name__)
 
 
 class StoreUnavailable(Exception):
@@ -134,12 +138,21 @@ class Store(EventLog, Protocol):
     def close(self) -> None: ...
 
 
-def open_store(url: str) -> Store:
-    """The store for a ``database`` URL of the server's config."""
+def sqlite_path(url: str) -> Path:
+    """The file of a ``sqlite:///`` URL, as SQLAlchemy reads it: ``sqlite:///turnero.db`` is
+    relative to the working directory, ``sqlite:////var/lib/turnero.db`` is absolute."""
+    return Path(url.removeprefix("sqlite:///")).absolute()
+
+
+def open_store(url: str, owner: str | None = None) -> Store:
+    """The store for a ``database`` URL of the server's config; ``owner`` (a running server,
+    e.g. its pid and address) keeps any second server off an embedded database."""
     if url.startswith("sqlite:///"):
         from queue_api.store.sqlite import SqliteStore
 
-        return SqliteStore(url.removeprefix("sqlite:///"))
+        path = sqlite_path(url)
+        log.info("database: SQLite file %s", path)
+        return SqliteStore(path, owner)
     raise StoreUnavailable(
         f"database {url.split('@')[-1]!r}: PostgreSQL support is not built yet; use sqlite:///"
     )
@@ -155,4 +168,5 @@ __all__ = [
     "StoredEvent",
     "WriteTx",
     "open_store",
+    "sqlite_path",
 ]

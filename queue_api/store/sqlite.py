@@ -2,20 +2,26 @@
 
 Writers take a process lock and then ``BEGIN IMMEDIATE`` (which also keeps a second server
 process on the same file out), and commit with ``synchronous=FULL``: once a write returns, the
-ticket is on disk and survives a kill -9 or a power cut. Readers use their own connection
-per thread and never wait for a writer.
+ticket is on disk and survives a kill -9 or a power cut. Readers never wait for a writer.
+Transactions borrow a connection from a small pool; a server also holds ``<file>.lock``.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
+import logging
+import os
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from queue_api.engine import BranchClock, CounterRecord, TicketRecord
 from queue_api.schema import CounterState, EventType, TicketStatus
@@ -399,39 +405,146 @@ class SqliteTx:
         )
 
 
+log = logging.getLogger(__name__)
+
+#: Connections open at once at most (each costs file descriptors and a page cache).
+MAX_CONNECTIONS = 16
+#: Connections kept open between transactions; the rest are closed when given back.
+IDLE_CONNECTIONS = 4
+#: Seconds to wait for a lock or a free connection before answering 503.
+BUSY_SECONDS = 10.0
+#: /health commits a probe write at most this often while writes succeed.
+PROBE_EVERY_SECONDS = 10.0
+#: Error codes of a damaged file (SQLITE_CORRUPT, SQLITE_NOTADB).
+DAMAGED = frozenset({11, 26})
+
+
 class SqliteStore:
     """The Store interface on one SQLite file."""
 
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
+    def __init__(self, path: str | Path, owner: str | None = None) -> None:
+        """Open (and create or upgrade) the file; with ``owner`` (a running server), also take
+        ``<file>.lock`` so that no second server uses the same file."""
+        self.path = Path(path).absolute()
         self._write_lock = threading.Lock()
-        self._local = threading.local()
-        self._all: list[sqlite3.Connection] = []
-        self._all_lock = threading.Lock()
+        self._idle: list[sqlite3.Connection] = []
+        self._idle_lock = threading.Lock()
+        self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+        self._closed = False
+        self._identity: tuple[int, int] | None = None
+        self._gone: str | None = None
+        self._fault: str | None = None
+        self._damaged: str | None = None
+        self._probed = -PROBE_EVERY_SECONDS
+        self._lock_file: int | None = None
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            if not self.path.parent.is_dir():
+                # Creating folders would hide a mistyped path (sqlite:///var/... is relative).
+                raise StoreUnavailable(
+                    f"cannot open the database {self.path}: the folder {self.path.parent} does"
+                    " not exist; create it first (sqlite:///relative/path.db is relative to the"
+                    " working directory, sqlite:////absolute/path.db is absolute)"
+                )
+            if owner is not None:
+                self._lock_file = _take_lock(self.path, owner)
             self._migrate()
+            stat = os.stat(self.path)
+            self._identity = (stat.st_dev, stat.st_ino)
         except (sqlite3.Error, OSError) as exc:
+            self.close()
             raise StoreUnavailable(f"cannot open the database {self.path}: {exc}") from exc
+        except BaseException:
+            self.close()
+            raise
 
-    def _connection(self) -> sqlite3.Connection:
-        db: sqlite3.Connection | None = getattr(self._local, "db", None)
-        if db is None:
-            db = sqlite3.connect(
-                self.path, isolation_level=None, check_same_thread=False, timeout=10.0
-            )
+    def _connect(self) -> sqlite3.Connection:
+        if self._identity is not None:
+            self._check_file()
+        # Once the file exists, never create it again: a new, empty file in place of a deleted
+        # one would start numbering at 001 again.
+        mode = "rw" if self._identity is not None else "rwc"
+        db = sqlite3.connect(
+            f"file:{quote(str(self.path))}?mode={mode}",
+            uri=True,
+            isolation_level=None,
+            check_same_thread=False,
+            timeout=BUSY_SECONDS,
+        )
+        try:
             db.row_factory = sqlite3.Row
             db.execute("PRAGMA journal_mode = WAL")
             db.execute("PRAGMA synchronous = FULL")
             db.execute("PRAGMA foreign_keys = ON")
-            self._local.db = db
-            with self._all_lock:
-                self._all.append(db)
+        except BaseException:
+            db.close()
+            raise
         return db
 
+    @contextmanager
+    def _connection(self) -> Iterator[sqlite3.Connection]:
+        """A connection for one transaction, from a small pool: threads come and go (the server's
+        thread pool retires idle ones), so a connection per thread leaked files and memory."""
+        if not self._slots.acquire(timeout=BUSY_SECONDS):
+            raise StoreUnavailable(f"every connection to {self.path} stayed busy")
+        db: sqlite3.Connection | None = None
+        try:
+            with self._idle_lock:
+                db = self._idle.pop() if self._idle else None
+            if db is None:
+                try:
+                    db = self._connect()
+                except sqlite3.Error as exc:
+                    raise StoreUnavailable(f"cannot open the database {self.path}: {exc}") from exc
+            yield db
+        finally:
+            if db is not None:
+                self._give_back(db)
+            self._slots.release()
+
+    def _give_back(self, db: sqlite3.Connection) -> None:
+        try:
+            _rollback(db)
+        except sqlite3.Error:
+            db.close()
+            return
+        with self._idle_lock:
+            if not self._closed and len(self._idle) < IDLE_CONNECTIONS:
+                self._idle.append(db)
+                return
+        db.close()
+
+    def _check_file(self) -> None:
+        """Refuse once the file was deleted or replaced: whatever is written after that is lost
+        at the next start (one ``stat``, so cheap enough before every write)."""
+        if self._gone is None:
+            try:
+                stat = os.stat(self.path)
+            except FileNotFoundError:
+                what = "deleted"
+            except OSError as exc:
+                raise StoreUnavailable(f"cannot reach the database {self.path}: {exc}") from exc
+            else:
+                if (stat.st_dev, stat.st_ino) == self._identity:
+                    return
+                what = "replaced by another file"
+            with self._idle_lock:
+                first = self._gone is None
+                self._gone = (
+                    f"the database file {self.path} was {what} while the server ran: writes are"
+                    " refused, as they would be lost; put the file back and restart the server"
+                )
+            if first:
+                log.error("%s", self._gone)
+        raise StoreUnavailable(self._gone)
+
+    def _note_fault(self, exc: sqlite3.Error) -> None:
+        if getattr(exc, "sqlite_errorcode", 0) & 0xFF in DAMAGED:
+            # A damaged page does not heal: health stays 503 until the file is restored.
+            self._damaged = str(exc)
+        self._fault = str(exc)
+
     def _migrate(self) -> None:
-        db = self._connection()
-        with self._write_lock:
+        with self._write_lock, self._connection() as db:
             db.execute("BEGIN IMMEDIATE")
             try:
                 db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
@@ -455,51 +568,59 @@ class SqliteStore:
     @contextmanager
     def read(self) -> Iterator[SqliteTx]:
         """A snapshot for reading; a database failing under it is StoreUnavailable (a 503)."""
-        db = self._transaction("BEGIN")
-        try:
-            yield SqliteTx(db)
-        except sqlite3.OperationalError as exc:
-            raise StoreUnavailable(f"cannot read {self.path}: {exc}") from exc
-        finally:
-            # Nothing was written: ending the snapshot either way is the same, and a failed
-            # one may already be over.
-            _rollback(db)
+        with self._connection() as db:
+            self._begin(db, "BEGIN")
+            try:
+                yield SqliteTx(db)
+            except sqlite3.DatabaseError as exc:
+                if not _storage_fault(exc):
+                    raise
+                self._note_fault(exc)
+                raise StoreUnavailable(f"cannot read {self.path}: {exc}") from exc
+            # Nothing was written: the connection's return ends the snapshot.
 
     @contextmanager
     def write(self) -> Iterator[SqliteTx]:
         """A serialised write transaction, on disk when the block ends; then its callbacks."""
         with self._write_lock:
-            db = self._transaction("BEGIN IMMEDIATE")
-            tx = SqliteTx(db)
-            try:
-                yield tx
-                db.execute("COMMIT")
-            except sqlite3.OperationalError as exc:
-                # Disk full, I/O error, read-only file: a 503 with its sentence, not a 500 (an
-                # IntegrityError would be a bug of ours, and stays one).
-                _rollback(db)
-                raise StoreUnavailable(f"cannot write to {self.path}: {exc}") from exc
-            except BaseException:
-                _rollback(db)
-                raise
+            self._check_file()
+            with self._connection() as db:
+                self._begin(db, "BEGIN IMMEDIATE")
+                tx = SqliteTx(db)
+                try:
+                    yield tx
+                    db.execute("COMMIT")
+                except sqlite3.DatabaseError as exc:
+                    # Disk full, I/O error, read-only or damaged file: a 503 with its sentence,
+                    # not a 500 (an IntegrityError would be a bug of ours, and stays one).
+                    _rollback(db)
+                    if not _storage_fault(exc):
+                        raise
+                    self._note_fault(exc)
+                    raise StoreUnavailable(f"cannot write to {self.path}: {exc}") from exc
+                except BaseException:
+                    _rollback(db)
+                    raise
+                self._fault = None
             # Still under the lock: events reach the hub in commit order.
             for callback in tx.committed:
                 callback()
 
-    def _transaction(self, begin: str) -> sqlite3.Connection:
+    def _begin(self, db: sqlite3.Connection, begin: str) -> None:
         try:
-            db = self._connection()
             db.execute(begin)
         except sqlite3.Error as exc:
+            if _storage_fault(exc):
+                self._note_fault(exc)
             raise StoreUnavailable(f"cannot use the database {self.path}: {exc}") from exc
-        return db
 
     def events_after(self, branch: str, after: int, limit: int = 1000) -> list[StoredEvent]:
-        rows = self._connection().execute(
-            "SELECT * FROM events WHERE branch = ? AND id > ? ORDER BY id LIMIT ?",
-            (branch, after, limit),
-        )
-        return [_event(row) for row in rows]
+        with self.read() as tx:
+            rows = tx.db.execute(
+                "SELECT * FROM events WHERE branch = ? AND id > ? ORDER BY id LIMIT ?",
+                (branch, after, limit),
+            )
+            return [_event(row) for row in rows]
 
     def replay_horizon(self, branch: str) -> int:
         with self.read() as tx:
@@ -521,15 +642,67 @@ class SqliteStore:
                 tx.db.execute("DELETE FROM events WHERE branch = ? AND id <= ?", (branch, top))
 
     def ping(self) -> None:
-        try:
+        """Raise StoreUnavailable unless the file is the one opened, answers and takes writes."""
+        self._check_file()
+        if self._damaged is not None:
+            raise StoreUnavailable(f"the database {self.path} is damaged: {self._damaged}")
+        with self.read() as tx:
             # Reads the file itself: a bare SELECT 1 would not notice it gone or unreadable.
-            self._connection().execute("SELECT max(version) FROM schema_version").fetchone()
-        except sqlite3.Error as exc:
-            raise StoreUnavailable(f"the database {self.path} does not answer: {exc}") from exc
+            tx.db.execute("SELECT max(version) FROM schema_version").fetchone()
+        if self._fault is None and time.monotonic() - self._probed < PROBE_EVERY_SECONDS:
+            return
+        # A real commit (of the header's user_version, which Turnero does not use otherwise):
+        # reads alone pass on a read-only or full disk while every write fails.
+        with self.write() as tx:
+            version = int(tx.db.execute("PRAGMA user_version").fetchone()[0])
+            tx.db.execute(f"PRAGMA user_version = {(version + 1) % 2**31}")
+        self._probed = time.monotonic()
 
     def close(self) -> None:
-        with self._all_lock:
-            for db in self._all:
-                db.close()
-            self._all.clear()
-        self._local = threading.local()
+        with self._idle_lock:
+            self._closed = True
+            idle, self._idle = self._idle, []
+        for db in idle:
+            db.close()
+        if self._lock_file is not None:
+            _release_lock(self._lock_file)
+            self._lock_file = None
+
+
+def _storage_fault(exc: sqlite3.Error) -> bool:
+    """Disk full, I/O error, read-only, locked or damaged file: the store's fault, not ours."""
+    return isinstance(exc, sqlite3.OperationalError) or type(exc) is sqlite3.DatabaseError
+
+
+def _take_lock(path: Path, owner: str) -> int:
+    """Lock ``<path>.lock`` for this process and write ``owner`` in it; the kernel releases the
+    lock when the process ends, however it ends, so a stale file is simply taken over."""
+    lock_path = path.with_name(path.name + ".lock")
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.pread(fd, 1024, 0).decode("utf-8", "replace").strip()
+        os.close(fd)
+        raise StoreUnavailable(
+            f"the database {path} is in use by another Turnero server"
+            f" ({holder or 'starting'}; lock file {lock_path}): stop that server first, or give"
+            " this one a database of its own"
+        ) from None
+    except BaseException:
+        os.close(fd)
+        raise
+    previous = os.pread(fd, 1024, 0).decode("utf-8", "replace").strip()
+    if previous:
+        log.warning(
+            "taking over %s from a server that ended without releasing it (%s)", lock_path, previous
+        )
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"{owner}\n".encode(), 0)
+    return fd
+
+
+def _release_lock(fd: int) -> None:
+    with contextlib.suppress(OSError):
+        os.ftruncate(fd, 0)
+    os.close(fd)

@@ -144,6 +144,12 @@ BAD = {
         "server.database",
         "expected sqlite:///path/to/file.db or postgresql://",
     ),
+    "database without a file": (
+        'database = "sqlite:///',
+        'database = "sqlite:///"\n# ',
+        "server.database",
+        "sqlite:////var/lib/turnero/turnero.db (absolute)",
+    ),
     "missing branch name": (
         'name = "Oficina Centro"\n',
         "",

@@ -38,7 +38,8 @@ def test_a_full_disk_is_store_unavailable_and_loses_nothing_committed(tmp_path: 
     store = SqliteStore(tmp_path / "turnero.db")
     try:
         # A tiny page budget for this thread's connection stands for a full disk.
-        store._connection().execute("PRAGMA max_page_count = 40")
+        with store._connection() as db:
+            db.execute("PRAGMA max_page_count = 40")
         with pytest.raises(StoreUnavailable, match=r"cannot write to .*full"):
             fill_until_full(store)
         with store.read() as tx:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
@@ -12,16 +14,25 @@ from queue_api.server.auth import Caller
 from queue_api.server.problems import problem, responses
 from queue_api.store import StoreUnavailable
 
+log = logging.getLogger(__name__)
+
 router = APIRouter(prefix="/api/v1", tags=["health"])
 
 
 @router.get("/health", response_model=Health, responses=responses(503))
 async def health(request: Request) -> Health | JSONResponse:
-    """``ok`` while the store answers; 503 when it does not."""
+    """``ok`` while the store answers and takes writes; 503 when it does not."""
     try:
         await run_in_threadpool(request.app.state.office.store.ping)
-    except StoreUnavailable:
-        return problem(503, "the queue database does not answer")
+    except StoreUnavailable as exc:
+        # Once per fault, not once per poll of a load balancer.
+        if str(exc) != getattr(request.app.state, "health_fault", None):
+            log.warning("health: %s", exc)
+        request.app.state.health_fault = str(exc)
+        return problem(
+            503, "the queue database cannot be read or written: the server's log says why"
+        )
+    request.app.state.health_fault = None
     return Health(status="ok", version=__version__)
 
 
