@@ -12,9 +12,18 @@ from drivers.printer import Paper, PrinterStatus, VirtualPrinter, open_printer
 from kiosk.ticket_panel import TicketPanel
 from queue_api.client import QueueClient
 from tests.drivers.escpos_decoder import decode
-from tests.kiosk.conftest import PIN, SIZE, PtyPrinter, alerts, kiosk_app, ready, until
+from tests.kiosk.conftest import (
+    PIN,
+    SIZE,
+    PtyPrinter,
+    alerts,
+    device_config,
+    kiosk_app,
+    ready,
+    until,
+)
 from tests.pilot_wait import touch
-from tests.server_process import ServerProcess
+from tests.server_process import TOKENS, ServerProcess, office_file
 from turnero.device import DeviceConfig
 
 
@@ -180,3 +189,29 @@ async def test_device_file_printer_missing_then_back(
         sent = await alerts(server.url, tokens["display"], 2, last_kind="printer.ok")
         assert alert_kinds(sent) == ["printer.error", "printer.ok"]
         assert "no device file" in sent[0].data["alert"]["detail"]
+
+
+async def test_qr_code_points_at_the_servers_public_url(tmp_path: Path) -> None:
+    """Phones outside the office cannot open the kiosk's LAN address: the QR code carries the
+    page under the server's ``public_url``."""
+    public = "https://turnos.example.gob"
+    config = office_file(tmp_path, tmp_path / "turnero.db")
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace("[server]\n", f'[server]\npublic_url = "{public}"\n', 1))
+    server = ServerProcess(config).start()
+    try:
+        paper = tmp_path / "lp0"
+        paper.write_bytes(b"")
+        app = kiosk_app(device_config(server.url, TOKENS["kiosk"]), open_printer(f"file://{paper}"))
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await ready(pilot)
+            await pilot.press("3")
+            await until(pilot, lambda: screen.step == "ticket")
+            assert not screen.query_one(TicketPanel).has_class("-not-printed")
+        (url,) = decode(paper.read_bytes()).qr_codes
+        assert url.startswith(f"{public}/t/")
+        async with QueueClient(server.url, TOKENS["kiosk"]) as client:
+            ticket = await client.public_ticket(url.removeprefix(f"{public}/t/"))
+        assert ticket.number == "C001"
+    finally:
+        server.stop()
