@@ -209,6 +209,26 @@ def test_check_every_device_ok(tmp_path: Path, api_url: str, pty_pair: PtyPair) 
     assert "FAULT" not in result.output
 
 
+def test_check_names_the_prefixes_a_segment_board_cannot_draw(
+    tmp_path: Path, pty_pair: PtyPair
+) -> None:
+    config = office_file(tmp_path, tmp_path / "turnero.db")
+    text = config.read_text(encoding="utf-8")
+    licencias = 'id = "licencias"\nprefix = "A"'
+    assert licencias in text
+    config.write_text(text.replace(licencias, licencias.replace('"A"', '"M"')))
+    server = ServerProcess(config).start()
+    try:
+        with FakeTcpPrinter() as printer, FakeBoard(pty_pair.far):
+            device = _device_file(tmp_path / "t.toml", server.url, printer.url, pty_pair.near)
+            result = run("check", "--config", str(device))
+    finally:
+        server.stop()
+    assert result.exit_code == 1, result.output
+    assert "FAULT LED board: the board cannot draw the prefix M:" in result.output
+    assert "prefix without K, M, V, W, X or Z" in result.output
+
+
 def test_check_fails_on_any_fault(tmp_path: Path, api_url: str) -> None:
     with FakeTcpPrinter(state="cover_open") as printer:
         config = _device_file(tmp_path / "t.toml", api_url, printer.url, "virtual")
