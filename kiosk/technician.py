@@ -12,7 +12,7 @@ from textual.widgets import Button, Label
 
 from drivers.printer import PrinterError, PrinterStatus, TicketPrinter, TicketView
 from kiosk.wording import Words
-from queue_api.client import ApiError, QueueClient, Unreachable
+from queue_api.client import ApiError, Forbidden, QueueClient, Unauthorized, Unreachable
 
 log = logging.getLogger(__name__)
 
@@ -264,6 +264,11 @@ class TechnicianMenu(Vertical):
         words, url = self.words, self.server_url
         try:
             health = await self.client.health()
+            # Health needs no token: only a call with it says whether the server takes it.
+            await self.client.whoami()
+        except (Unauthorized, Forbidden) as exc:
+            refused = words("tech.server_refused", url=url, status=exc.status)
+            text = words("tech.server", status=refused)
         except (Unreachable, ApiError):
             text = words("tech.server", status=words("tech.server_down", url=url))
         else:
