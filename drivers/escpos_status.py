@@ -22,6 +22,11 @@ STATUS_QUERIES: tuple[bytes, ...] = (
 )
 
 
+#: Bytes a serial line or its flow control may put before a reply (a break, an idle glitch,
+#: XON, XOFF): skipped. Any other byte that is not a status byte is not an answer at all.
+LINE_NOISE = frozenset({0x00, 0xFF, 0x11, 0x13})
+
+
 def is_status_byte(value: int) -> bool:
     """True for a byte shaped like a DLE EOT reply (0xx1xx10); anything else is noise."""
     return (value & 0x93) == 0x12
