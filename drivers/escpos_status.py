@@ -98,11 +98,14 @@ class PrinterStatus:
     #: Why the status is unknown, and what to do about it (empty when known).
     reason: str = ""
     advice: str = ""
+    #: Unknown because the printer was asked and no valid answer came (unreachable, silent,
+    #: not a printer): a fault. False when the connection just cannot report status.
+    failed: bool = False
 
     @classmethod
-    def unknown(cls, reason: str, advice: str) -> PrinterStatus:
+    def unknown(cls, reason: str, advice: str, *, failed: bool = False) -> PrinterStatus:
         """A status that could not be read: never "ok"."""
-        return cls(known=False, reason=reason, advice=advice)
+        return cls(known=False, reason=reason, advice=advice, failed=failed)
 
     @property
     def faults(self) -> list[PrinterFault]:

@@ -298,6 +298,7 @@ class EscposPrinter(TicketPrinter):
                         f"the printer did not answer within {self.timeout:g} s",
                         "check it is switched on and connected; if this model cannot report "
                         "status, add ?status=off to its URL",
+                        failed=True,
                     )
                 if is_status_byte(byte):
                     replies.append(byte)
@@ -310,6 +311,7 @@ class EscposPrinter(TicketPrinter):
                         "not an ESC/POS status byte",
                         "check the URL points at the printer (network printers listen on port "
                         "9100); if this model cannot report status, add ?status=off to its URL",
+                        failed=True,
                     )
         return parse_status(*replies)
 

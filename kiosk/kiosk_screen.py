@@ -593,7 +593,9 @@ class KioskScreen(Screen[None]):
         try:
             status = self.printer.status()
         except PrinterError as exc:
-            status = PrinterStatus.unknown(str(exc), exc.advice)
+            # Could not reach it (refused, unplugged, no device file): staff must know now,
+            # not when a citizen's ticket fails.
+            status = PrinterStatus.unknown(str(exc), exc.advice, failed=True)
         except Exception as exc:
             log.exception("printer status failed")
             status = PrinterStatus.unknown(repr(exc), "")
