@@ -136,6 +136,7 @@ class CounterScreen(CounterWords, Screen[None]):
         self.clock = clock
         self.board = board
         self.board_error = board_error
+        self._prefixes_warned = False
         self.reconnect_backoff = reconnect_backoff
         self.feed = (
             BoardFeed(
@@ -455,6 +456,7 @@ class CounterScreen(CounterWords, Screen[None]):
                     counter = await self.client.counter(self.branch_id, self.counter_id)
                     self._take_branch(branch)
                     self.counter = counter
+                    self._warn_undrawable_prefixes(branch, counter)
                 self._take_queue(await self.client.queue(self.branch_id))
                 await self._read_alerts()
             except Unreachable:
@@ -588,6 +590,21 @@ class CounterScreen(CounterWords, Screen[None]):
             return
         self._show_board_warning(self.t("board.lost", detail=str(message.error)))
         self._report_board("board.lost", str(message.error))
+
+    def _warn_undrawable_prefixes(self, branch: Branch, counter: Counter) -> None:
+        """Say once which prefixes of this desk the board cannot draw (it shows their digits)."""
+        if self.board is None or self._prefixes_warned:
+            return
+        self._prefixes_warned = True
+        prefixes = sorted(
+            service.prefix
+            for service in branch.services
+            if service.id in counter.services and self.board.cannot_draw(service.prefix)
+        )
+        if prefixes:
+            log.warning("the LED board cannot draw the ticket prefixes %s", ", ".join(prefixes))
+            text = self.t("board.letters", prefixes=", ".join(prefixes))
+            self.notify(text, severity="warning", timeout=30)
 
     @work(group="alerts", exit_on_error=False)
     async def _report_board(self, kind: str, detail: str) -> None:

@@ -7,12 +7,13 @@ from datetime import datetime
 from textual.app import ComposeResult
 from textual.reactive import reactive
 from textual.widget import Widget
-from textual.widgets import Digits, Static
+from textual.widgets import Static
 
 from counter.clock import duration, minutes
 from counter.text_fields import set_text
 from counter.wording import CounterWords
 from queue_api.schema import Ticket, TicketStatus
+from turnero.big_text import BigText
 
 
 class TicketPanel(CounterWords, Widget):
@@ -28,7 +29,7 @@ class TicketPanel(CounterWords, Widget):
         self.service_names = service_names
 
     def compose(self) -> ComposeResult:
-        yield Digits("----", id="number")
+        yield BigText("----", id="number", max_scale=1)  # any prefix, as big as the digits
         yield Static(id="service")
         yield Static(id="times")
 
@@ -48,22 +49,20 @@ class TicketPanel(CounterWords, Widget):
     def _show(self) -> None:
         if not self.is_mounted:
             return
-        number = self.query_one("#number", Digits)
+        number = self.query_one("#number", BigText)
         service = self.query_one("#service", Static)
         times = self.query_one("#times", Static)
         ticket = self.ticket
         self.set_class(ticket is not None and ticket.status is TicketStatus.CALLED, "-called")
         self.set_class(ticket is not None and ticket.status is TicketStatus.SERVING, "-serving")
         if ticket is None:
-            if number.value != "----":
-                number.update("----")
+            number.text = "----"
             set_text(
                 service, self.t("ticket.none" if self.loaded else "ticket.loading"), fixed_size=True
             )
             set_text(times, "", fixed_size=True)
             return
-        if number.value != ticket.number:
-            number.update(ticket.number)
+        number.text = ticket.number
         name = self.service_names.get(ticket.service, ticket.service)
         mark = f"   {self.t('ticket.priority')}" if ticket.priority else ""
         status = self.t(f"ticket.status.{ticket.status.value}")

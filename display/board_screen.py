@@ -22,7 +22,6 @@ from textual.timer import Timer
 from textual.widgets import Label
 
 from display.announcer import Announcement, Announcer, Player
-from display.big_text import BigText
 from display.calls import FRESH_FOR, call_from_event, is_fresh, newest_first
 from display.clock import Clock, system_clock
 from display.recent_calls import RECALL_MARK, RecentCalls
@@ -31,6 +30,7 @@ from display.waiting_counts import WaitingCounts
 from queue_api.client import ApiError, Forbidden, NotFound, QueueClient, Unauthorized, Unreachable
 from queue_api.i18n import translate
 from queue_api.schema import Board, Call, Event, EventType, Service
+from turnero.big_text import BigText
 from turnero.device import DeviceConfig
 
 log = logging.getLogger(__name__)

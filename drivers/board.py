@@ -8,6 +8,7 @@ call raises :class:`BoardError`, ``connected`` turns False, and a later call reo
 from __future__ import annotations
 
 import contextlib
+import string
 import threading
 import time
 
@@ -114,6 +115,19 @@ class LedBoard:
                 time.sleep(pause)  # a pause a person can watch, not a wait for I/O
         return results
 
+    def cannot_draw(self, text: str) -> str:
+        """The characters of ``text`` this board cannot draw ("" when it draws them all)."""
+        return ""
+
+    def drawable(self, number: str) -> str:
+        """``number`` as this board shows it: the digits alone when its letter prefix has a
+        letter the board cannot draw (a dark board helps nobody; half a prefix could read as
+        another service's)."""
+        if not self.cannot_draw(number):
+            return number
+        digits = number.strip().lstrip(string.ascii_letters)
+        return digits if digits and not self.cannot_draw(digits) else number
+
     def wait_still(self, timeout: float) -> bool:
         """Wait until a blink has finished (or ``timeout``); True if the board is still now."""
         blinker = self._blinker
@@ -134,8 +148,10 @@ class LedBoard:
     # -- shared machinery -----------------------------------------------------------------
 
     def _compose(self, number: str, counter: str | None) -> str:
+        if counter and self.cannot_draw(counter):
+            counter = None  # the number matters; the counter's name is a courtesy
         try:
-            return compose(number, counter, self.digits)
+            return compose(self.drawable(number), counter, self.digits)
         except ValueError as exc:
             raise _refused(exc) from None
 
@@ -218,6 +234,10 @@ class SerialBoard(LedBoard):
         self.timeout = timeout
         self.connected = False
         self._port: serial.SerialBase | None = None
+
+    def cannot_draw(self, text: str) -> str:
+        """The characters of ``text`` this board's protocol cannot draw."""
+        return self.protocol.cannot_draw(text)
 
     def _fail(self, error: BoardError, *, lost_port: bool) -> BoardError:
         if lost_port:

@@ -102,6 +102,10 @@ class ModbusRtu:
             return self.write_register(self.VALUE_REGISTER, int(text))
         return self.write_segments(text)
 
+    def cannot_draw(self, text: str) -> str:
+        """The characters of ``text`` a 7-segment digit cannot draw (K, M, V, W, X, Z...)."""
+        return "".join(sorted({char for char in text.upper() if char not in SEGMENTS}))
+
     def write_register(self, register: int, value: int) -> bytes:
         """FC06 write single register."""
         return with_crc(
@@ -198,6 +202,10 @@ class AsciiFraming:
             raise ValueError(f"{text!r} has characters this board cannot show") from None
         return self.start + body + self._checksum(body) + self.end
 
+    def cannot_draw(self, text: str) -> str:
+        """The characters of ``text`` the board's encoding cannot carry."""
+        return "".join(sorted({char for char in text if not _encodes(char, self.encoding)}))
+
     def _checksum(self, body: bytes) -> bytes:
         if self.checksum == "none":
             return b""
@@ -219,6 +227,14 @@ class AsciiFraming:
         if reply.startswith(self.nak):
             return Reply.NAK, "the board refused the frame (check checksum and address format)"
         return Reply.GARBLED, reply.hex(" ")
+
+
+def _encodes(char: str, encoding: str) -> bool:
+    try:
+        char.encode(encoding)
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 Protocol = ModbusRtu | AsciiFraming

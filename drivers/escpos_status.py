@@ -22,6 +22,11 @@ STATUS_QUERIES: tuple[bytes, ...] = (
 )
 
 
+#: Bytes a serial line or its flow control may put before a reply (a break, an idle glitch,
+#: XON, XOFF): skipped. Any other byte that is not a status byte is not an answer at all.
+LINE_NOISE = frozenset({0x00, 0xFF, 0x11, 0x13})
+
+
 def is_status_byte(value: int) -> bool:
     """True for a byte shaped like a DLE EOT reply (0xx1xx10); anything else is noise."""
     return (value & 0x93) == 0x12
@@ -93,11 +98,14 @@ class PrinterStatus:
     #: Why the status is unknown, and what to do about it (empty when known).
     reason: str = ""
     advice: str = ""
+    #: Unknown because the printer was asked and no valid answer came (unreachable, silent,
+    #: not a printer): a fault. False when the connection just cannot report status.
+    failed: bool = False
 
     @classmethod
-    def unknown(cls, reason: str, advice: str) -> PrinterStatus:
+    def unknown(cls, reason: str, advice: str, *, failed: bool = False) -> PrinterStatus:
         """A status that could not be read: never "ok"."""
-        return cls(known=False, reason=reason, advice=advice)
+        return cls(known=False, reason=reason, advice=advice, failed=failed)
 
     @property
     def faults(self) -> list[PrinterFault]:

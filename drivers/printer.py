@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from urllib.parse import parse_qsl, urlsplit
 
 from drivers.escpos_status import (
+    LINE_NOISE,
     STATUS_QUERIES,
     Paper,
     PrinterFault,
@@ -297,10 +298,21 @@ class EscposPrinter(TicketPrinter):
                         f"the printer did not answer within {self.timeout:g} s",
                         "check it is switched on and connected; if this model cannot report "
                         "status, add ?status=off to its URL",
+                        failed=True,
                     )
                 if is_status_byte(byte):
                     replies.append(byte)
                     break
+                if byte not in LINE_NOISE:
+                    # Another kind of service (a web page, a banner): reading on would take
+                    # letters of its text for status bits ("paper out; head too hot").
+                    return PrinterStatus.unknown(
+                        f"not a printer: the answer to a status query began with 0x{byte:02x}, "
+                        "not an ESC/POS status byte",
+                        "check the URL points at the printer (network printers listen on port "
+                        "9100); if this model cannot report status, add ?status=off to its URL",
+                        failed=True,
+                    )
         return parse_status(*replies)
 
     def status(self) -> PrinterStatus:

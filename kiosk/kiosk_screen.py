@@ -68,7 +68,10 @@ class KioskScreen(Screen[None]):
         # Nobody types ctrl+t on a touch screen: the technician's way in, then a PIN.
         Binding("ctrl+t", "technician", show=False, priority=True),
         # The citizen must not move focus around or copy text; nothing to do for them.
-        Binding("tab,shift+tab,ctrl+c", "nothing", show=False, priority=True),
+        Binding("ctrl+c", "nothing", show=False, priority=True),
+        # Tab moves between the technician menu's buttons only, and only while it is open.
+        Binding("tab", "technician_focus(1)", show=False, priority=True),
+        Binding("shift+tab", "technician_focus(-1)", show=False, priority=True),
     ]
 
     language: reactive[str] = reactive(DEFAULT_LANGUAGE, init=False)
@@ -323,6 +326,8 @@ class KioskScreen(Screen[None]):
         elif self.step == "ticket":
             event.stop()
             self._ticket_touched()
+        elif self.step == "technician" and self.query_one(TechnicianMenu).key(event.key):
+            event.stop()
 
     def on_click(self, event: events.Click) -> None:
         if self.step == "ticket":
@@ -330,6 +335,14 @@ class KioskScreen(Screen[None]):
 
     def action_nothing(self) -> None:
         """Keys a citizen has no use for."""
+
+    def action_technician_focus(self, step: int) -> None:
+        """Tab / shift+tab: the next or previous button of the technician menu, when open."""
+        if self.step == "technician":
+            if step > 0:
+                self.focus_next("#technician Button")
+            else:
+                self.focus_previous("#technician Button")
 
     @on(ServiceTile.Chosen)
     def _on_tile(self, event: ServiceTile.Chosen) -> None:
@@ -486,6 +499,7 @@ class KioskScreen(Screen[None]):
             self._problem = ""
             self.language = self.default_language
         self._show("home")
+        self.set_focus(None)  # no hidden technician button keeps the keyboard
         self._draw_notice()
 
     def _touched(self) -> None:
@@ -593,7 +607,9 @@ class KioskScreen(Screen[None]):
         try:
             status = self.printer.status()
         except PrinterError as exc:
-            status = PrinterStatus.unknown(str(exc), exc.advice)
+            # Could not reach it (refused, unplugged, no device file): staff must know now,
+            # not when a citizen's ticket fails.
+            status = PrinterStatus.unknown(str(exc), exc.advice, failed=True)
         except Exception as exc:
             log.exception("printer status failed")
             status = PrinterStatus.unknown(repr(exc), "")
@@ -660,6 +676,7 @@ class KioskScreen(Screen[None]):
     def _open_technician_menu(self) -> None:
         self.query_one(TechnicianMenu).open(self.last_ticket, self.unprinted)
         self._show("technician")
+        self.query_one(TechnicianMenu).focus_first()
         self._check_printer()
 
     @on(TechnicianMenu.PrinterCheckWanted)

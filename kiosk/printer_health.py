@@ -22,11 +22,13 @@ class PrinterHealth:
 def printer_health(status: PrinterStatus) -> PrinterHealth:
     """Classify a status read between tickets.
 
-    An unknown status (a device file, or a printer that cannot report) warns nobody: the
-    kiosk only learns the printer failed when a ticket does not print.
+    A printer that could not be reached or gave no valid answer is a fault. A status the
+    connection cannot report (a device file, ``?status=off``) warns nobody: the kiosk only
+    learns such a printer failed when a ticket does not print.
     """
     if not status.known:
-        return PrinterHealth(blocked=False, faults=frozenset(), summary=status.summary())
+        failed = frozenset({"error"}) if status.failed else frozenset()
+        return PrinterHealth(blocked=status.failed, faults=failed, summary=status.summary())
     return PrinterHealth(
         blocked=not status.ok,
         faults=frozenset(fault.code for fault in status.faults),
@@ -52,7 +54,7 @@ class PrinterWatch:
 
     def status_read(self, status: PrinterStatus, *, printed: bool) -> PrinterAlert | None:
         """A status read between tickets, or returned by a job that printed."""
-        if status.known:
+        if status.known or status.failed:
             health = printer_health(status)
             self.blocked = health.blocked
             return self._faults(health.faults, health.summary)

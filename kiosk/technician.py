@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -12,7 +13,7 @@ from textual.widgets import Button, Label
 
 from drivers.printer import PrinterError, PrinterStatus, TicketPrinter, TicketView
 from kiosk.wording import Words
-from queue_api.client import ApiError, QueueClient, Unreachable
+from queue_api.client import ApiError, Forbidden, QueueClient, Unauthorized, Unreachable
 
 log = logging.getLogger(__name__)
 
@@ -135,6 +136,16 @@ class TechnicianMenu(Vertical):
     """
 
     ACTIONS = ("check", "test", "reprint", "server_check", "exit", "back")
+    #: Each action's key, shown on its button: the menu works from a keyboard too (Tab and
+    #: Enter reach the buttons as well; Escape goes back).
+    KEYS: ClassVar[dict[str, str]] = {
+        "check": "1",
+        "test": "2",
+        "reprint": "3",
+        "server_check": "4",
+        "back": "0",
+        "exit": "9",
+    }
 
     class Printed(Message):
         """A test page (``view`` None) or reprint finished: ``status`` after it, or ``error``."""
@@ -172,6 +183,7 @@ class TechnicianMenu(Vertical):
         yield Label(id="tech-last")
         yield Label(id="tech-unprinted")
         yield Label(id="tech-result")
+        yield Label(id="tech-keys")
         with Horizontal(id="tech-printer-actions"):
             for action in ("check", "test", "reprint"):
                 yield Button(id=f"tech-{action}", classes="tech-action")
@@ -184,7 +196,23 @@ class TechnicianMenu(Vertical):
         self.words = words
         self.query_one("#tech-title", Label).update(words("tech.title"))
         for action in self.ACTIONS:
-            self.query_one(f"#tech-{action}", Button).label = words(f"tech.{action}")
+            button = self.query_one(f"#tech-{action}", Button)
+            button.label = f"{self.KEYS[action]}  {words(f'tech.{action}')}"
+        self.query_one("#tech-keys", Label).update(words("tech.keys"))
+
+    def key(self, key: str) -> bool:
+        """Act on a key pressed in the menu (an action's digit, or Escape for back); True when
+        it was one."""
+        if key == "escape":
+            key = self.KEYS["back"]
+        action = next((name for name, digit in self.KEYS.items() if digit == key), None)
+        if action is not None:
+            self._act(action)
+        return action is not None
+
+    def focus_first(self) -> None:
+        """Put the keyboard's focus on the first button (Tab and Enter work from there)."""
+        self.query_one("#tech-check", Button).focus()
 
     def set_line(self, line: str, text: str) -> None:
         """Update one status line: printer, server, last, unprinted or result."""
@@ -215,7 +243,9 @@ class TechnicianMenu(Vertical):
         event.stop()
         if not self.display:
             return  # the menu is hidden: the kiosk is the citizens' again
-        action = (event.button.id or "").removeprefix("tech-")
+        self._act((event.button.id or "").removeprefix("tech-"))
+
+    def _act(self, action: str) -> None:
         if action == "check":
             self.set_line("printer", self.words("tech.printer_checking"))
             self.post_message(self.PrinterCheckWanted())
@@ -264,6 +294,11 @@ class TechnicianMenu(Vertical):
         words, url = self.words, self.server_url
         try:
             health = await self.client.health()
+            # Health needs no token: only a call with it says whether the server takes it.
+            await self.client.whoami()
+        except (Unauthorized, Forbidden) as exc:
+            refused = words("tech.server_refused", url=url, status=exc.status)
+            text = words("tech.server", status=refused)
         except (Unreachable, ApiError):
             text = words("tech.server", status=words("tech.server_down", url=url))
         else:

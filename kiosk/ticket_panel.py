@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import Digits, Label, Static
+from textual.widgets import Label, Static
 
 from kiosk.wording import Words
 from queue_api.schema import Ticket
-
-#: Characters Textual's Digits can draw large; other prefixes fall back to bold text.
-_DIGITS_CHARSET = set("0123456789ABCDEF")
+from turnero.big_text import BigText
 
 
 class TicketPanel(Vertical):
@@ -18,8 +16,8 @@ class TicketPanel(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Label(id="ticket-heading")
-        yield Digits(id="ticket-number")
-        yield Static(id="ticket-number-text")
+        # Any prefix in big glyphs (the font the counter and the lobby display use too).
+        yield BigText(id="ticket-number", max_scale=2)
         yield Label(id="ticket-service")
         yield Label(id="ticket-ahead")
         yield Label(id="ticket-wait")
@@ -28,11 +26,7 @@ class TicketPanel(Vertical):
 
     def show(self, ticket: Ticket, service_name: str, words: Words, *, printed: bool) -> None:
         """Show ``ticket``; when it was not printed, say so and ask to photograph it."""
-        big = set(ticket.number) <= _DIGITS_CHARSET
-        self.query_one("#ticket-number", Digits).update(ticket.number if big else "")
-        self.query_one("#ticket-number", Digits).display = big
-        self.query_one("#ticket-number-text", Static).update("" if big else ticket.number)
-        self.query_one("#ticket-number-text", Static).display = not big
+        self.query_one("#ticket-number", BigText).text = ticket.number
         if ticket.priority:
             service_name = f"{service_name} · {words('ticket.priority')}"
         self.query_one("#ticket-heading", Label).update(words("ticket.your_number"))
@@ -52,7 +46,7 @@ class TicketPanel(Vertical):
 
     def clear(self) -> None:
         """Forget the ticket: the next citizen must not see it."""
-        self.query_one("#ticket-number", Digits).update("")
+        self.query_one("#ticket-number", BigText).text = ""
         for widget in self.query(Static):  # Labels included
             widget.update("")
         self.remove_class("-not-printed")
@@ -60,5 +54,4 @@ class TicketPanel(Vertical):
     @property
     def number(self) -> str:
         """The number on screen ("" when none), for tests and the technician."""
-        digits = self.query_one("#ticket-number", Digits).value
-        return digits or str(self.query_one("#ticket-number-text", Static).content)
+        return self.query_one("#ticket-number", BigText).text

@@ -8,8 +8,9 @@ from queue_api.schema import Branch, Ticket
 
 
 def status_page_url(base_url: str, ticket: Ticket) -> str:
-    """The public page a phone opens from the ticket's QR code."""
-    return f"{base_url.rstrip('/')}/t/{ticket.id}"
+    """The public page a phone opens from the ticket's QR code: the server's address for it
+    (its ``public_url``), else (an older server) the page under the kiosk's server URL."""
+    return ticket.status_url or f"{base_url.rstrip('/')}/t/{ticket.id}"
 
 
 def ticket_view(ticket: Ticket, branch: Branch, base_url: str, words: Words) -> TicketView:

@@ -46,6 +46,13 @@ class CounterState(StrEnum):
 
 
 class Ticket(WireModel):
+    """A citizen's turn (API.md "Bodies").
+
+    Added field: ``status_url``, the ticket's public page (``/t/{id}``) under the server's
+    ``public_url`` (else the address the request came to): what the paper's QR code encodes.
+    Set on the answers of ``POST .../tickets``; null elsewhere.
+    """
+
     id: str
     number: str
     branch: str
@@ -61,6 +68,7 @@ class Ticket(WireModel):
     recalls: int = 0
     ahead: int | None = None
     ewt_seconds: int | None = None
+    status_url: str | None = None
 
 
 class PublicTicket(WireModel):

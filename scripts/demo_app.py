@@ -19,13 +19,13 @@ from textual.widgets import Static
 
 from counter.app import board_for
 from counter.screen import CounterScreen
-from display.big_text import BigText
 from display.board_screen import BoardScreen
 from display.sound import open_player
 from drivers.board import LedBoard, VirtualBoard
 from drivers.printer import VirtualPrinter
 from kiosk.kiosk_screen import KioskScreen
 from queue_api.client import QueueClient
+from turnero.big_text import BigText
 from turnero.device import DeviceConfig
 
 LOOK_EVERY = 0.2

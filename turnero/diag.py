@@ -196,8 +196,37 @@ def _show_standing_faults(url: str, token: str, branch: str, device: str | None)
         console.print(f"  {alert.device}{mark}: {alert.kind}{detail} (since {since})")
 
 
+def _served_prefixes(url: str, token: str, who: dict) -> list[str]:
+    """The ticket prefixes of the services the token's device deals with (its counter's, or
+    its branch's); [] when the server does not say."""
+    import httpx
+
+    from queue_api.schema import Branch
+
+    try:
+        answer = httpx.get(
+            f"{url.rstrip('/')}/api/v1/branches/{who.get('branch')}",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=5.0,
+        )
+        branch = Branch.model_validate(answer.raise_for_status().json())
+    except (httpx.HTTPError, ValueError):
+        return []
+    counter = next((c for c in branch.counters if c.id == who.get("counter")), None)
+    return sorted(
+        {s.prefix for s in branch.services if counter is None or s.id in counter.services}
+    )
+
+
 def _board_check(
-    url: str, *, protocol: str, address: int, pattern: bool, pause: float, **settings: Any
+    url: str,
+    *,
+    protocol: str,
+    address: int,
+    pattern: bool,
+    pause: float,
+    prefixes: list[str] | None = None,
+    **settings: Any,
 ) -> tuple[Check, list[tuple[str, str]]]:
     from drivers.board import BoardError, Reply, open_board
 
@@ -207,6 +236,14 @@ def _board_check(
         board = open_board(url, protocol=protocol, address=address, **settings)
     except BoardError as exc:
         return check.fail(exc.message, exc.advice), frames
+    undrawable = [prefix for prefix in prefixes or [] if board.cannot_draw(prefix)]
+    if undrawable:
+        check.fail(
+            f"the board cannot draw the prefix {', '.join(undrawable)}: it shows only the "
+            "digits of those tickets",
+            "give the service a prefix without K, M, V, W, X or Z, or use a board that draws "
+            "letters",
+        )
     try:
         if board.last_error is not None:
             return check.fail(board.last_error.message, board.last_error.advice), frames
@@ -222,6 +259,8 @@ def _board_check(
     finally:
         board.close()
     acked = sum(1 for _, reply in frames if reply == Reply.ACK.value)
+    if not check.ok:
+        return check, frames  # it answers, but cannot show every ticket: the fault says so
     if url.strip() == "virtual":
         check.result = "virtual (drawn on screen)"
     elif acked:
@@ -365,6 +404,9 @@ def check(
             bytesize=board.bytesize,
             timeout=board.timeout,
             digits=board.digits,
+            prefixes=_served_prefixes(device.base_url, device.server.token, who)
+            if server.ok
+            else None,
         )[0]
     )
     code = _show(checks, title=str(path))

@@ -8,10 +8,10 @@ from counter.app import CounterApp
 from drivers.board import VirtualBoard
 from queue_api.client import QueueClient
 from queue_api.schema import CounterState, EventType, TicketStatus
-from tests.counter.conftest import PtyBoard, api, device_for
+from tests.counter.conftest import PtyBoard, api, device_for, issue
 from tests.counter.led_frames import shown
 from tests.pilot_wait import until
-from tests.server_process import ServerProcess
+from tests.server_process import TOKENS, ServerProcess, office_file
 
 
 async def test_two_counters_pressing_next_at_once_never_show_the_same_ticket(
@@ -152,6 +152,42 @@ async def test_board_lost_warns_reports_and_catches_up_when_back(
             await until(pilot, lambda: alerts[-1]["kind"] == "board.ok")
     finally:
         watcher.cancel()
+
+
+async def test_a_prefix_the_board_cannot_draw_is_named_at_start_and_its_digits_shown(
+    tmp_path, clock, pty_board: PtyBoard
+):
+    """A 7-segment board cannot draw M: the clerk hears so at once, and calls still light the
+    board with the digits (not a dark board and "board lost" at every call)."""
+    config = office_file(tmp_path, tmp_path / "turnero.db")
+    text = config.read_text(encoding="utf-8")
+    assert 'id = "licencias"\nprefix = "A"' in text
+    config.write_text(
+        text.replace('id = "licencias"\nprefix = "A"', 'id = "licencias"\nprefix = "M"')
+    )
+    server = ServerProcess(config).start()
+    try:
+        ticket = issue(server, TOKENS["kiosk"], "licencias")
+        assert ticket["number"] == "M001"
+        app = CounterApp(
+            device_for(server.url, TOKENS["counter1"]),
+            board=pty_board.board,
+            clock=clock,
+            board_retry=0.1,
+            board_heartbeat=0.2,
+        )
+        async with app.run_test(size=(100, 34)) as pilot:
+            screen = app.counter_screen
+            await until(pilot, lambda: screen.online and screen.counter is not None)
+            await until(pilot, lambda: any("prefijo M" in n.message for n in app._notifications))
+            await pilot.press("n")
+            await until(pilot, lambda: screen.counter.current is not None)
+            fake = pty_board.fake
+            assert fake.wait_until(lambda: shown(fake.frames)[-1:] == [" 001"])
+            assert pty_board.board.connected and pty_board.board.last_error is None
+            assert not screen.query_one("#board-warning").display
+    finally:
+        server.stop()
 
 
 async def test_conflicts_show_the_servers_detail_and_the_servers_state(

@@ -10,7 +10,6 @@ from pathlib import Path
 from textual.app import App
 
 from display.announcer import Part
-from display.big_text import BigText
 from display.board_screen import BoardScreen
 from display.clock import FrozenClock, ShiftedClock
 from display.recent_calls import RecentCalls
@@ -28,6 +27,7 @@ from tests.display.conftest import (
 )
 from tests.pilot_wait import until
 from tests.server_process import TOKENS, ServerProcess, office_file
+from turnero.big_text import BigText
 
 
 def heard(app) -> list[tuple[str, str, bool]]:

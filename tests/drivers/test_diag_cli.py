@@ -4,8 +4,11 @@ against a real queue server."""
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -42,8 +45,46 @@ def report(api_url: str, device: str, kind: str, detail: str = "") -> None:
     assert response.status_code == 202, response.text
 
 
+class SlowLink:
+    """A TCP relay to the real server that holds each chunk ``delay`` seconds: a slow link."""
+
+    def __init__(self, url: str, delay: float) -> None:
+        self.upstream = ("127.0.0.1", int(url.rsplit(":", 1)[1]))
+        self.delay = delay
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def close(self) -> None:
+        self.listener.close()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return  # closed
+            threading.Thread(target=self._relay, args=(client,), daemon=True).start()
+
+    def _relay(self, client: socket.socket) -> None:
+        with client, socket.create_connection(self.upstream) as server:
+            threading.Thread(target=self._pipe, args=(client, server), daemon=True).start()
+            self._pipe(server, client)
+
+    def _pipe(self, source: socket.socket, target: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                time.sleep(self.delay)  # the link's latency, not a wait for something
+                target.sendall(data)
+            target.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+
+
 def run(*args: str):  # -> typer Result
-    result = runner.invoke(app, list(args))
+    # A fixed, wide terminal: Rich wraps table cells at the terminal's width (80 columns when
+    # there is none, as under CI), so a cell's text would depend on where the tests run.
+    result = runner.invoke(app, list(args), env={"COLUMNS": "200"})
     assert "Traceback" not in result.output
     return result
 
@@ -112,6 +153,17 @@ def test_api_reports_role_scope_and_time(api_url: str) -> None:
     assert "kiosk-entrada as kiosk @ centro" in result.output and " ms" in result.output
 
 
+def test_api_reports_role_scope_over_a_slow_link(api_url: str) -> None:
+    """A round trip of 100 ms or more (three digits) must not change what is reported."""
+    link = SlowLink(api_url, delay=0.06)
+    try:
+        result = run("api", link.url, "--token", TOKEN)
+    finally:
+        link.close()
+    assert result.exit_code == 0, result.output
+    assert "kiosk-entrada as kiosk @ centro" in result.output and " ms" in result.output
+
+
 def test_api_lists_the_faults_that_stand_without_failing(api_url: str) -> None:
     assert "No device of centro reports a fault." in run("api", api_url, "--token", TOKEN).output
     report(api_url, "ventanilla-2", "board.lost", "no answer from unit 2")
@@ -155,6 +207,26 @@ def test_check_every_device_ok(tmp_path: Path, api_url: str, pty_pair: PtyPair) 
     for device in ("server", "printer", "LED board"):
         assert device in result.output
     assert "FAULT" not in result.output
+
+
+def test_check_names_the_prefixes_a_segment_board_cannot_draw(
+    tmp_path: Path, pty_pair: PtyPair
+) -> None:
+    config = office_file(tmp_path, tmp_path / "turnero.db")
+    text = config.read_text(encoding="utf-8")
+    licencias = 'id = "licencias"\nprefix = "A"'
+    assert licencias in text
+    config.write_text(text.replace(licencias, licencias.replace('"A"', '"M"')))
+    server = ServerProcess(config).start()
+    try:
+        with FakeTcpPrinter() as printer, FakeBoard(pty_pair.far):
+            device = _device_file(tmp_path / "t.toml", server.url, printer.url, pty_pair.near)
+            result = run("check", "--config", str(device))
+    finally:
+        server.stop()
+    assert result.exit_code == 1, result.output
+    assert "FAULT LED board: the board cannot draw the prefix M:" in result.output
+    assert "prefix without K, M, V, W, X or Z" in result.output
 
 
 def test_check_fails_on_any_fault(tmp_path: Path, api_url: str) -> None:

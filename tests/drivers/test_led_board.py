@@ -252,9 +252,38 @@ def test_test_pattern_pauses_so_a_person_can_watch() -> None:
     assert board.frames[0] == "8888" and board.frames[-1] == "    "
 
 
-def test_undrawable_letter_on_a_segment_board() -> None:
+def test_undrawable_text_on_a_segment_board() -> None:
     board = open_board("loop://")
-    with pytest.raises(BoardError, match="'M' cannot be drawn") as caught:
-        board.show("M042")
+    with pytest.raises(BoardError, match="'W' cannot be drawn") as caught:
+        board.show("WX")  # not a ticket number: no digits to fall back on
     assert "letters" in caught.value.advice
     board.close()
+
+
+@pytest.mark.parametrize("prefix", ["K", "M", "V", "W", "X", "Z", "MA", "AM"])
+def test_a_prefix_a_segment_board_cannot_draw_leaves_the_digits(
+    pty_pair: PtyPair, prefix: str
+) -> None:
+    with FakeBoard(pty_pair.far) as fake:
+        board = open_board(pty_pair.near, digits=6)
+        assert board.cannot_draw(prefix) == "".join(sorted(set(prefix) - {"A"}))
+        board.show(f"{prefix}042", "3")  # never blank, never an error ("board lost")
+        board.blink(f"{prefix}043", "3")
+        frames = fake.wait_frames(2)
+        assert board.connected and board.last_error is None
+        board.close()
+    # The whole prefix goes: "MA042" shown as "A042" would be another service's ticket.
+    assert frames[:2] == [
+        ModbusRtu(1).write_segments("042  3"),
+        ModbusRtu(1).write_segments("043  3"),
+    ]
+
+
+def test_a_counter_name_the_board_cannot_draw_is_left_out(pty_pair: PtyPair) -> None:
+    with FakeBoard(pty_pair.far) as fake:
+        board = open_board(pty_pair.near, digits=6)
+        assert board.cannot_draw("A042") == "" and board.drawable("A042") == "A042"
+        board.show("A042", "mesa-x")
+        (frame,) = fake.wait_frames(1)
+        board.close()
+    assert frame == ModbusRtu(1).write_segments("  A042")

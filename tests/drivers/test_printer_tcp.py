@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import threading
 import time
 
 import pytest
@@ -71,6 +72,27 @@ def test_status_skips_noise_bytes() -> None:
     with FakeTcpPrinter(state="cover_open", noise=b"\x00\xff") as fake:
         status = open_printer(fake.url, timeout=2).status()
     assert status.cover_open and not status.ok
+
+
+def test_a_service_that_is_not_a_printer_is_said_so_never_paper_out() -> None:
+    """A web server on the printer's address answers text; some of its letters have the
+    shape of status bytes ('R' is 0x52, 'r' 0x72), so they must not be read as status."""
+    answer = b"HTTP/1.1 400 Bad Request\r\nServer: srv\r\nContent-Type: text/plain\r\n\r\n"
+
+    def serve(listener: socket.socket) -> None:
+        connection, _ = listener.accept()
+        with connection:
+            while connection.recv(1024):
+                connection.sendall(answer)
+
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        threading.Thread(target=serve, args=(listener,), daemon=True).start()
+        port = listener.getsockname()[1]
+        status = open_printer(f"tcp://127.0.0.1:{port}", timeout=2).status()
+    assert not status.known and not status.ok
+    assert [fault.code for fault in status.faults] == ["unknown"]
+    assert "not a printer" in status.summary() and "9100" in status.summary()
+    assert "paper" not in status.summary()
 
 
 def test_a_printer_that_never_answers_costs_one_timeout_not_a_hang() -> None:

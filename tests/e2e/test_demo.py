@@ -12,10 +12,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from display.big_text import BigText
 from scripts.demo import demo_server, device_file
 from scripts.demo_app import DemoApp, LedBoardView, PaperStrip
 from tests.pilot_wait import until
+from turnero.big_text import BigText
 from turnero.device import load_device_config
 
 ROOT = Path(__file__).resolve().parent.parent.parent

@@ -6,15 +6,25 @@ with the status bytes of paper out, near end, and so on.
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 from drivers.printer import Paper, PrinterStatus, VirtualPrinter, open_printer
 from kiosk.ticket_panel import TicketPanel
 from queue_api.client import QueueClient
 from tests.drivers.escpos_decoder import decode
-from tests.kiosk.conftest import PIN, SIZE, PtyPrinter, alerts, kiosk_app, ready, until
+from tests.kiosk.conftest import (
+    PIN,
+    SIZE,
+    PtyPrinter,
+    alerts,
+    device_config,
+    kiosk_app,
+    ready,
+    until,
+)
 from tests.pilot_wait import touch
-from tests.server_process import ServerProcess
+from tests.server_process import TOKENS, ServerProcess, office_file
 from turnero.device import DeviceConfig
 
 
@@ -102,6 +112,24 @@ async def test_silent_printer_counts_as_offline(
         assert "did not answer" in alert.data["alert"]["detail"]
 
 
+async def test_unreachable_printer_is_found_at_start_before_any_ticket(
+    server: ServerProcess, tokens: dict[str, str], device: DeviceConfig
+) -> None:
+    """Nobody must learn of a dead printer from the first citizen's failed ticket."""
+    with socket.create_server(("127.0.0.1", 0)) as probe:
+        port = probe.getsockname()[1]  # closed again: connections to it are refused
+    app = kiosk_app(device, open_printer(f"tcp://127.0.0.1:{port}", timeout=1.0))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        await until(pilot, lambda: screen.printer_blocked)
+        assert "La impresora no funciona" in str(screen.query_one("#notice").content)
+        assert screen.step == "home"
+        (alert,) = await alerts(server.url, tokens["display"], 1)
+        assert alert.data["alert"]["kind"] == "printer.error"
+        assert "refused" in alert.data["alert"]["detail"]
+        assert "9100" in alert.data["alert"]["detail"]
+
+
 async def test_paper_near_end_alerts_staff_only(
     server: ServerProcess, tokens: dict[str, str], device: DeviceConfig, pty_printer: PtyPrinter
 ) -> None:
@@ -152,14 +180,13 @@ async def test_alert_raised_while_the_server_is_down_is_sent_when_it_is_back(
 async def test_device_file_printer_missing_then_back(
     server: ServerProcess, tokens: dict[str, str], device: DeviceConfig, tmp_path: Path
 ) -> None:
-    """A printer that cannot report status (file://): the kiosk learns of a fault only when a
-    ticket fails, and of the repair only when something prints again."""
+    """A printer that cannot report status (file://): its device file missing at start is a
+    fault found before anyone needs a ticket; the repair shows when something prints again."""
     paper = tmp_path / "lp0"
     app = kiosk_app(device, open_printer(f"file://{paper}"))
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
-        await pilot.pause(0.3)  # a status poll or two: "unknown" must not warn anyone
-        assert not screen.printer_blocked
+        await until(pilot, lambda: screen.printer_blocked)  # the device file is not there
         await pilot.press("3")  # the device file is not there: unplugged
         await until(pilot, lambda: screen.step == "ticket")
         assert screen.query_one(TicketPanel).has_class("-not-printed")
@@ -180,3 +207,29 @@ async def test_device_file_printer_missing_then_back(
         sent = await alerts(server.url, tokens["display"], 2, last_kind="printer.ok")
         assert alert_kinds(sent) == ["printer.error", "printer.ok"]
         assert "no device file" in sent[0].data["alert"]["detail"]
+
+
+async def test_qr_code_points_at_the_servers_public_url(tmp_path: Path) -> None:
+    """Phones outside the office cannot open the kiosk's LAN address: the QR code carries the
+    page under the server's ``public_url``."""
+    public = "https://turnos.example.gob"
+    config = office_file(tmp_path, tmp_path / "turnero.db")
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace("[server]\n", f'[server]\npublic_url = "{public}"\n', 1))
+    server = ServerProcess(config).start()
+    try:
+        paper = tmp_path / "lp0"
+        paper.write_bytes(b"")
+        app = kiosk_app(device_config(server.url, TOKENS["kiosk"]), open_printer(f"file://{paper}"))
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await ready(pilot)
+            await pilot.press("3")
+            await until(pilot, lambda: screen.step == "ticket")
+            assert not screen.query_one(TicketPanel).has_class("-not-printed")
+        (url,) = decode(paper.read_bytes()).qr_codes
+        assert url.startswith(f"{public}/t/")
+        async with QueueClient(server.url, TOKENS["kiosk"]) as client:
+            ticket = await client.public_ticket(url.removeprefix(f"{public}/t/"))
+        assert ticket.number == "C001"
+    finally:
+        server.stop()

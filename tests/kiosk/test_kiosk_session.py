@@ -5,10 +5,22 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
+from textual.widgets import Button
+
 from drivers.printer import VirtualPrinter
 from kiosk.technician import WRONG_PINS_ALLOWED, PinAttempts
 from kiosk.ticket_panel import TicketPanel
-from tests.kiosk.conftest import FAST, PIN, SIZE, alerts, kiosk_app, ready, until
+from tests.kiosk.conftest import (
+    FAST,
+    PIN,
+    SIZE,
+    alerts,
+    device_config,
+    kiosk_app,
+    ready,
+    screen_of,
+    until,
+)
 from tests.pilot_wait import touch
 from tests.server_process import ServerProcess
 from turnero.device import DeviceConfig
@@ -78,6 +90,51 @@ async def test_technician_menu_behind_chord_and_pin(device: DeviceConfig) -> Non
         await pilot.press("ctrl+t", *PIN, "enter")
         await touch(pilot, "#tech-exit")
         await until(pilot, lambda: app.return_code is not None)
+
+
+async def test_technician_menu_works_from_the_keyboard(device: DeviceConfig) -> None:
+    printer = VirtualPrinter()
+    app = kiosk_app(device, printer)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        await pilot.press("ctrl+t", *PIN, "enter")
+        assert screen.step == "technician"
+        menu = screen.query_one("#technician")
+        # Each button shows its key, and the menu says how to use the keyboard.
+        assert str(menu.query_one("#tech-test", Button).label) == "2  Página de prueba"
+        assert "Tab" in str(menu.query_one("#tech-keys").content)
+        assert app.focused is menu.query_one("#tech-check")
+
+        await pilot.press("2")  # a button's key
+        await until(pilot, lambda: len(printer.tickets) == 1)
+        await pilot.press("tab", "tab")  # Tab and Enter
+        assert app.focused is menu.query_one("#tech-reprint")
+        await pilot.press("enter")
+        await until(pilot, lambda: "ningún turno" in str(menu.query_one("#tech-result").content))
+        await pilot.press("shift+tab")
+        assert app.focused is menu.query_one("#tech-test")
+        await pilot.press("escape")  # back to the citizens, with no button focused
+        assert screen.step == "home" and app.focused is None
+        await pilot.press("tab", "enter")
+        assert app.focused is None and len(printer.tickets) == 1
+
+        await pilot.press("ctrl+t", *PIN, "enter", "9")  # exit
+        await until(pilot, lambda: app.return_code is not None)
+
+
+async def test_technician_menu_says_the_server_refuses_the_token(server: ServerProcess) -> None:
+    """The server answers its health to anyone: only a call with the token tells a wrong
+    token from a working kiosk."""
+    app = kiosk_app(device_config(server.url, "not-the-kiosks-token"), VirtualPrinter())
+    async with app.run_test(size=SIZE) as pilot:
+        screen = screen_of(app)
+        await until(pilot, lambda: screen._server_lost)  # refused: no services to show
+        await pilot.press("ctrl+t", *PIN, "enter")
+        assert screen.step == "technician"
+        line = screen.query_one("#tech-server")
+        await until(pilot, lambda: "HTTP 401" in str(line.content))
+        assert "rechaza el token de este quiosco" in str(line.content)
+        assert "conectado" not in str(line.content)
 
 
 async def test_technician_menu_locks_again_when_left_alone(device: DeviceConfig) -> None:

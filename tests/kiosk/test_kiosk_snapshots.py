@@ -130,3 +130,28 @@ def test_printer_warning(snap_compare, quiet_device: DeviceConfig, language: str
         await pilot.pause()
 
     assert snap_compare(kiosk_app(quiet_device, printer), terminal_size=SIZE, run_before=run_before)
+
+
+def test_ticket_number_with_any_letter(snap_compare, tmp_path) -> None:
+    """Every prefix in the same big glyphs: M is no smaller than A to F."""
+    config = office_file(tmp_path, tmp_path / "turnero.db")
+    text = config.read_text(encoding="utf-8")
+    registro = 'id = "registro"\nprefix = "C"'
+    assert registro in text
+    config.write_text(text.replace(registro, registro.replace('"C"', '"M"')), encoding="utf-8")
+    server = ServerProcess(config).start()
+
+    async def run_before(pilot: Pilot) -> None:
+        await ready(pilot)
+        await pilot.press("3")
+        await until(pilot, lambda: screen_of(pilot.app).step == "ticket")
+        assert screen_of(pilot.app).query_one("#ticket-number").text == "M001"
+        await pilot.pause()
+
+    try:
+        device = device_config(server.url, TOKENS["kiosk"])
+        assert snap_compare(
+            kiosk_app(device, VirtualPrinter()), terminal_size=SIZE, run_before=run_before
+        )
+    finally:
+        server.stop()

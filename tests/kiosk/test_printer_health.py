@@ -21,6 +21,9 @@ def test_printer_health() -> None:
     # A device file cannot tell: nobody is warned until a ticket actually fails.
     unknown = printer_health(PrinterStatus.unknown("file connections cannot report", "look"))
     assert not unknown.blocked and unknown.faults == frozenset()
+    # Asked and no valid answer (refused, silent, not a printer): a fault, found between tickets.
+    failed = printer_health(PrinterStatus.unknown("connection refused", "plug", failed=True))
+    assert failed.blocked and failed.faults == {"error"}
 
 
 def test_watch_alerts_once_per_change_and_once_when_fixed() -> None:

@@ -65,7 +65,9 @@ def issue_ticket(
         )
     ticket, created = office(request).issue(b, body, key)
     response.status_code = 201 if created else 200
-    return ticket
+    # Phones outside the office cannot open the kiosk's LAN address: the QR needs public_url.
+    base = office(request).config.server.public_url or str(request.base_url).rstrip("/")
+    return ticket.model_copy(update={"status_url": f"{base}/t/{ticket.id}"})
 
 
 @router.get("/api/v1/tickets/{ticket_id}", response_model=PublicTicket, responses=responses(404))
