@@ -31,12 +31,15 @@ from counter.ticket_panel import TicketPanel
 from counter.transfer_picker import TransferPicker
 from counter.wording import CounterWords
 from drivers.board import BoardError, LedBoard
-from queue_api.client import ApiError, Conflict, QueueClient, Unreachable
+from queue_api.client import STREAM_SILENCE, ApiError, Conflict, QueueClient, Unreachable
 from queue_api.i18n import translate
 from queue_api.schema import Branch, Counter, CounterState, Event, EventType, Queue
 from turnero.device import DeviceConfig
 
 log = logging.getLogger(__name__)
+
+OFFLINE_NOTICE_AFTER = 5.0
+"""Seconds a notice about the server being out of reach stays once the server is back."""
 
 #: Buttons, in the order they sit under the ticket (the same as the F-keys).
 BUTTONS = (
@@ -123,6 +126,7 @@ class CounterScreen(CounterWords, Screen[None]):
         board_retry: float = 1.0,
         board_heartbeat: float = 5.0,
         reconnect_backoff: float = 2.0,
+        stream_silence: float = STREAM_SILENCE,
     ) -> None:
         super().__init__()
         if not device.server.counter:
@@ -137,6 +141,9 @@ class CounterScreen(CounterWords, Screen[None]):
         self.board = board
         self.board_error = board_error
         self.reconnect_backoff = reconnect_backoff
+        self.stream_silence = stream_silence
+        #: The notice says the server was out of reach: it goes when the server is back.
+        self._offline_notice = False
         self.feed = (
             BoardFeed(
                 board,
@@ -231,7 +238,14 @@ class CounterScreen(CounterWords, Screen[None]):
 
     def watch_online(self) -> None:
         self.query_one("#offline").display = self.online is False
+        if self.online and self._offline_notice:
+            # Left up a moment after the server is back: long enough to be read.
+            self.set_timer(OFFLINE_NOTICE_AFTER, self._end_offline_notice)
         self._render_actions()
+
+    def _end_offline_notice(self) -> None:
+        if self.online and self._offline_notice:
+            self._notice("")
 
     def watch_clerk(self) -> None:
         self._render_desk()
@@ -306,7 +320,8 @@ class CounterScreen(CounterWords, Screen[None]):
                 self.queue, self.counter.services, self.service_names
             )
 
-    def _notice(self, text: str, *, error: bool = False) -> None:
+    def _notice(self, text: str, *, error: bool = False, until_online: bool = False) -> None:
+        self._offline_notice = until_online
         notice = self.query_one("#notice", Static)
         set_text(notice, text)
         notice.set_class(error, "-error")
@@ -396,7 +411,7 @@ class CounterScreen(CounterWords, Screen[None]):
         except Unreachable:
             # The action may or may not have happened: never repeat it; read the counter
             # again once the server answers, and show that.
-            self._notice(self.t("lost_answer", action=name), error=True)
+            self._notice(self.t("lost_answer", action=name), error=True, until_online=True)
             self._go_offline()
         except Conflict as exc:
             self._notice(self.t("conflict", action=name, detail=exc.detail), error=True)
@@ -515,14 +530,18 @@ class CounterScreen(CounterWords, Screen[None]):
                 self.branch_id,
                 on_connection=lambda up: self.post_message(self.Connection(up)),
                 max_backoff=self.reconnect_backoff,
+                silence=self.stream_silence,
             ):
                 self.post_message(self.ServerEvent(event))
         except ApiError as exc:
             self._notice(self.t("denied", detail=exc.detail), error=True)
 
     def on_counter_screen_connection(self, message: Connection) -> None:
-        # Up: events may have been missed in between, read everything again. Down: find out
-        # whether the server itself is gone (banner) or only the stream.
+        # Up: events may have been missed in between, read everything again. Down: the
+        # screen may miss changes from now on, so it says so at once; a read of the server
+        # (each try waits for an answer for seconds when the link is dead) clears it.
+        if not message.up and self.online:
+            self.online = False
         self._sync()
 
     def on_counter_screen_server_event(self, message: ServerEvent) -> None:

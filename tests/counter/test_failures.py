@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import signal
+import time
 
 from counter.app import CounterApp
+from counter.screen import OFFLINE_NOTICE_AFTER
 from drivers.board import VirtualBoard
 from queue_api.client import QueueClient
 from queue_api.schema import CounterState, EventType, TicketStatus
 from tests.counter.conftest import PtyBoard, api, device_for
 from tests.counter.led_frames import shown
 from tests.pilot_wait import until
-from tests.server_process import ServerProcess
+from tests.server_process import ServerProcess, office_file
 
 
 async def test_two_counters_pressing_next_at_once_never_show_the_same_ticket(
@@ -70,6 +73,11 @@ async def test_server_restart_mid_shift_resyncs_and_never_repeats_a_lost_action(
         server.start()
         await until(pilot, lambda: screen.online, within=15)
         assert not screen.query_one("#offline").display
+        # The lost answer was about the server being away: that notice goes soon after.
+        notice = screen.query_one("#notice")
+        await until(
+            pilot, lambda: not str(notice.render()).strip(), within=OFFLINE_NOTICE_AFTER + 3
+        )
         # Same desk, same ticket, as the server has it: still called, never started.
         assert screen.counter.state is CounterState.OPEN
         assert screen.counter.current.number == "A001"
@@ -77,6 +85,39 @@ async def test_server_restart_mid_shift_resyncs_and_never_repeats_a_lost_action(
         await pilot.press("n")
         await until(pilot, lambda: screen.counter.current.number == "A002")
         assert board.shown.strip() == "A002"
+
+
+async def test_a_server_gone_silent_is_noticed_within_the_streams_silence_limit(
+    tmp_path, monkeypatch, tokens, clock
+):
+    # A server that stops answering without closing its sockets (a frozen machine, a cut
+    # cable): only the event stream's silence tells. Heartbeats every 0.3 s, 1.5 s allowed.
+    monkeypatch.setenv("TURNERO_HEARTBEAT_SECONDS", "0.3")
+    server = ServerProcess(office_file(tmp_path, tmp_path / "turnero.db")).start()
+    assert server.process is not None
+    device = device_for(server.url, tokens["counter1"], "1")
+    app = CounterApp(device, clock=clock, reconnect_backoff=0.3, stream_silence=1.5)
+    try:
+        async with app.run_test(size=(100, 34)) as pilot:
+            screen = app.counter_screen
+            await until(pilot, lambda: screen.online and screen.counter is not None)
+            # Alive: heartbeats keep the stream up well past its silence limit.
+            await pilot.pause(2.0)
+            assert screen.online
+            server.process.send_signal(signal.SIGSTOP)
+            frozen = time.monotonic()
+            # The stream's silence (1.5 s) plus the time the screen takes to say so; a read
+            # of the frozen server (5 s per try, retried) must not delay the banner.
+            await until(pilot, lambda: screen.online is False, within=4.5)
+            assert time.monotonic() - frozen >= 1.0
+            assert screen.query_one("#offline").display
+            assert screen.query_one("#do-next").disabled
+            server.process.send_signal(signal.SIGCONT)
+            await until(pilot, lambda: screen.online, within=15)
+            assert not screen.query_one("#offline").display
+    finally:
+        server.process.send_signal(signal.SIGCONT)
+        server.stop()
 
 
 async def test_a_terminal_restarted_mid_call_comes_back_to_the_same_ticket(device, kiosk, clock):
