@@ -34,7 +34,7 @@ from drivers.board import BoardError, LedBoard
 from queue_api.client import STREAM_SILENCE, ApiError, Conflict, QueueClient, Unreachable
 from queue_api.i18n import translate
 from queue_api.schema import Branch, Counter, CounterState, Event, EventType, Queue
-from turnero.device import DeviceConfig
+from turnero.device import DeviceConfig, token_acts_on, token_scope
 
 log = logging.getLogger(__name__)
 
@@ -144,6 +144,8 @@ class CounterScreen(CounterWords, Screen[None]):
         self.stream_silence = stream_silence
         #: The notice says the server was out of reach: it goes when the server is back.
         self._offline_notice = False
+        #: Whether the token may act on this counter; None until the server said who it is.
+        self.token_fits: bool | None = None
         self.feed = (
             BoardFeed(
                 board,
@@ -277,7 +279,7 @@ class CounterScreen(CounterWords, Screen[None]):
         enabled = {
             action
             for action in BUTTONS
-            if allowed(action, self.counter, online=bool(self.online), busy=False)
+            if allowed(action, self.counter, online=self._usable(), busy=False)
         }
         if enabled == self._enabled and self._labels_ok():
             return  # restyling nine buttons and the key bar costs frames: only on a change
@@ -333,8 +335,12 @@ class CounterScreen(CounterWords, Screen[None]):
 
     # -- actions --------------------------------------------------------------------------
 
+    def _usable(self) -> bool:
+        # A token of another counter reads the branch but every action would be refused.
+        return bool(self.online) and self.token_fits is not False
+
     def _can(self, action: Action) -> bool:
-        return allowed(action, self.counter, online=bool(self.online), busy=self.busy)
+        return allowed(action, self.counter, online=self._usable(), busy=self.busy)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Greys out (and refuses) the actions that make no sense right now."""
@@ -465,6 +471,8 @@ class CounterScreen(CounterWords, Screen[None]):
         delay = 0.1
         while True:
             try:
+                if self.token_fits is None:
+                    await self._check_token()
                 async with self._turn:
                     branch = await self.client.branch(self.branch_id)
                     counter = await self.client.counter(self.branch_id, self.counter_id)
@@ -482,6 +490,28 @@ class CounterScreen(CounterWords, Screen[None]):
                 return
             self.online = True
             return
+
+    async def _check_token(self) -> None:
+        """Learn at start whether the token may act on this counter, not at the first press."""
+        who = await self.client.whoami()
+        self.token_fits = token_acts_on(who, self.branch_id, self.counter_id)
+        if not self.token_fits:
+            log.warning(
+                "token of %s (%s) may not act on counter %s",
+                who.device,
+                token_scope(who),
+                self.counter_id,
+            )
+            self._notice(
+                self.t(
+                    "wrong_token",
+                    device=who.device,
+                    scope=token_scope(who),
+                    counter=self.counter_id,
+                ),
+                error=True,
+            )
+        self._render_actions()
 
     async def _read_alerts(self) -> None:
         """Faults reported before this terminal listened (or while it could not) still stand."""

@@ -7,7 +7,7 @@ import signal
 import time
 
 from counter.app import CounterApp
-from counter.screen import OFFLINE_NOTICE_AFTER
+from counter.screen import BUTTONS, OFFLINE_NOTICE_AFTER
 from drivers.board import VirtualBoard
 from queue_api.client import QueueClient
 from queue_api.schema import CounterState, EventType, TicketStatus
@@ -324,3 +324,25 @@ async def test_a_terminal_switched_on_before_the_server_waits_and_then_loads(
             assert screen.check_action("open", ()) is True
         finally:
             server.stop()
+
+
+async def test_a_terminal_with_another_counters_token_says_so_and_disables_its_keys(
+    server, tokens, kiosk, clock
+):
+    kiosk("licencias")
+    # Counter 1's file with counter 2's token: it may read the branch, not act on desk 1.
+    app = CounterApp(device_for(server.url, tokens["counter2"], "1"), clock=clock)
+    async with app.run_test(size=(100, 34)) as pilot:
+        screen = app.counter_screen
+        await until(pilot, lambda: screen.online and screen.counter is not None)
+        notice = str(screen.query_one("#notice").render())
+        assert "«ventanilla-2» (counter @ centro/2)" in notice
+        assert "no puede atender la ventanilla 1" in notice
+        assert "server.token" in notice
+        assert all(screen.query_one(f"#do-{action.value}").disabled for action in BUTTONS)
+        assert not any(screen.check_action(action.value, ()) for action in BUTTONS)
+        await pilot.press("n", "f1")
+        await pilot.pause()
+        assert not screen.busy
+        desk = (await api(server, tokens["admin"], "GET", "/counters/1")).json()
+        assert desk["current"] is None  # nothing was tried, so nothing was refused either
