@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import ClassVar
 
 from textual import work
 from textual.app import ComposeResult
@@ -84,6 +85,8 @@ class CounterScreen(CounterWords, Screen[None]):
 
     CSS_PATH = "counter.tcss"
     BINDINGS = _bindings()
+    # Below 30 rows (an 80x24 console) the layout drops its blank rows: counter.tcss.
+    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-short"), (30, "-tall")]
 
     # Watchers run from on_mount on (init=False): before that there is nothing to update.
     counter: reactive[Counter | None] = reactive(None, init=False)
@@ -271,7 +274,9 @@ class CounterScreen(CounterWords, Screen[None]):
         hint = ""
         if counter is not None and counter.state is not CounterState.OPEN:
             hint = self.t(f"state.hint.{counter.state.value}")
-        set_text(self.query_one("#state-hint", Static), hint)
+        hint_widget = self.query_one("#state-hint", Static)
+        set_text(hint_widget, hint)
+        hint_widget.set_class(not hint, "-empty")
 
     def _render_actions(self) -> None:
         if not self.is_mounted:
