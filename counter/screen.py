@@ -32,7 +32,14 @@ from counter.ticket_panel import TicketPanel
 from counter.transfer_picker import TransferPicker
 from counter.wording import CounterWords
 from drivers.board import BoardError, LedBoard
-from queue_api.client import STREAM_SILENCE, ApiError, Conflict, QueueClient, Unreachable
+from queue_api.client import (
+    STREAM_SILENCE,
+    ApiError,
+    Conflict,
+    NotFound,
+    QueueClient,
+    Unreachable,
+)
 from queue_api.i18n import translate
 from queue_api.schema import Branch, Counter, CounterState, Event, EventType, Queue
 from turnero.device import DeviceConfig, token_acts_on, token_scope
@@ -498,7 +505,12 @@ class CounterScreen(CounterWords, Screen[None]):
 
     async def _check_token(self) -> None:
         """Learn at start whether the token may act on this counter, not at the first press."""
-        who = await self.client.whoami()
+        try:
+            who = await self.client.whoami()
+        except NotFound:
+            # A server without /whoami: the first action's answer will tell instead.
+            self.token_fits = True
+            return
         self.token_fits = token_acts_on(who, self.branch_id, self.counter_id)
         if not self.token_fits:
             log.warning(
