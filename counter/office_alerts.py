@@ -13,6 +13,7 @@ from textual.widgets import Static
 
 from counter.wording import CounterWords
 from queue_api.schema import ReportedAlert, StandingAlerts
+from turnero.alert_words import alert_words
 
 Part = tuple[str, str]
 """A device and one of its parts: ``("kiosko-entrada", "printer")``."""
@@ -76,10 +77,18 @@ class OfficeAlerts(CounterWords, Static):
                 "alert.line",
                 minutes=max(0, int(((self.now or alert.at) - alert.at).total_seconds() // 60)),
                 device=alert.device,
-                kind=alert.kind,
-                detail=alert.detail or "-",
+                what=self._what(alert),
             )
             for alert in sorted(self.faults.values(), key=lambda alert: alert.event_id)
         ]
         self.update("\n".join(lines))
         self.display = bool(lines)
+
+    def _what(self, alert: ReportedAlert) -> str:
+        """The fault in this screen's language; the device's own words for a kind not in
+        the catalog (a newer device's)."""
+        words = alert_words(alert.kind, self.language)
+        if words is None:
+            return f"{alert.kind}, {alert.detail or '-'}"
+        part, faults = words
+        return f"{part} — {faults}"

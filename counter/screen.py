@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import ClassVar
 
 from textual import work
 from textual.app import ComposeResult
@@ -31,12 +32,22 @@ from counter.ticket_panel import TicketPanel
 from counter.transfer_picker import TransferPicker
 from counter.wording import CounterWords
 from drivers.board import BoardError, LedBoard
-from queue_api.client import ApiError, Conflict, QueueClient, Unreachable
+from queue_api.client import (
+    STREAM_SILENCE,
+    ApiError,
+    Conflict,
+    NotFound,
+    QueueClient,
+    Unreachable,
+)
 from queue_api.i18n import translate
 from queue_api.schema import Branch, Counter, CounterState, Event, EventType, Queue
-from turnero.device import DeviceConfig
+from turnero.device import DeviceConfig, token_acts_on, token_scope
 
 log = logging.getLogger(__name__)
+
+OFFLINE_NOTICE_AFTER = 5.0
+"""Seconds a notice about the server being out of reach stays once the server is back."""
 
 #: Buttons, in the order they sit under the ticket (the same as the F-keys).
 BUTTONS = (
@@ -81,6 +92,8 @@ class CounterScreen(CounterWords, Screen[None]):
 
     CSS_PATH = "counter.tcss"
     BINDINGS = _bindings()
+    # Below 30 rows (an 80x24 console) the layout drops its blank rows: counter.tcss.
+    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-short"), (30, "-tall")]
 
     # Watchers run from on_mount on (init=False): before that there is nothing to update.
     counter: reactive[Counter | None] = reactive(None, init=False)
@@ -123,6 +136,7 @@ class CounterScreen(CounterWords, Screen[None]):
         board_retry: float = 1.0,
         board_heartbeat: float = 5.0,
         reconnect_backoff: float = 2.0,
+        stream_silence: float = STREAM_SILENCE,
     ) -> None:
         super().__init__()
         if not device.server.counter:
@@ -138,6 +152,11 @@ class CounterScreen(CounterWords, Screen[None]):
         self.board_error = board_error
         self._prefixes_warned = False
         self.reconnect_backoff = reconnect_backoff
+        self.stream_silence = stream_silence
+        #: The notice says the server was out of reach: it goes when the server is back.
+        self._offline_notice = False
+        #: Whether the token may act on this counter; None until the server said who it is.
+        self.token_fits: bool | None = None
         self.feed = (
             BoardFeed(
                 board,
@@ -232,7 +251,14 @@ class CounterScreen(CounterWords, Screen[None]):
 
     def watch_online(self) -> None:
         self.query_one("#offline").display = self.online is False
+        if self.online and self._offline_notice:
+            # Left up a moment after the server is back: long enough to be read.
+            self.set_timer(OFFLINE_NOTICE_AFTER, self._end_offline_notice)
         self._render_actions()
+
+    def _end_offline_notice(self) -> None:
+        if self.online and self._offline_notice:
+            self._notice("")
 
     def watch_clerk(self) -> None:
         self._render_desk()
@@ -256,7 +282,9 @@ class CounterScreen(CounterWords, Screen[None]):
         hint = ""
         if counter is not None and counter.state is not CounterState.OPEN:
             hint = self.t(f"state.hint.{counter.state.value}")
-        set_text(self.query_one("#state-hint", Static), hint)
+        hint_widget = self.query_one("#state-hint", Static)
+        set_text(hint_widget, hint)
+        hint_widget.set_class(not hint, "-empty")
 
     def _render_actions(self) -> None:
         if not self.is_mounted:
@@ -264,7 +292,7 @@ class CounterScreen(CounterWords, Screen[None]):
         enabled = {
             action
             for action in BUTTONS
-            if allowed(action, self.counter, online=bool(self.online), busy=False)
+            if allowed(action, self.counter, online=self._usable(), busy=False)
         }
         if enabled == self._enabled and self._labels_ok():
             return  # restyling nine buttons and the key bar costs frames: only on a change
@@ -307,7 +335,8 @@ class CounterScreen(CounterWords, Screen[None]):
                 self.queue, self.counter.services, self.service_names
             )
 
-    def _notice(self, text: str, *, error: bool = False) -> None:
+    def _notice(self, text: str, *, error: bool = False, until_online: bool = False) -> None:
+        self._offline_notice = until_online
         notice = self.query_one("#notice", Static)
         set_text(notice, text)
         notice.set_class(error, "-error")
@@ -319,8 +348,12 @@ class CounterScreen(CounterWords, Screen[None]):
 
     # -- actions --------------------------------------------------------------------------
 
+    def _usable(self) -> bool:
+        # A token of another counter reads the branch but every action would be refused.
+        return bool(self.online) and self.token_fits is not False
+
     def _can(self, action: Action) -> bool:
-        return allowed(action, self.counter, online=bool(self.online), busy=self.busy)
+        return allowed(action, self.counter, online=self._usable(), busy=self.busy)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Greys out (and refuses) the actions that make no sense right now."""
@@ -397,7 +430,7 @@ class CounterScreen(CounterWords, Screen[None]):
         except Unreachable:
             # The action may or may not have happened: never repeat it; read the counter
             # again once the server answers, and show that.
-            self._notice(self.t("lost_answer", action=name), error=True)
+            self._notice(self.t("lost_answer", action=name), error=True, until_online=True)
             self._go_offline()
         except Conflict as exc:
             self._notice(self.t("conflict", action=name, detail=exc.detail), error=True)
@@ -451,6 +484,8 @@ class CounterScreen(CounterWords, Screen[None]):
         delay = 0.1
         while True:
             try:
+                if self.token_fits is None:
+                    await self._check_token()
                 async with self._turn:
                     branch = await self.client.branch(self.branch_id)
                     counter = await self.client.counter(self.branch_id, self.counter_id)
@@ -469,6 +504,33 @@ class CounterScreen(CounterWords, Screen[None]):
                 return
             self.online = True
             return
+
+    async def _check_token(self) -> None:
+        """Learn at start whether the token may act on this counter, not at the first press."""
+        try:
+            who = await self.client.whoami()
+        except NotFound:
+            # A server without /whoami: the first action's answer will tell instead.
+            self.token_fits = True
+            return
+        self.token_fits = token_acts_on(who, self.branch_id, self.counter_id)
+        if not self.token_fits:
+            log.warning(
+                "token of %s (%s) may not act on counter %s",
+                who.device,
+                token_scope(who),
+                self.counter_id,
+            )
+            self._notice(
+                self.t(
+                    "wrong_token",
+                    device=who.device,
+                    scope=token_scope(who),
+                    counter=self.counter_id,
+                ),
+                error=True,
+            )
+        self._render_actions()
 
     async def _read_alerts(self) -> None:
         """Faults reported before this terminal listened (or while it could not) still stand."""
@@ -517,14 +579,18 @@ class CounterScreen(CounterWords, Screen[None]):
                 self.branch_id,
                 on_connection=lambda up: self.post_message(self.Connection(up)),
                 max_backoff=self.reconnect_backoff,
+                silence=self.stream_silence,
             ):
                 self.post_message(self.ServerEvent(event))
         except ApiError as exc:
             self._notice(self.t("denied", detail=exc.detail), error=True)
 
     def on_counter_screen_connection(self, message: Connection) -> None:
-        # Up: events may have been missed in between, read everything again. Down: find out
-        # whether the server itself is gone (banner) or only the stream.
+        # Up: events may have been missed in between, read everything again. Down: the
+        # screen may miss changes from now on, so it says so at once; a read of the server
+        # (each try waits for an answer for seconds when the link is dead) clears it.
+        if not message.up and self.online:
+            self.online = False
         self._sync()
 
     def on_counter_screen_server_event(self, message: ServerEvent) -> None:

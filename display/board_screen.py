@@ -22,7 +22,14 @@ from textual.timer import Timer
 from textual.widgets import Label
 
 from display.announcer import Announcement, Announcer, Player
-from display.calls import FRESH_FOR, call_from_event, is_fresh, newest_first
+from display.calls import (
+    FRESH_FOR,
+    call_from_event,
+    is_fresh,
+    newest_first,
+    one_per_ticket,
+    without_ticket,
+)
 from display.clock import Clock, system_clock
 from display.recent_calls import RECALL_MARK, RecentCalls
 from display.ticker import Ticker
@@ -229,7 +236,7 @@ class BoardScreen(Screen[None]):
 
     def _show_board(self, board: Board) -> None:
         self.labels = {counter.id: counter.label for counter in board.counters}
-        self.calls = list(board.calls[:KEEP_CALLS])
+        self.calls = one_per_ticket(board.calls)[:KEEP_CALLS]
         self.waiting = {entry.service: entry.waiting for entry in board.waiting}
         self.query_one("#office", Label).update(board.name)
         self._confirmed()
@@ -242,6 +249,12 @@ class BoardScreen(Screen[None]):
         self.connection = "live"
         if event.type in WAITING_EVENTS:
             self._waiting_changed()
+        if event.type is EventType.TICKET_TRANSFERRED:
+            calls = without_ticket(self.calls, event)
+            if calls != self.calls:
+                self.calls = calls
+                self._show_calls()
+            return
         call = call_from_event(event, self.labels)
         if call is None:
             return

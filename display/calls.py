@@ -48,6 +48,28 @@ def is_fresh(call: Call, now: datetime, window: timedelta = FRESH_FOR) -> bool:
 
 
 def newest_first(calls: list[Call], call: Call, keep: int) -> list[Call]:
-    """``calls`` with ``call`` on top, without a repeat of the same event, at most ``keep``."""
-    rest = [known for known in calls if known.event_id != call.event_id]
+    """``calls`` with ``call`` on top, at most ``keep``; an earlier call of the same ticket
+    (the same event again, or the call a recall repeats) leaves its row."""
+    rest = [
+        known for known in calls if known.event_id != call.event_id and known.number != call.number
+    ]
     return [call, *rest][:keep]
+
+
+def one_per_ticket(calls: list[Call]) -> list[Call]:
+    """``calls`` (newest first) with only the newest call of each ticket: a recalled number
+    shows once, where its recall put it."""
+    seen: set[str] = set()
+    kept = []
+    for call in calls:
+        if call.number not in seen:
+            seen.add(call.number)
+            kept.append(call)
+    return kept
+
+
+def without_ticket(calls: list[Call], event: Event) -> list[Call]:
+    """``calls`` without those of the ticket a ``ticket.transferred`` event sent back to
+    waiting: nobody should walk to the desk that called it."""
+    number = (event.data.get("ticket") or {}).get("number")
+    return [call for call in calls if call.number != number] if number else calls

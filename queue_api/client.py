@@ -40,6 +40,10 @@ log = logging.getLogger(__name__)
 Model = TypeVar("Model", bound=BaseModel)
 
 DEFAULT_TIMEOUT = httpx.Timeout(5.0, connect=3.0)
+STREAM_SILENCE = 20.0
+"""Seconds without a byte after which an event stream is dead. The server sends at least a
+comment every 15 s (API.md), so a live stream is never silent this long; a link or server
+that vanished without closing the socket is, and only a read timeout notices it."""
 KNOWN_EVENTS = frozenset(event.value for event in EventType)
 
 
@@ -296,13 +300,14 @@ class QueueClient:
         last_event_id: int | None = None,
         max_backoff: float = 10.0,
         on_connection: Callable[[bool], None] | None = None,
+        silence: float = STREAM_SILENCE,
     ) -> AsyncIterator[Event]:
         """Follow the branch's events for ever, reconnecting with backoff.
 
         Resumes from the last event seen. A ``resync`` event means events were lost: the
         caller fetches ``/board`` again. ``on_connection`` hears True once the stream is up
-        and False when it drops. Raises Unauthorized/Forbidden/NotFound, which retrying
-        cannot fix.
+        and False when it drops, or when nothing came for ``silence`` seconds. Raises
+        Unauthorized/Forbidden/NotFound, which retrying cannot fix.
         """
         path = f"{API_PREFIX}/branches/{branch}/events"
         delay = 0.2
@@ -315,7 +320,7 @@ class QueueClient:
                     "GET",
                     path,
                     headers=headers,
-                    timeout=httpx.Timeout(5.0, read=30.0),
+                    timeout=httpx.Timeout(5.0, read=silence),
                 ) as source:
                     if not source.response.is_success:
                         await source.response.aread()  # the problem body, to raise with it

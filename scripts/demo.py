@@ -71,6 +71,7 @@ def run_demo(port: int = 0) -> None:
     """Start the server, then the one-window demo app; clean everything up on exit."""
     from scripts.demo_app import DemoApp
     from turnero.device import load_device_config
+    from turnero.shell import run_app
 
     with tempfile.TemporaryDirectory(prefix="turnero-demo-") as tmp:
         folder = Path(tmp)
@@ -78,4 +79,4 @@ def run_demo(port: int = 0) -> None:
             devices = {
                 role: load_device_config(device_file(folder, role, url)) for role in DEMO_DEVICES
             }
-            DemoApp(devices).run()
+            run_app(DemoApp(devices))

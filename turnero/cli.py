@@ -104,7 +104,9 @@ def kiosk(config: ConfigOption = None) -> None:
         kiosk_app = KioskApp(device)
     except ConfigError as exc:
         raise fail(f"{path}: {exc}") from None
-    kiosk_app.run()
+    from turnero.shell import run_app
+
+    run_app(kiosk_app)
 
 
 @app.command()
@@ -119,8 +121,9 @@ def counter(config: ConfigOption = None) -> None:
         raise fail(str(exc)) from None
     _log_to_file("counter")
     from counter.app import CounterApp
+    from turnero.shell import run_app
 
-    CounterApp(device).run()
+    run_app(CounterApp(device))
 
 
 @app.command()
@@ -139,8 +142,9 @@ def display(
         return
     _log_to_file("display")
     from display.app import DisplayApp
+    from turnero.shell import run_app
 
-    DisplayApp(device).run()
+    run_app(DisplayApp(device))
 
 
 @app.command()

@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError, model_validator
 
 from queue_api.config_errors import ConfigError, describe, read_toml
+from queue_api.schema import TokenInfo
 
 DEFAULT_PATH = Path("turnero.toml")
 
@@ -104,6 +105,22 @@ def load_device_config(path: Path) -> DeviceConfig:
         return DeviceConfig.model_validate(raw)
     except ValidationError as exc:
         raise describe(path, exc) from None
+
+
+def token_acts_on(who: TokenInfo, branch: str, counter: str) -> bool:
+    """Whether the token ``/whoami`` describes may act on ``counter`` of ``branch`` (API.md:
+    a counter token acts on its own counter only; an admin token on any)."""
+    if who.role == "admin":
+        return True
+    return who.role == "counter" and who.branch == branch and who.counter == counter
+
+
+def token_scope(who: TokenInfo) -> str:
+    """A token's role and scope in a few words: ``counter @ centro/2``."""
+    scope = who.branch or "*"
+    if who.counter:
+        scope += f"/{who.counter}"
+    return f"{who.role} @ {scope}"
 
 
 def require_counter(config: DeviceConfig, path: Path) -> str:

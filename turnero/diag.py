@@ -112,7 +112,9 @@ def _printer_check(url: str, profile: str | None, timeout: float, *, test_page: 
     return check
 
 
-def _api_check(url: str, token: str, *, branch: str | None = None) -> tuple[Check, dict]:
+def _api_check(
+    url: str, token: str, *, branch: str | None = None, counter: str | None = None
+) -> tuple[Check, dict]:
     import httpx
 
     base = url.rstrip("/")
@@ -164,6 +166,19 @@ def _api_check(url: str, token: str, *, branch: str | None = None) -> tuple[Chec
             f"token is for branch {who.get('branch')!r}, config says {branch!r}",
             "fix server.branch or use this branch's token",
         )
+    if counter is not None and branch is not None:
+        from queue_api.schema import TokenInfo
+        from turnero.device import token_acts_on, token_scope
+
+        try:
+            info = TokenInfo.model_validate(who)
+        except ValueError:
+            return check.fail("whoami answered no role", "check the URL is the Turnero server"), who
+        if not token_acts_on(info, branch, counter):
+            check.fail(
+                f"token of {info.device!r} ({token_scope(info)}) may not act on counter {counter}",
+                f"put counter {counter}'s token in server.token (or fix server.counter)",
+            )
     return check, who
 
 
@@ -384,7 +399,12 @@ def check(
     except ConfigError as exc:
         console.print(f"[red]config error[/red] {exc}")
         raise typer.Exit(USAGE) from None
-    server, who = _api_check(device.base_url, device.server.token, branch=device.server.branch)
+    server, who = _api_check(
+        device.base_url,
+        device.server.token,
+        branch=device.server.branch,
+        counter=device.server.counter,
+    )
     checks = [server]
     checks.append(
         _printer_check(

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import signal
+import time
 
 from counter.app import CounterApp
+from counter.screen import BUTTONS, OFFLINE_NOTICE_AFTER
 from drivers.board import VirtualBoard
 from queue_api.client import QueueClient
 from queue_api.schema import CounterState, EventType, TicketStatus
@@ -70,6 +73,11 @@ async def test_server_restart_mid_shift_resyncs_and_never_repeats_a_lost_action(
         server.start()
         await until(pilot, lambda: screen.online, within=15)
         assert not screen.query_one("#offline").display
+        # The lost answer was about the server being away: that notice goes soon after.
+        notice = screen.query_one("#notice")
+        await until(
+            pilot, lambda: not str(notice.render()).strip(), within=OFFLINE_NOTICE_AFTER + 3
+        )
         # Same desk, same ticket, as the server has it: still called, never started.
         assert screen.counter.state is CounterState.OPEN
         assert screen.counter.current.number == "A001"
@@ -77,6 +85,39 @@ async def test_server_restart_mid_shift_resyncs_and_never_repeats_a_lost_action(
         await pilot.press("n")
         await until(pilot, lambda: screen.counter.current.number == "A002")
         assert board.shown.strip() == "A002"
+
+
+async def test_a_server_gone_silent_is_noticed_within_the_streams_silence_limit(
+    tmp_path, monkeypatch, tokens, clock
+):
+    # A server that stops answering without closing its sockets (a frozen machine, a cut
+    # cable): only the event stream's silence tells. Heartbeats every 0.3 s, 1.5 s allowed.
+    monkeypatch.setenv("TURNERO_HEARTBEAT_SECONDS", "0.3")
+    server = ServerProcess(office_file(tmp_path, tmp_path / "turnero.db")).start()
+    assert server.process is not None
+    device = device_for(server.url, tokens["counter1"], "1")
+    app = CounterApp(device, clock=clock, reconnect_backoff=0.3, stream_silence=1.5)
+    try:
+        async with app.run_test(size=(100, 34)) as pilot:
+            screen = app.counter_screen
+            await until(pilot, lambda: screen.online and screen.counter is not None)
+            # Alive: heartbeats keep the stream up well past its silence limit.
+            await pilot.pause(2.0)
+            assert screen.online
+            server.process.send_signal(signal.SIGSTOP)
+            frozen = time.monotonic()
+            # The stream's silence (1.5 s) plus the time the screen takes to say so; a read
+            # of the frozen server (5 s per try, retried) must not delay the banner.
+            await until(pilot, lambda: screen.online is False, within=4.5)
+            assert time.monotonic() - frozen >= 1.0
+            assert screen.query_one("#offline").display
+            assert screen.query_one("#do-next").disabled
+            server.process.send_signal(signal.SIGCONT)
+            await until(pilot, lambda: screen.online, within=15)
+            assert not screen.query_one("#offline").display
+    finally:
+        server.process.send_signal(signal.SIGCONT)
+        server.stop()
 
 
 async def test_a_terminal_restarted_mid_call_comes_back_to_the_same_ticket(device, kiosk, clock):
@@ -319,3 +360,25 @@ async def test_a_terminal_switched_on_before_the_server_waits_and_then_loads(
             assert screen.check_action("open", ()) is True
         finally:
             server.stop()
+
+
+async def test_a_terminal_with_another_counters_token_says_so_and_disables_its_keys(
+    server, tokens, kiosk, clock
+):
+    kiosk("licencias")
+    # Counter 1's file with counter 2's token: it may read the branch, not act on desk 1.
+    app = CounterApp(device_for(server.url, tokens["counter2"], "1"), clock=clock)
+    async with app.run_test(size=(100, 34)) as pilot:
+        screen = app.counter_screen
+        await until(pilot, lambda: screen.online and screen.counter is not None)
+        notice = str(screen.query_one("#notice").render())
+        assert "«ventanilla-2» (counter @ centro/2)" in notice
+        assert "no puede atender la ventanilla 1" in notice
+        assert "server.token" in notice
+        assert all(screen.query_one(f"#do-{action.value}").disabled for action in BUTTONS)
+        assert not any(screen.check_action(action.value, ()) for action in BUTTONS)
+        await pilot.press("n", "f1")
+        await pilot.pause()
+        assert not screen.busy
+        desk = (await api(server, tokens["admin"], "GET", "/counters/1")).json()
+        assert desk["current"] is None  # nothing was tried, so nothing was refused either

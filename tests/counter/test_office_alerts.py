@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import string
+import tomllib
 from datetime import UTC, datetime
+from importlib import resources
+
+import pytest
 
 from counter.app import CounterApp
 from counter.office_alerts import OfficeAlerts
@@ -14,9 +19,15 @@ from tests.pilot_wait import until
 AT = datetime(2026, 1, 5, 8, 50, tzinfo=UTC)
 
 
-def heard(event_id: int, device: str, kind: str) -> ReportedAlert:
+def heard(event_id: int, device: str, kind: str, detail: str = "") -> ReportedAlert:
     return ReportedAlert(
-        branch="centro", device=device, kind=kind, detail="", role="kiosk", event_id=event_id, at=AT
+        branch="centro",
+        device=device,
+        kind=kind,
+        detail=detail,
+        role="kiosk",
+        event_id=event_id,
+        at=AT,
     )
 
 
@@ -66,13 +77,15 @@ async def test_faults_of_other_devices_stand_until_they_clear(server, tokens, de
         await until(pilot, lambda: len(alerts.faults) == 2)
         text = str(alerts.render())
         assert alerts.display
-        assert "kiosko-entrada: printer.paper_out, replace the paper roll" in text
-        assert "ventanilla-2: board.lost, no answer" in text
+        # In the screen's language (Spanish), from the kind: not the device's English.
+        assert "kiosko-entrada: Impresora — sin papel: cargue un rollo nuevo" in text
+        assert "ventanilla-2: Tablero LED — no responde" in text
+        assert "replace the paper roll" not in text and "no answer" not in text
 
         # A newer fault of the same part replaces the old one; ok clears it.
         await kiosk_client.report_alert("centro", "kiosko-entrada", "printer.cover_open", "")
-        await until(pilot, lambda: "printer.cover_open" in str(alerts.render()))
-        assert "paper_out" not in str(alerts.render())
+        await until(pilot, lambda: "tapa abierta" in str(alerts.render()))
+        assert "sin papel" not in str(alerts.render())
         await kiosk_client.report_alert("centro", "kiosko-entrada", "printer.ok", "works again")
         await desk_two.report_alert("centro", "ventanilla-2", "board.ok", "")
         await until(pilot, lambda: not alerts.faults)
@@ -92,5 +105,37 @@ async def test_a_counter_that_starts_late_sees_the_faults_that_stand(server, tok
         alerts = app.counter_screen.query_one(OfficeAlerts)
         await until(pilot, lambda: bool(alerts.faults))
         assert list(alerts.faults) == [("kiosko-entrada", "printer")]
-        assert "kiosko-entrada: printer.paper_out, roll" in str(alerts.render())
+        assert "kiosko-entrada: Impresora — sin papel" in str(alerts.render())
         assert alerts.display
+
+
+@pytest.mark.parametrize(
+    ("language", "kind", "detail", "line"),
+    [
+        ("es", "printer.paper_out", "replace the roll", "Impresora — sin papel: cargue un rollo"),
+        ("en", "printer.paper_out", "replace the roll", "Printer — paper out: load a new paper"),
+        ("es", "printer.cover_open+paper_out", "", "Impresora — tapa abierta: ciérrela; sin papel"),
+        ("es", "kiosk.pin_locked", "5 wrong PINs", "Kiosco — PIN de técnico bloqueado"),
+        ("en", "board.lost", "no answer", "LED board — not answering"),
+        # Kinds the catalog does not know (a newer device's): the device's own words.
+        ("es", "scanner.jammed", "clear the glass", "scanner.jammed, clear the glass"),
+        ("es", "printer.on_fire", "call someone", "printer.on_fire, call someone"),
+    ],
+)
+def test_a_fault_reads_in_the_screens_language(language, kind, detail, line) -> None:
+    alerts = OfficeAlerts(language, own_device="ventanilla-1")
+    alerts.note(heard(3, "kiosko", kind, detail))
+    assert f"⚠ kiosko: {line}" in str(alerts.render())
+
+
+@pytest.mark.parametrize("package", ["turnero", "counter"])
+def test_catalogs_have_the_same_keys_and_placeholders(package: str) -> None:
+    def catalog(language: str) -> dict[str, str]:
+        path = resources.files(package).joinpath("locales", f"{language}.toml")
+        return tomllib.loads(path.read_text("utf-8"))
+
+    spanish, english = catalog("es"), catalog("en")
+    assert spanish.keys() == english.keys()
+    for key, text in spanish.items():
+        fields = sorted(f for _, f, _, _ in string.Formatter().parse(text) if f)
+        assert fields == sorted(f for _, f, _, _ in string.Formatter().parse(english[key]) if f)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+import pytest
+
 from counter.app import CounterApp
 from counter.clerk_prompt import ClerkPrompt
 from counter.transfer_picker import TransferPicker
@@ -142,3 +144,29 @@ def test_faults_of_other_devices_above_the_desk(snap_compare, server, tokens, de
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+async def two_faults(url: str, token: str) -> None:
+    async with QueueClient(url, token) as kiosk_client:
+        await kiosk_client.report_alert("centro", "kiosko-entrada", "printer.paper_out", "roll")
+        await kiosk_client.report_alert("centro", "kiosko-entrada", "kiosk.pin_locked", "")
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+def test_a_call_with_faults_standing_at_console_and_big_sizes(
+    snap_compare, server, tokens, device, kiosk, clock, size
+):
+    kiosk("licencias")
+    kiosk("licencias")
+    kiosk("pagos")
+    asyncio.run(two_faults(server.url, tokens["kiosk"]))
+    app = CounterApp(device, clock=clock)
+
+    async def run_before(pilot) -> None:
+        await loaded(pilot)
+        alerts = pilot.app.counter_screen.query_one("#office-alerts")
+        await until(pilot, lambda: len(alerts.faults) == 2)
+        await call_next(pilot, clock, after=timedelta(seconds=20))
+        await until(pilot, lambda: pilot.app.counter_screen.query_one("#queue").row_count == 2)
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)

@@ -81,7 +81,41 @@ async def test_a_recall_is_announced_again(server, office: Office):
         await office.recall("2")
         await until(pilot, lambda: len(screen.announcer.heard) == 2)
         assert heard(app) == [("A001", "Ventanilla 2", False), ("A001", "Ventanilla 2", True)]
-        assert [call.recall for call in screen.calls] == [True, False]
+        # The recall moved A001's row to the top; it did not add a second one.
+        assert [(call.number, call.recall) for call in screen.calls] == [("A001", True)]
+
+
+async def test_a_recalled_number_moves_to_the_top_once(server, office: Office):
+    await office.issue("licencias", 2)
+    first = await office.next("1")
+    await office.next("2")
+    await office.recall("1")
+    app = make_display(server.url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = board(app)
+        await until(pilot, lambda: screen.connection == "live")
+        # Loaded from /board, which lists the call and its recall: one row per number.
+        assert [(c.number, c.recall) for c in screen.calls] == [("A001", True), ("A002", False)]
+        await office.recall("2")
+        await until(pilot, lambda: screen.calls[0].number == "A002")
+        assert [(c.number, c.recall) for c in screen.calls] == [("A002", True), ("A001", True)]
+        assert screen.query_one(RecentCalls).lines() == [f"{first.number} Ventanilla 1"]
+
+
+async def test_a_transferred_ticket_leaves_the_big_call(server, office: Office):
+    await office.issue("licencias", 1)
+    await office.issue("pagos", 1)
+    app = make_display(server.url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = board(app)
+        await until(pilot, lambda: screen.connection == "live")
+        await office.next("3")  # B001 (pagos) at Ventanilla 3
+        await office.next("1")  # A001 at Ventanilla 1
+        await until(pilot, lambda: hero(app) == ("A001", "Ventanilla 1"))
+        await office.counters["1"].transfer("centro", "1", "pagos")
+        # A001 waits again: the lobby must not send its citizen to Ventanilla 1.
+        await until(pilot, lambda: hero(app) == ("B001", "Ventanilla 3"))
+        assert [call.number for call in screen.calls] == ["B001"]
 
 
 async def test_a_burst_of_ten_calls_gives_ten_announcements_in_order(server, office: Office):

@@ -44,7 +44,9 @@ def test_freshness_and_the_bounded_list():
     assert not is_fresh(call, AT + timedelta(seconds=31))
     calls = []
     for n in range(15):
-        calls = newest_first(calls, call.model_copy(update={"event_id": n}), keep=11)
+        calls = newest_first(
+            calls, call.model_copy(update={"event_id": n, "number": f"A{n:03d}"}), keep=11
+        )
     assert [c.event_id for c in calls] == list(range(14, 3, -1))
     again = newest_first(calls, calls[3], keep=11)
     assert [c.event_id for c in again][:2] == [11, 14] and len(again) == 11

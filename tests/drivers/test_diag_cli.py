@@ -283,3 +283,23 @@ def test_unexpected_errors_become_one_line(monkeypatch: pytest.MonkeyPatch) -> N
     result = run("printer", "status", "virtual")
     assert result.exit_code == 3
     assert "internal error: RuntimeError: disk on fire" in result.output
+
+
+@pytest.mark.parametrize(("token", "fits"), [("counter1", True), ("counter2", False)])
+def test_check_fails_a_counter_file_with_another_counters_token(
+    tmp_path: Path, api_url: str, token: str, fits: bool
+) -> None:
+    config = tmp_path / "turnero.toml"
+    config.write_text(
+        f'[server]\nurl = "{api_url}"\ntoken = "{TOKENS[token]}"\nbranch = "centro"\n'
+        'counter = "1"\n\n[printer]\nurl = "virtual"\n\n[board]\nurl = "virtual"\n',
+        encoding="utf-8",
+    )
+    result = run("check", "--config", str(config))
+    if fits:
+        assert result.exit_code == 0, result.output
+        return
+    assert result.exit_code == 1, result.output
+    output = " ".join(result.output.split())  # the table wraps long lines
+    assert "'ventanilla-2' (counter @ centro/2) may not act on counter 1" in output, output
+    assert "put counter 1's token in server.token" in output, output
