@@ -55,6 +55,8 @@ def create_app(config: OfficeConfig, store: Store | None = None) -> FastAPI:
     app.state.hub = hub
     app.state.tokens = TokenBook(config)
     app.state.ticket_allowance = TicketAllowance(config.server.kiosk_tickets_per_minute)
+    # The same token bucket per device, for alerts.
+    app.state.alert_allowance = TicketAllowance(branches.ALERTS_PER_MINUTE)
     app.state.heartbeat_seconds = events.heartbeat_seconds()
     problems.install(app)
     for module in (health, branches, tickets, counters, events):

@@ -66,7 +66,7 @@ async def test_faults_of_other_devices_stand_until_they_clear(server, tokens, de
         await until(pilot, lambda: len(alerts.faults) == 2)
         text = str(alerts.render())
         assert alerts.display
-        assert "kiosko-entrada: printer.paper_out, replace the paper roll" in text
+        assert "kiosk-entrada: printer.paper_out, replace the paper roll" in text
         assert "ventanilla-2: board.lost, no answer" in text
 
         # A newer fault of the same part replaces the old one; ok clears it.
@@ -91,6 +91,6 @@ async def test_a_counter_that_starts_late_sees_the_faults_that_stand(server, tok
     async with app.run_test(size=(100, 34)) as pilot:
         alerts = app.counter_screen.query_one(OfficeAlerts)
         await until(pilot, lambda: bool(alerts.faults))
-        assert list(alerts.faults) == [("kiosko-entrada", "printer")]
-        assert "kiosko-entrada: printer.paper_out, roll" in str(alerts.render())
+        assert list(alerts.faults) == [("kiosk-entrada", "printer")]  # the token names it
+        assert "kiosk-entrada: printer.paper_out, roll" in str(alerts.render())
         assert alerts.display
