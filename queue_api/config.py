@@ -37,6 +37,8 @@ class ServerSection(Section):
     public_url: str | None = None
     #: Tickets one kiosk may issue a minute (in bursts of as many); 0: no limit.
     kiosk_tickets_per_minute: Annotated[int, Field(ge=0, le=100_000)] = 30
+    #: Seconds a client has to send a whole request (headers and body); then 408 and closed.
+    request_timeout_seconds: Annotated[float, Field(gt=0, le=300)] = 10.0
 
     @field_validator("database")
     @classmethod

@@ -157,6 +157,12 @@ BAD = {
         "server.kiosk_tickets_per_minute",
         "greater than or equal to 0",
     ),
+    "no time to send a request": (
+        'timezone = "America/Mexico_City"',
+        'timezone = "America/Mexico_City"\nrequest_timeout_seconds = 0',
+        "server.request_timeout_seconds",
+        "greater than 0",
+    ),
 }
 
 
