@@ -17,6 +17,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from queue_api.engine import CounterRecord, TicketRecord
 from queue_api.schema import Alert, CounterState, EventType, TicketStatus
 from queue_api.store import IdempotentIssue, StoredEvent, StoreUnavailable
@@ -142,6 +144,14 @@ def _event(row: sqlite3.Row) -> StoredEvent:
         type=EventType(row["type"]),
         data=json.loads(row["data"]),
     )
+
+
+def _readable_alert(data: dict[str, Any]) -> Alert | None:
+    """The alert a device.alert event carries; None if unreadable (then no fault stands)."""
+    try:
+        return Alert.model_validate(data.get("alert"))
+    except ValidationError:
+        return None
 
 
 def _rollback(db: sqlite3.Connection) -> None:
@@ -369,8 +379,7 @@ class SqliteTx:
             "INSERT INTO events (branch, type, data, at) VALUES (?, ?, ?, ?) RETURNING id",
             (branch, type.value, json.dumps(data, separators=(",", ":")), data["at"]),
         ).fetchone()
-        if type is EventType.DEVICE_ALERT:
-            alert = Alert.model_validate(data["alert"])
+        if type is EventType.DEVICE_ALERT and (alert := _readable_alert(data)) is not None:
             self.db.execute(
                 "INSERT INTO latest_alerts (branch, device, part, event_id) VALUES (?, ?, ?, ?)"
                 " ON CONFLICT (branch, device, part) DO UPDATE SET event_id = excluded.event_id",
