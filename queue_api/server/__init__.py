@@ -65,7 +65,7 @@ def create_app(config: OfficeConfig, store: Store | None = None) -> FastAPI:
     # The same token bucket per device, for alerts.
     app.state.alert_allowance = TicketAllowance(branches.ALERTS_PER_MINUTE)
     app.state.heartbeat_seconds = events.heartbeat_seconds()
-    app.state.stream_quota = StreamQuota()
+    app.state.stream_quota = StreamQuota(config.server.streams_per_address)
     problems.install(app)
     for module in (health, branches, tickets, counters, events):
         # Any call may meet an unreachable database.
@@ -99,6 +99,7 @@ def serve(config: OfficeConfig, host: str, port: int) -> None:
     limits = Limits(
         connections=connection_budget(open_files),
         request_seconds=config.server.request_timeout_seconds,
+        connections_per_address=config.server.connections_per_address,
     )
     log.info("open-files limit %d: at most %d connections at once", open_files, limits.connections)
 

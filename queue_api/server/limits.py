@@ -17,6 +17,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from queue_api.config import ServerSection
 from queue_api.schema import Problem
 
 if TYPE_CHECKING:
@@ -30,10 +31,12 @@ MAX_BODY_BYTES = 64 * 1024
 """The largest body the API takes (an alert) is under 1 KB."""
 REQUEST_SECONDS = 10.0
 """From connecting (or the first byte of a request) to its last byte."""
-CONNECTIONS_PER_ADDRESS = 256
-"""Open connections from one client address: each app holds two or three."""
-STREAMS_PER_ADDRESS = 128
-"""Open event streams from one client address: one per display, counter or kiosk."""
+CONNECTIONS_PER_ADDRESS: int = ServerSection.model_fields["connections_per_address"].default
+"""Open connections from one client address (``[server] connections_per_address``): each
+app holds two or three."""
+STREAMS_PER_ADDRESS: int = ServerSection.model_fields["streams_per_address"].default
+"""Open event streams from one client address (``[server] streams_per_address``): one per
+display, counter or kiosk."""
 FILES_RESERVED = 64
 """Open files kept back from connections: the database, logs, the thread pool's sockets."""
 NEAR_LIMIT = 0.8

@@ -163,6 +163,18 @@ BAD = {
         "server.request_timeout_seconds",
         "greater than 0",
     ),
+    "no connection per address": (
+        'timezone = "America/Mexico_City"',
+        'timezone = "America/Mexico_City"\nconnections_per_address = 0',
+        "server.connections_per_address",
+        "greater than or equal to 1",
+    ),
+    "streams per address as text": (
+        'timezone = "America/Mexico_City"',
+        'timezone = "America/Mexico_City"\nstreams_per_address = "many"',
+        "server.streams_per_address",
+        "integer",
+    ),
 }
 
 

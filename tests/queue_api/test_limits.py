@@ -199,3 +199,23 @@ def test_the_server_raises_its_open_files_limit_and_warns_near_it(tmp_path: Path
             sock.close()
         process.terminate()
         process.wait(15)
+
+
+def test_the_per_address_limits_are_set_in_the_server_section(tmp_path: Path) -> None:
+    config = office_file(tmp_path, tmp_path / "turnero.db")
+    text = config.read_text(encoding="utf-8")
+    more = "[server]\nstreams_per_address = 1\nconnections_per_address = 3\n"
+    config.write_text(text.replace("[server]\n", more, 1), encoding="utf-8")
+    server = ServerProcess(config).start()
+    try:
+        with stream(server, "127.0.0.1") as first, stream(server, "127.0.0.1") as second:
+            assert answer_head(first)[0] == 200
+            assert answer_head(second)[0] == 429
+            with connect(server) as third:  # the two streams and this one: 3 connections
+                third.sendall(b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\n\r\n")
+                assert answer_head(third)[0] == 200
+                with connect(server) as fourth:
+                    fourth.sendall(b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\n\r\n")
+                    assert answer(fourth)[0] == 429
+    finally:
+        server.stop()
