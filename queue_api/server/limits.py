@@ -126,6 +126,8 @@ def guarded_protocol(limits: Limits) -> type[HttpToolsProtocol]:
     throttle = _Throttle()
 
     class GuardedProtocol(HttpToolsProtocol):
+        """One connection: refused with a problem, and closed, past any of ``limits``."""
+
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self._address = ""
