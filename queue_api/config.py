@@ -37,6 +37,12 @@ class ServerSection(Section):
     public_url: str | None = None
     #: Tickets one kiosk may issue a minute (in bursts of as many); 0: no limit.
     kiosk_tickets_per_minute: Annotated[int, Field(ge=0, le=100_000)] = 30
+    #: Seconds a client has to send a whole request (headers and body); then 408 and closed.
+    request_timeout_seconds: Annotated[float, Field(gt=0, le=300)] = 10.0
+    #: Open connections from one client address (a NAT or proxy counts as one); then 429.
+    connections_per_address: Annotated[int, Field(ge=1, le=1_000_000)] = 256
+    #: Open event streams from one client address; then 429.
+    streams_per_address: Annotated[int, Field(ge=1, le=1_000_000)] = 128
 
     @field_validator("database")
     @classmethod

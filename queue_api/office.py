@@ -404,8 +404,16 @@ class Office:
         data["at"] = iso(now)
         return tx.append_event(branch.id, type, data)
 
-    def issue(self, branch_id: str, request: IssueTicket, key: str) -> tuple[Ticket, bool]:
-        """Issue a ticket, or return the one this idempotency key already issued (created=False)."""
+    def issue(
+        self,
+        branch_id: str,
+        request: IssueTicket,
+        key: str,
+        admit: Callable[[], None] = lambda: None,
+    ) -> tuple[Ticket, bool]:
+        """Issue a ticket, or return the one this idempotency key already issued (created=False).
+
+        ``admit`` runs only before a new ticket is made, and raises to refuse it."""
         branch = self.branch_config(branch_id)
         service = self._service(branch, request.service)
         fingerprint = json.dumps(request.model_dump(mode="json"), sort_keys=True)
@@ -423,6 +431,7 @@ class Office:
                 existing = tx.ticket(seen.ticket_id)
                 if existing is not None:
                     return self._ticket_view(tx, existing), False
+            admit()
             if not service.open:
                 raise Conflict(f"service {service.id} is closed today: no tickets are issued")
             if request.priority and not service.priority_allowed:

@@ -19,6 +19,13 @@ from queue_api.office import Office
 from queue_api.server import problems
 from queue_api.server.auth import TokenBook
 from queue_api.server.hub import EventHub
+from queue_api.server.limits import (
+    Limits,
+    StreamQuota,
+    connection_budget,
+    guarded_protocol,
+    raise_open_files_limit,
+)
 from queue_api.server.routes import branches, counters, events, health, tickets
 from queue_api.server.ticket_allowance import TicketAllowance
 from queue_api.store import Store, open_store
@@ -58,7 +65,10 @@ def create_app(config: OfficeConfig, store: Store | None = None) -> FastAPI:
     app.state.hub = hub
     app.state.tokens = TokenBook(config)
     app.state.ticket_allowance = TicketAllowance(config.server.kiosk_tickets_per_minute)
+    # The same token bucket per device, for alerts.
+    app.state.alert_allowance = TicketAllowance(branches.ALERTS_PER_MINUTE)
     app.state.heartbeat_seconds = events.heartbeat_seconds()
+    app.state.stream_quota = StreamQuota(config.server.streams_per_address)
     problems.install(app)
     for module in (health, branches, tickets, counters, events):
         # Any call may meet an unreachable database.
@@ -117,6 +127,13 @@ def serve(config: OfficeConfig, host: str, port: int) -> None:
         store.close()
         raise
     app = create_app(config, store)
+    open_files = raise_open_files_limit()
+    limits = Limits(
+        connections=connection_budget(open_files),
+        request_seconds=config.server.request_timeout_seconds,
+        connections_per_address=config.server.connections_per_address,
+    )
+    log.info("open-files limit %d: at most %d connections at once", open_files, limits.connections)
 
     class Server(uvicorn.Server):
         def handle_exit(self, sig: int, frame: object) -> None:
@@ -138,6 +155,8 @@ def serve(config: OfficeConfig, host: str, port: int) -> None:
             access_log=False,
             timeout_graceful_shutdown=5,
             lifespan="on",
+            http=guarded_protocol(limits),
+            limit_concurrency=limits.connections,
         )
     )
     with sock:

@@ -74,8 +74,11 @@ class EventHub:
                 try:
                     queue.put_nowait(frame)
                 except asyncio.QueueFull:
+                    # The stream fell behind. Its client resumes after the last frame it got,
+                    # so it must get no frame after a gap: drop them all, not the oldest.
                     self._streams[event.branch].discard(queue)
-                    queue.get_nowait()
+                    while not queue.empty():
+                        queue.get_nowait()
                     queue.put_nowait(CLOSED)
 
     def close(self) -> None:

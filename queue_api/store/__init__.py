@@ -66,7 +66,8 @@ class ReadTx(Protocol):
     def calls(self, branch: str, limit: int) -> list[StoredEvent]: ...
 
     def alerts(self, branch: str) -> list[StoredEvent]:
-        """Every ``device.alert`` event the log still holds, oldest first."""
+        """The ``device.alert`` events that still count, oldest first: of those the log holds,
+        at least the latest per device and part (older ones may be left out; keep it cheap)."""
         ...
 
     def last_event_id(self, branch: str) -> int: ...

@@ -23,11 +23,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from pydantic import ValidationError
+
 from queue_api.engine import BranchClock, CounterRecord, TicketRecord
-from queue_api.schema import CounterState, EventType, TicketStatus
+from queue_api.schema import Alert, CounterState, EventType, TicketStatus
 from queue_api.store import IdempotentIssue, StoredEvent, StoreUnavailable
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 MIGRATIONS: dict[int, str] = {
     1: """
@@ -105,6 +107,24 @@ MIGRATIONS: dict[int, str] = {
     CREATE INDEX tickets_by_queue
         ON tickets (branch, day, status, service, priority DESC, queue_at, id);
     """,
+    # The latest device.alert per device and part: standing faults without reading every alert.
+    4: """
+    CREATE TABLE latest_alerts (
+        branch TEXT NOT NULL,
+        device TEXT NOT NULL,
+        part TEXT NOT NULL,
+        event_id INTEGER NOT NULL,
+        PRIMARY KEY (branch, device, part)
+    );
+    INSERT INTO latest_alerts (branch, device, part, event_id)
+    SELECT branch, device, CASE WHEN instr(kind, '.') THEN substr(kind, 1, instr(kind, '.') - 1)
+                                ELSE kind END, max(id)
+    FROM (SELECT id, branch, json_extract(data, '$.alert.device') AS device,
+                 json_extract(data, '$.alert.kind') AS kind
+          FROM events WHERE type = 'device.alert')
+    WHERE device IS NOT NULL AND kind IS NOT NULL
+    GROUP BY 1, 2, 3;
+    """,
 }
 
 CALL_TYPES = (EventType.TICKET_CALLED.value, EventType.TICKET_RECALLED.value)
@@ -146,6 +166,14 @@ def _event(row: sqlite3.Row) -> StoredEvent:
         type=EventType(row["type"]),
         data=json.loads(row["data"]),
     )
+
+
+def _readable_alert(data: dict[str, Any]) -> Alert | None:
+    """The alert a device.alert event carries; None if unreadable (then no fault stands)."""
+    try:
+        return Alert.model_validate(data.get("alert"))
+    except ValidationError:
+        return None
 
 
 def _rollback(db: sqlite3.Connection) -> None:
@@ -272,9 +300,11 @@ class SqliteTx:
         return [_event(row) for row in rows]
 
     def alerts(self, branch: str) -> list[StoredEvent]:
+        # Pruned events drop out through the join.
         rows = self.db.execute(
-            "SELECT * FROM events WHERE branch = ? AND type = ? ORDER BY id",
-            (branch, EventType.DEVICE_ALERT.value),
+            "SELECT events.* FROM latest_alerts JOIN events ON events.id = latest_alerts.event_id"
+            " WHERE latest_alerts.branch = ? ORDER BY events.id",
+            (branch,),
         )
         return [_event(row) for row in rows]
 
@@ -391,6 +421,12 @@ class SqliteTx:
             "INSERT INTO events (branch, type, data, at) VALUES (?, ?, ?, ?) RETURNING id",
             (branch, type.value, json.dumps(data, separators=(",", ":")), data["at"]),
         ).fetchone()
+        if type is EventType.DEVICE_ALERT and (alert := _readable_alert(data)) is not None:
+            self.db.execute(
+                "INSERT INTO latest_alerts (branch, device, part, event_id) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (branch, device, part) DO UPDATE SET event_id = excluded.event_id",
+                (branch, alert.device, alert.part, row[0]),
+            )
         return StoredEvent(id=int(row[0]), branch=branch, type=type, data=data)
 
     def remember_issue(

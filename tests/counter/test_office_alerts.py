@@ -77,8 +77,9 @@ async def test_faults_of_other_devices_stand_until_they_clear(server, tokens, de
         await until(pilot, lambda: len(alerts.faults) == 2)
         text = str(alerts.render())
         assert alerts.display
-        # In the screen's language (Spanish), from the kind: not the device's English.
-        assert "kiosko-entrada: Impresora — sin papel: cargue un rollo nuevo" in text
+        # In the screen's language (Spanish), from the kind: not the device's English; the
+        # device is the one its token names.
+        assert "kiosk-entrada: Impresora — sin papel: cargue un rollo nuevo" in text
         assert "ventanilla-2: Tablero LED — no responde" in text
         assert "replace the paper roll" not in text and "no answer" not in text
 
@@ -104,8 +105,8 @@ async def test_a_counter_that_starts_late_sees_the_faults_that_stand(server, tok
     async with app.run_test(size=(100, 34)) as pilot:
         alerts = app.counter_screen.query_one(OfficeAlerts)
         await until(pilot, lambda: bool(alerts.faults))
-        assert list(alerts.faults) == [("kiosko-entrada", "printer")]
-        assert "kiosko-entrada: Impresora — sin papel" in str(alerts.render())
+        assert list(alerts.faults) == [("kiosk-entrada", "printer")]  # the token names it
+        assert "kiosk-entrada: Impresora — sin papel" in str(alerts.render())
         assert alerts.display
 
 

@@ -64,7 +64,7 @@ async def test_paper_out_ticket_shown_alert_warning_then_reprint(
         # (A status read while the paper was being changed may add a passing fault between.)
         assert alert_kinds(sent)[0] == "printer.paper_out"
         assert alert_kinds(sent)[-1] == "printer.ok"
-        assert sent[0].data["alert"]["device"] == "kiosk-test"
+        assert sent[0].data["alert"]["device"] == "kiosk-entrada"  # its token's device name
         assert "load a new paper roll" in sent[0].data["alert"]["detail"]
 
         # The technician reprints the ticket that was not printed.

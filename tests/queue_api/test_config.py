@@ -163,6 +163,24 @@ BAD = {
         "server.kiosk_tickets_per_minute",
         "greater than or equal to 0",
     ),
+    "no time to send a request": (
+        'timezone = "America/Mexico_City"',
+        'timezone = "America/Mexico_City"\nrequest_timeout_seconds = 0',
+        "server.request_timeout_seconds",
+        "greater than 0",
+    ),
+    "no connection per address": (
+        'timezone = "America/Mexico_City"',
+        'timezone = "America/Mexico_City"\nconnections_per_address = 0',
+        "server.connections_per_address",
+        "greater than or equal to 1",
+    ),
+    "streams per address as text": (
+        'timezone = "America/Mexico_City"',
+        'timezone = "America/Mexico_City"\nstreams_per_address = "many"',
+        "server.streams_per_address",
+        "integer",
+    ),
 }
 
 

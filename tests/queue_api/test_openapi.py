@@ -127,3 +127,10 @@ def test_fuzzing_finds_no_server_error_and_no_undocumented_code(
     assert not report, report
     output = "".join(server.output)
     assert "Traceback" not in output and "unexpected error" not in output
+
+
+def test_the_idempotency_key_is_a_required_header(spec: dict) -> None:
+    operation = spec["paths"]["/api/v1/branches/{b}/tickets"]["post"]
+    (key,) = [p for p in operation["parameters"] if p["name"].lower() == "idempotency-key"]
+    assert (key["in"], key["required"]) == ("header", True)
+    assert key["schema"]["maxLength"] == 128

@@ -79,3 +79,29 @@ async def test_the_server_answers_429_with_retry_after_past_the_allowance(tmp_pa
         assert any("ticket refused to kiosk-entrada" in line for line in server.output)
     finally:
         server.stop()
+
+
+async def test_a_replayed_key_gets_its_ticket_after_the_allowance_is_spent(
+    tmp_path: Path,
+) -> None:
+    server = ServerProcess(office_file(tmp_path, tmp_path / "t.db", kiosk_tickets_per_minute=2))
+    server.start()
+    try:
+        async with httpx.AsyncClient(base_url=server.url) as http:
+
+            async def press(key: str) -> httpx.Response:
+                return await http.post(
+                    "/api/v1/branches/centro/tickets",
+                    json={"service": "registro"},
+                    headers={"Authorization": f"Bearer {TOKENS['kiosk']}", "Idempotency-Key": key},
+                )
+
+            first, second = await press("press-1"), await press("press-2")
+            assert (first.status_code, second.status_code) == (201, 201)
+            assert (await press("press-3")).status_code == 429  # the minute's tickets are spent
+            # The kiosk did not hear the answer to press 2 and sends it again: its ticket.
+            again = await press("press-2")
+            assert again.status_code == 200
+            assert again.json()["id"] == second.json()["id"]
+    finally:
+        server.stop()

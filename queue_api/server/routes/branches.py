@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+import logging
+import math
+
+from fastapi import APIRouter, HTTPException, Request
 
 from queue_api.schema import (
     Alert,
@@ -17,7 +20,9 @@ from queue_api.schema import (
 from queue_api.server.auth import Admin, BranchReader, Caller
 from queue_api.server.problems import responses
 from queue_api.server.routes import office
+from queue_api.server.ticket_allowance import TicketAllowance
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1/branches", tags=["branches"], responses=responses(401, 403))
 
 
@@ -55,11 +60,29 @@ def get_stats(b: str, request: Request, who: Admin) -> Stats:
     return office(request).stats(b)
 
 
+ALERTS_PER_MINUTE = 30
+"""Per device: far above what a printer or LED board reports, far below a flood."""
+
+
 @router.post(
-    "/{b}/alerts", status_code=202, response_model=Alert, responses=responses(400, 404, 422)
+    "/{b}/alerts", status_code=202, response_model=Alert, responses=responses(400, 404, 422, 429)
 )
 def post_alert(b: str, alert: AlertIn, request: Request, who: BranchReader) -> Alert:
-    """A device fault; it goes out to the branch as a ``device.alert`` event."""
+    """A device fault; it goes out to the branch as a ``device.alert`` event. The device is
+    the token's own (else one device could clear another's fault); an admin may name one."""
+    if not who.is_admin:
+        alert = alert.model_copy(update={"device": who.device})
+    allowance: TicketAllowance = request.app.state.alert_allowance
+    wait = allowance.take(who.device)
+    if wait:
+        seconds = math.ceil(wait)
+        log.warning("alert refused to %s: over %s a minute", who.device, allowance.per_minute)
+        raise HTTPException(
+            429,
+            f"device {who.device!r} sent {allowance.per_minute} alerts within a minute: "
+            f"send the next in {seconds} s, and only when a part's state changes",
+            headers={"Retry-After": str(seconds)},
+        )
     return office(request).alert(b, who.role, alert)
 
 

@@ -17,6 +17,7 @@ from queue_api.office import Office
 from queue_api.schema import EventType
 from queue_api.server.auth import BranchReader
 from queue_api.server.hub import CLOSED, EventHub, sse_frame
+from queue_api.server.limits import RETRY_AFTER_SECONDS, StreamQuota
 from queue_api.server.problems import responses
 
 router = APIRouter(tags=["events"])
@@ -31,7 +32,7 @@ REPLAY_PAGE = 500
     response_class=StreamingResponse,
     responses={
         200: {"content": {"text/event-stream": {}}, "description": "The event stream"},
-        **responses(400, 401, 403, 404, 503),
+        **responses(400, 401, 403, 404, 429, 503),
     },
 )
 async def events(
@@ -49,13 +50,27 @@ async def events(
     if hub.closing:
         raise HTTPException(503, "the server is shutting down: reconnect in a moment")
 
+    quota: StreamQuota = request.app.state.stream_quota
+    address = request.client.host if request.client else ""
+    if not quota.take(address):
+        raise HTTPException(
+            429,
+            f"{quota.per_address} event streams are open from {address}: "
+            "close the ones not in use, then retry",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+
+    def ended() -> None:
+        hub.unsubscribe(b, queue)
+        quota.give_back(address)
+
     # Subscribed before the answer's headers go out: a client counts itself connected when
     # they arrive, and must get every event committed from then on.
     queue = hub.subscribe(b)
     try:
         top = await run_in_threadpool(_last_event_id, office, b)
     except BaseException:
-        hub.unsubscribe(b, queue)
+        ended()
         raise
 
     async def stream() -> AsyncIterator[bytes]:
@@ -89,7 +104,7 @@ async def events(
                 yield frame.text
                 last = frame.id
 
-    return EventStream(stream(), on_close=lambda: hub.unsubscribe(b, queue))
+    return EventStream(stream(), on_close=ended)
 
 
 class EventStream(StreamingResponse):
