@@ -9,9 +9,9 @@ from textual.app import App
 
 from counter.clock import Clock, system_clock
 from counter.screen import CounterScreen
+from device.config import DeviceConfig
 from drivers.board import BoardError, LedBoard, open_board
 from queue_api.client import QueueClient
-from turnero.device import DeviceConfig
 
 
 def board_for(device: DeviceConfig) -> tuple[LedBoard | None, str | None]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from turnero.clock import Clock, FrozenClock
+from device.clock import Clock, FrozenClock
 
 __all__ = ["Clock", "FrozenClock", "duration", "minutes", "system_clock"]
 

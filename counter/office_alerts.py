@@ -12,8 +12,8 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from counter.wording import CounterWords
+from device.alert_words import alert_words
 from queue_api.schema import ReportedAlert, StandingAlerts
-from turnero.alert_words import alert_words
 
 Part = tuple[str, str]
 """A device and one of its parts: ``("kiosko-entrada", "printer")``."""

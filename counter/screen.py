@@ -31,6 +31,7 @@ from counter.text_fields import set_text
 from counter.ticket_panel import TicketPanel
 from counter.transfer_picker import TransferPicker
 from counter.wording import CounterWords
+from device.config import DeviceConfig, token_acts_on, token_scope
 from drivers.board import BoardError, LedBoard
 from queue_api.client import (
     STREAM_SILENCE,
@@ -42,7 +43,6 @@ from queue_api.client import (
 )
 from queue_api.i18n import translate
 from queue_api.schema import Branch, Counter, CounterState, Event, EventType, Queue
-from turnero.device import DeviceConfig, token_acts_on, token_scope
 
 log = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ from textual.widgets import Static
 from counter.clock import duration, minutes
 from counter.text_fields import set_text
 from counter.wording import CounterWords
+from device.big_text import BigText
 from queue_api.schema import Ticket, TicketStatus
-from turnero.big_text import BigText
 
 
 class TicketPanel(CounterWords, Widget):

@@ -2,7 +2,7 @@
 
 - ``app``: ``DisplayApp``, the thin App that ``turnero display`` runs.
 - ``board_screen``: ``BoardScreen``, the whole board (what the demo hosts).
-- big glyphs: ``turnero.big_text`` / ``turnero.glyphs`` (one font shared by every app).
+- big glyphs: ``device.big_text`` / ``device.glyphs`` (one font shared by every app).
 - ``recent_calls``, ``waiting_counts``, ``ticker``: the smaller parts of the board.
 - ``calls``: calls built from events, and which are fresh enough to announce.
 - ``announcer``: the queue of announcements, sound-free; ``sound``: the real player.

@@ -6,12 +6,12 @@ import gc
 
 from textual.app import App
 
+from device.config import DeviceConfig
 from display.announcer import Player
 from display.board_screen import BoardScreen
 from display.clock import Clock, system_clock
 from display.sound import SilentPlayer, SoundPlayer, open_player
 from queue_api.client import QueueClient
-from turnero.device import DeviceConfig
 
 
 class DisplayApp(App[None]):

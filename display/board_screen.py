@@ -21,6 +21,8 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Label
 
+from device.big_text import BigText
+from device.config import DeviceConfig
 from display.announcer import Announcement, Announcer, Player
 from display.calls import (
     FRESH_FOR,
@@ -37,8 +39,6 @@ from display.waiting_counts import WaitingCounts
 from queue_api.client import ApiError, Forbidden, NotFound, QueueClient, Unauthorized, Unreachable
 from queue_api.i18n import translate
 from queue_api.schema import Board, Call, Event, EventType, Service
-from turnero.big_text import BigText
-from turnero.device import DeviceConfig
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from turnero.clock import Clock, FrozenClock
+from device.clock import Clock, FrozenClock
 
 __all__ = ["Clock", "FrozenClock", "ShiftedClock", "system_clock"]
 

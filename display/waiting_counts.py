@@ -8,8 +8,8 @@ from rich.text import Text
 from textual.app import RenderResult
 from textual.widget import Widget
 
+from device.glyphs import render, text_height, text_width
 from queue_api.schema import Service
-from turnero.glyphs import render, text_height, text_width
 
 
 class WaitingCounts(Widget):

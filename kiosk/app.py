@@ -9,12 +9,12 @@ from typing import ClassVar
 from textual.app import App
 from textual.binding import Binding, BindingType
 
+from device.config import DeviceConfig
 from drivers.printer import PrinterError, TicketPrinter, open_printer
 from kiosk.kiosk_screen import KioskScreen
 from kiosk.timings import KioskTimings
 from queue_api.client import QueueClient
 from queue_api.config_errors import ConfigError
-from turnero.device import DeviceConfig
 
 
 class KioskApp(App[None]):

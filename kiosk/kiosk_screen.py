@@ -25,6 +25,7 @@ from textual.timer import Timer
 from textual.widgets import Button, ContentSwitcher, Label, Static
 from textual.worker import Worker
 
+from device.config import DeviceConfig
 from drivers.printer import PrinterError, PrinterStatus, TicketPrinter, TicketView
 from kiosk.printer_health import PrinterAlert, PrinterWatch
 from kiosk.service_tiles import ServiceTile
@@ -43,7 +44,6 @@ from queue_api.client import (
     new_idempotency_key,
 )
 from queue_api.schema import Branch, EventType, Queue, Service, ServiceQueue, Ticket
-from turnero.device import DeviceConfig
 
 log = logging.getLogger(__name__)
 

@@ -6,9 +6,9 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Label, Static
 
+from device.big_text import BigText
 from kiosk.wording import Words
 from queue_api.schema import Ticket
-from turnero.big_text import BigText
 
 
 class TicketPanel(Vertical):

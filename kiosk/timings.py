@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from turnero.device import DeviceConfig
+from device.config import DeviceConfig
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from queue_api.config import load_office_config
 from queue_api.office import Office
 from queue_api.schema import AlertIn
 from queue_api.store.sqlite import SqliteStore
-from scripts.local_server import ServerProcess, office_file
+from turnero.local_server import ServerProcess, office_file
 
 BRANCH = "centro"
 ADMIN_TOKEN = "demo-admin-token"

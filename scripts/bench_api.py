@@ -35,7 +35,7 @@ from pathlib import Path
 
 import httpx
 
-from scripts.local_server import ServerProcess
+from turnero.local_server import ServerProcess
 
 BRANCH = "centro"
 SERVICES = (("licencias", "A"), ("pagos", "B"), ("registro", "C"))

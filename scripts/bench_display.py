@@ -25,13 +25,13 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection
 from pathlib import Path
 
+from device.config import DeviceConfig
 from display.app import DisplayApp
 from display.board_screen import BoardScreen
 from display.sound import SilentPlayer
 from queue_api.client import QueueClient, new_idempotency_key
-from scripts.demo import demo_server
 from scripts.latency import percentile
-from turnero.device import DeviceConfig
+from turnero.demo import demo_server
 
 LICENCIAS_COUNTERS = "124"
 """Counters of the example office that serve ``licencias``."""

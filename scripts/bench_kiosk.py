@@ -115,7 +115,7 @@ def rss_mb() -> float:
 
 
 def device(url: str, printer_url: str):
-    from turnero.device import DeviceConfig
+    from device.config import DeviceConfig
 
     return DeviceConfig.model_validate(
         {
@@ -216,7 +216,7 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, default=200, help="tickets timed")
     parser.add_argument("--total", type=int, default=500, help="tickets before reading RSS")
     args = parser.parse_args()
-    from scripts.demo import demo_server
+    from turnero.demo import demo_server
 
     printer = PtyPrinter()
     try:

@@ -9,10 +9,10 @@ import asyncio
 import tempfile
 from pathlib import Path
 
-from scripts.demo import demo_server, device_file
-from scripts.demo_app import DemoApp
+from device.config import load_device_config
 from tests.pilot_wait import until
-from turnero.device import load_device_config
+from turnero.demo import demo_server, device_file
+from turnero.demo_app import DemoApp
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 SIZE = (140, 42)

@@ -1,6 +1,6 @@
-"""The server process for tests (scripts/local_server.py) and the example office's tokens."""
+"""The server process for tests (turnero/local_server.py) and the example office's tokens."""
 
-from scripts.local_server import EXAMPLE_OFFICE, ServerProcess, free_port, office_file
+from turnero.local_server import EXAMPLE_OFFICE, ServerProcess, free_port, office_file
 
 __all__ = ["EXAMPLE_OFFICE", "TOKENS", "ServerProcess", "free_port", "office_file"]
 

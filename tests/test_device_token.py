@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from device.config import token_acts_on, token_scope
 from queue_api.schema import TokenInfo
-from turnero.device import token_acts_on, token_scope
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,4 @@
-"""Turnero: the shell around the programs (command line, device configuration) and what the
-apps share, such as the big-glyph font (``glyphs``, ``big_text``) of ticket numbers."""
+"""Turnero's command line: one ``turnero`` command over the programs, the demo and diagnostics."""
 
 from queue_api import __version__
 

@@ -15,7 +15,7 @@ import typer
 from queue_api.config_errors import ConfigError
 
 if TYPE_CHECKING:
-    from turnero.device import DeviceConfig
+    from device.config import DeviceConfig
 
 app = typer.Typer(
     name="turnero",
@@ -84,7 +84,7 @@ def server(
 
 
 def _device(config: Path | None) -> tuple[Path, DeviceConfig]:
-    from turnero.device import config_path, load_device_config
+    from device.config import config_path, load_device_config
 
     path = config_path(config)
     try:
@@ -104,7 +104,7 @@ def kiosk(config: ConfigOption = None) -> None:
         kiosk_app = KioskApp(device)
     except ConfigError as exc:
         raise fail(f"{path}: {exc}") from None
-    from turnero.shell import run_app
+    from device.shell import run_app
 
     run_app(kiosk_app)
 
@@ -112,7 +112,7 @@ def kiosk(config: ConfigOption = None) -> None:
 @app.command()
 def counter(config: ConfigOption = None) -> None:
     """Run a clerk's counter terminal (and its LED board)."""
-    from turnero.device import require_counter
+    from device.config import require_counter
 
     path, device = _device(config)
     try:
@@ -121,7 +121,7 @@ def counter(config: ConfigOption = None) -> None:
         raise fail(str(exc)) from None
     _log_to_file("counter")
     from counter.app import CounterApp
-    from turnero.shell import run_app
+    from device.shell import run_app
 
     run_app(CounterApp(device))
 
@@ -141,8 +141,8 @@ def display(
         serve_display(path, host, port)
         return
     _log_to_file("display")
+    from device.shell import run_app
     from display.app import DisplayApp
-    from turnero.shell import run_app
 
     run_app(DisplayApp(device))
 
@@ -153,7 +153,7 @@ def demo(
 ) -> None:
     """Run everything on virtual hardware: server, kiosk, counter and display in one window."""
     _log_to_file("demo")
-    from scripts.demo import run_demo
+    from turnero.demo import run_demo
 
     run_demo(port)
 

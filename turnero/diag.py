@@ -167,8 +167,8 @@ def _api_check(
             "fix server.branch or use this branch's token",
         )
     if counter is not None and branch is not None:
+        from device.config import token_acts_on, token_scope
         from queue_api.schema import TokenInfo
-        from turnero.device import token_acts_on, token_scope
 
         try:
             info = TokenInfo.model_validate(who)
@@ -390,8 +390,8 @@ def check(
     ] = None,
 ) -> None:
     """Check every device in a device file (server, printer, board) in one table."""
+    from device.config import config_path, load_device_config
     from queue_api.config_errors import ConfigError
-    from turnero.device import config_path, load_device_config
 
     path = config_path(config)
     try:

@@ -12,11 +12,11 @@ import pytest
 from textual.pilot import Pilot
 
 from counter.clock import FrozenClock
+from device.config import DeviceConfig
 from drivers.board import LedBoard, open_board
 from tests.drivers.fixtures import FakeBoard, PtyPair, socat_pty_pair
 from tests.pilot_wait import until
 from tests.server_process import ServerProcess
-from turnero.device import DeviceConfig
 
 
 def device_for(url: str, token: str, counter: str = "1", clerk: str = "Ana") -> DeviceConfig:

@@ -129,7 +129,7 @@ def test_a_fault_reads_in_the_screens_language(language, kind, detail, line) -> 
     assert f"⚠ kiosko: {line}" in str(alerts.render())
 
 
-@pytest.mark.parametrize("package", ["turnero", "counter"])
+@pytest.mark.parametrize("package", ["device", "counter"])
 def test_catalogs_have_the_same_keys_and_placeholders(package: str) -> None:
     def catalog(language: str) -> dict[str, str]:
         path = resources.files(package).joinpath("locales", f"{language}.toml")

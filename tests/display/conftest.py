@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from device.config import DeviceConfig
 from display.announcer import Part
 from display.app import DisplayApp
 from display.board_screen import BoardScreen
@@ -16,7 +17,6 @@ from display.clock import Clock, FrozenClock
 from queue_api.client import QueueClient, new_idempotency_key
 from queue_api.schema import Ticket
 from tests.server_process import TOKENS, free_port
-from turnero.device import DeviceConfig
 
 FROZEN_AT = datetime(2026, 1, 15, 9, 41, tzinfo=UTC)
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from textual.app import App
 
+from device.big_text import BigText
 from display.announcer import Part
 from display.board_screen import BoardScreen
 from display.clock import FrozenClock, ShiftedClock
@@ -27,7 +28,6 @@ from tests.display.conftest import (
 )
 from tests.pilot_wait import until
 from tests.server_process import TOKENS, ServerProcess, office_file
-from turnero.big_text import BigText
 
 
 def heard(app) -> list[tuple[str, str, bool]]:

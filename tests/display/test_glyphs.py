@@ -6,7 +6,7 @@ import string
 
 import pytest
 
-from turnero.glyphs import FONT, GLYPH_HEIGHT, glyph_for, largest_scale, render, text_width
+from device.glyphs import FONT, GLYPH_HEIGHT, glyph_for, largest_scale, render, text_width
 
 
 def test_every_capital_letter_and_digit_has_its_own_glyph():

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from device.glyphs import render
 from tests.display.browser import CAPTURE_TERMINAL, CHROMIUM, chromium
 from tests.display.conftest import Office
 from tests.server_process import TOKENS, free_port
-from turnero.glyphs import render
 
 TURNERO = [sys.executable, "-m", "turnero"]
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from textual.app import App, ComposeResult
 
+from device.big_text import BigText
+from device.glyphs import render, text_width
 from display.clock import FrozenClock
 from display.ticker import Ticker
 from tests.display.conftest import FROZEN_AT
-from turnero.big_text import BigText
-from turnero.glyphs import render, text_width
 
 
 class One(App[None]):

@@ -12,11 +12,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from scripts.demo import demo_server, device_file
-from scripts.demo_app import DemoApp, LedBoardView, PaperStrip
+from device.big_text import BigText
+from device.config import load_device_config
 from tests.pilot_wait import until
-from turnero.big_text import BigText
-from turnero.device import load_device_config
+from turnero.demo import demo_server, device_file
+from turnero.demo_app import DemoApp, LedBoardView, PaperStrip
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -96,7 +96,7 @@ def test_the_demo_server_ends_with_the_demo(tmp_path: Path) -> None:
 @pytest.mark.skipif(not hasattr(os, "pidfd_open"), reason="needs Linux pidfd")
 def test_the_demo_server_ends_even_when_the_demo_is_killed(tmp_path: Path) -> None:
     code = (
-        "import sys; from pathlib import Path; from scripts.demo import demo_server\n"
+        "import sys; from pathlib import Path; from turnero.demo import demo_server\n"
         f"with demo_server(Path({str(tmp_path)!r})) as url:\n"
         "    print(url, flush=True); sys.stdin.read()\n"
     )

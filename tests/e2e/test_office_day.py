@@ -15,6 +15,7 @@ from textual.app import App
 from textual.pilot import Pilot
 
 from counter.app import CounterApp
+from device.config import DeviceConfig
 from display.app import DisplayApp
 from display.board_screen import BoardScreen
 from drivers.board import open_board
@@ -30,7 +31,6 @@ from tests.drivers.escpos_decoder import decode
 from tests.drivers.fixtures import FakeBoard, FakeSerialPrinter, socat_pty_pair
 from tests.pilot_wait import touch, until
 from tests.server_process import ServerProcess
-from turnero.device import DeviceConfig
 
 SIZE = (120, 40)
 TICKETS = 20

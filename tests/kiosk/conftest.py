@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 
+from device.config import DeviceConfig
 from drivers.printer import TicketPrinter, open_printer
 from kiosk.app import KioskApp
 from kiosk.kiosk_screen import KioskScreen
@@ -21,7 +22,6 @@ from queue_api.schema import Event, EventType
 from tests import pilot_wait
 from tests.drivers.fixtures import FakeSerialPrinter, socat_pty_pair
 from tests.server_process import EXAMPLE_OFFICE, ServerProcess
-from turnero.device import DeviceConfig
 
 PIN = "2468"
 SIZE = (100, 32)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+from device.config import DeviceConfig
 from drivers.printer import VirtualPrinter
 from kiosk.ticket_panel import TicketPanel
 from queue_api.client import QueueClient
@@ -21,7 +22,6 @@ from tests.kiosk.conftest import (
 )
 from tests.pilot_wait import touch
 from tests.server_process import ServerProcess, office_file
-from turnero.device import DeviceConfig
 
 
 async def waiting(server: ServerProcess, token: str, service: str) -> int:

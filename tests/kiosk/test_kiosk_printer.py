@@ -9,6 +9,7 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
+from device.config import DeviceConfig
 from drivers.printer import Paper, PrinterStatus, VirtualPrinter, open_printer
 from kiosk.ticket_panel import TicketPanel
 from queue_api.client import QueueClient
@@ -25,7 +26,6 @@ from tests.kiosk.conftest import (
 )
 from tests.pilot_wait import touch
 from tests.server_process import TOKENS, ServerProcess, office_file
-from turnero.device import DeviceConfig
 
 
 def alert_kinds(events: list) -> list[str]:

@@ -7,6 +7,7 @@ from dataclasses import replace
 
 from textual.widgets import Button
 
+from device.config import DeviceConfig
 from drivers.printer import VirtualPrinter
 from kiosk.technician import WRONG_PINS_ALLOWED, PinAttempts
 from kiosk.ticket_panel import TicketPanel
@@ -23,7 +24,6 @@ from tests.kiosk.conftest import (
 )
 from tests.pilot_wait import touch
 from tests.server_process import ServerProcess
-from turnero.device import DeviceConfig
 
 
 async def test_idle_goes_home_in_the_default_language(device: DeviceConfig) -> None:

@@ -8,11 +8,11 @@ from collections.abc import Iterator
 import pytest
 from textual.pilot import Pilot
 
+from device.config import DeviceConfig
 from drivers.printer import Paper, PrinterStatus, VirtualPrinter
 from tests.kiosk.conftest import SIZE, device_config, kiosk_app, ready, screen_of, until
 from tests.pilot_wait import touch
 from tests.server_process import TOKENS, ServerProcess, free_port, office_file
-from turnero.device import DeviceConfig
 
 LANGUAGES = ["es", "en"]
 

@@ -16,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from device.clock import FrozenClock as Clock
 from queue_api import engine
 from queue_api.config import load_office_config
 from queue_api.engine import CounterRecord, RuleViolation, TicketRecord
@@ -23,7 +24,6 @@ from queue_api.office import Conflict, Office
 from queue_api.schema import CounterState, EventType, IssueTicket, ReportedAlert, TicketStatus
 from queue_api.store.sqlite import SqliteStore
 from tests.server_process import office_file
-from turnero.clock import FrozenClock as Clock
 
 MEXICO = ZoneInfo("America/Mexico_City")
 T0 = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)  # 09:00 in Mexico City

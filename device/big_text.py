@@ -8,7 +8,7 @@ from textual.reactive import reactive
 from textual.strip import Strip
 from textual.widget import Widget
 
-from turnero.glyphs import largest_scale, render
+from device.glyphs import largest_scale, render
 
 
 def centred(rows: list[str], width: int, height: int, style: Style) -> list[Strip]:

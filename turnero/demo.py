@@ -11,7 +11,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from scripts.local_server import ServerProcess, free_port, office_file
+from turnero.local_server import ServerProcess, free_port, office_file
 
 DEMO_DEVICES = {
     "kiosk": ("demo-kiosk-centro", None),
@@ -69,9 +69,9 @@ def device_file(folder: Path, role: str, url: str) -> Path:
 
 def run_demo(port: int = 0) -> None:
     """Start the server, then the one-window demo app; clean everything up on exit."""
-    from scripts.demo_app import DemoApp
-    from turnero.device import load_device_config
-    from turnero.shell import run_app
+    from device.config import load_device_config
+    from device.shell import run_app
+    from turnero.demo_app import DemoApp
 
     with tempfile.TemporaryDirectory(prefix="turnero-demo-") as tmp:
         folder = Path(tmp)

@@ -19,14 +19,14 @@ from textual.widgets import Static
 
 from counter.app import board_for
 from counter.screen import CounterScreen
+from device.big_text import BigText
+from device.config import DeviceConfig
 from display.board_screen import BoardScreen
 from display.sound import open_player
 from drivers.board import LedBoard, VirtualBoard
 from drivers.printer import VirtualPrinter
 from kiosk.kiosk_screen import KioskScreen
 from queue_api.client import QueueClient
-from turnero.big_text import BigText
-from turnero.device import DeviceConfig
 
 LOOK_EVERY = 0.2
 """Seconds between looks at the virtual devices."""

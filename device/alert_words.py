@@ -1,7 +1,7 @@
 """Device faults (``device.alert``) in the reader's language, from the alert's ``kind``.
 
 A device reports its fault in its own words (``detail``, English from the drivers); staff
-read it in their screen's language from the catalog in ``turnero/locales``, one file per
+read it in their screen's language from the catalog in ``device/locales``, one file per
 language. A kind the catalog does not know yet is shown with the device's own detail.
 """
 
@@ -12,7 +12,7 @@ from queue_api.i18n import translate
 
 def _known(language: str, key: str) -> str | None:
     # translate() falls back to Spanish, then to the key itself: the key back means unknown.
-    text = translate("turnero", language, key)
+    text = translate("device", language, key)
     return None if text == key else text
 
 
