@@ -27,17 +27,19 @@ def free_port() -> int:
 
 def office_file(
     folder: Path,
-    database: Path,
+    database: Path | str,
     extra: str = "",
     *,
     kiosk_tickets_per_minute: int | None = None,
 ) -> Path:
-    """The example office, pointed at ``database``, written into ``folder``.
+    """The example office, pointed at ``database`` (a SQLite file, or a ``postgresql://`` URL),
+    written into ``folder``.
 
     Load tests and benchmarks issue faster than people: they lift the kiosks' limit with 0.
     """
     text = EXAMPLE_OFFICE.read_text(encoding="utf-8")
-    server = f'database = "sqlite:///{database}"'
+    url = database if str(database).startswith("postgresql://") else f"sqlite:///{database}"
+    server = f'database = "{url}"'
     if kiosk_tickets_per_minute is not None:
         server += f"\nkiosk_tickets_per_minute = {kiosk_tickets_per_minute}"
     text = re.sub(r'database = ".*"', lambda _: server, text, count=1)

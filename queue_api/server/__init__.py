@@ -16,9 +16,10 @@ from queue_api.office import Office
 from queue_api.server import problems
 from queue_api.server.auth import TokenBook
 from queue_api.server.hub import EventHub
+from queue_api.server.log_follower import LogFollower
 from queue_api.server.routes import branches, counters, events, health, tickets
 from queue_api.server.ticket_allowance import TicketAllowance
-from queue_api.store import Store, open_store
+from queue_api.store import SharedStore, Store, open_store
 
 log = logging.getLogger("turnero.server")
 
@@ -30,16 +31,26 @@ def create_app(config: OfficeConfig, store: Store | None = None) -> FastAPI:
     """The API for one office configuration; opens the configured store unless given one."""
     store = store or open_store(config.server.database)
     hub = EventHub()
-    office = Office(config, store, hub)
+    # Servers sharing a database learn every event, their own too, from the log.
+    follower = (
+        LogFollower(store, hub, [b.id for b in config.branches])
+        if isinstance(store, SharedStore)
+        else None
+    )
+    office = Office(config, store, follower or hub)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         hub.bind(asyncio.get_running_loop())
+        if follower is not None:
+            await asyncio.to_thread(follower.start)
         pruner = asyncio.create_task(_housekeeping(office))
         try:
             yield
         finally:
             hub.close()
+            if follower is not None:
+                await asyncio.to_thread(follower.stop)
             pruner.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await pruner
@@ -69,15 +80,33 @@ async def _housekeeping(office: Office) -> None:
     loop = asyncio.get_running_loop()
     while True:
         try:
-            cancelled = await asyncio.to_thread(office.close_past_days)
-            if cancelled:
-                log.info("cancelled %d tickets left over from a past business day", cancelled)
-            if loop.time() - last_prune >= PRUNE_EVERY_SECONDS:
-                await asyncio.to_thread(office.prune)
+            due = loop.time() - last_prune >= PRUNE_EVERY_SECONDS
+            if await asyncio.to_thread(_housekeep_once, office, due) and due:
                 last_prune = loop.time()
         except Exception:
             log.exception("housekeeping failed; will try again")
         await asyncio.sleep(HOUSEKEEPING_EVERY_SECONDS)
+
+
+def _housekeep_once(office: Office, prune: bool) -> bool:
+    """One round of housekeeping, unless another server sharing the database does it now."""
+    if isinstance(office.store, SharedStore):
+        # Each step is its own transaction: whichever server takes the lock next finishes
+        # the work of one that died mid-way.
+        with office.store.housekeeping_lock() as mine:
+            if mine:
+                _housekeep(office, prune)
+            return mine
+    _housekeep(office, prune)
+    return True
+
+
+def _housekeep(office: Office, prune: bool) -> None:
+    cancelled = office.close_past_days()
+    if cancelled:
+        log.info("cancelled %d tickets left over from a past business day", cancelled)
+    if prune:
+        office.prune()
 
 
 def serve(config: OfficeConfig, host: str, port: int) -> None:

@@ -1,8 +1,8 @@
 """Persistence behind one interface: SQLite (embedded default) and, later, PostgreSQL.
 
 A store hands out transactions. A write transaction is serialised against every other writer
-of the same branch (SQLite: ``BEGIN IMMEDIATE``; PostgreSQL: row locks and
-``FOR UPDATE SKIP LOCKED`` on the waiting tickets), and is on disk when it returns. The queue
+of the same branch (SQLite: ``BEGIN IMMEDIATE``; PostgreSQL: a lock on the branch's
+row of ``branch_log``), and is on disk when it returns. The queue
 rules are not here: they live in ``queue_api.engine`` and are applied by ``queue_api.office``.
 """
 
@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from queue_api.engine import CounterRecord, TicketRecord
 from queue_api.schema import CounterState, EventType
@@ -124,14 +124,36 @@ class Store(EventLog, Protocol):
     def close(self) -> None: ...
 
 
+@runtime_checkable
+class SharedStore(Store, Protocol):
+    """A store other server processes write to as well (PostgreSQL)."""
+
+    def housekeeping_lock(self) -> AbstractContextManager[bool]:
+        """True inside the block for the one server that does the housekeeping now."""
+        ...
+
+    def wait_for_events(self, timeout: float) -> set[str]:
+        """The branches with new events in the log, waiting up to ``timeout`` seconds."""
+        ...
+
+
 def open_store(url: str) -> Store:
     """The store for a ``database`` URL of the server's config."""
     if url.startswith("sqlite:///"):
         from queue_api.store.sqlite import SqliteStore
 
         return SqliteStore(url.removeprefix("sqlite:///"))
+    if url.startswith(("postgresql://", "postgres://")):
+        try:
+            from queue_api.store.postgres import PostgresStore
+        except ImportError as exc:
+            raise StoreUnavailable(
+                f"database {url.split('@')[-1]!r}: PostgreSQL needs psycopg;"
+                " install turnero with its postgres extra (pip install 'turnero[postgres]')"
+            ) from exc
+        return PostgresStore(url)
     raise StoreUnavailable(
-        f"database {url.split('@')[-1]!r}: PostgreSQL support is not built yet; use sqlite:///"
+        f"database {url.split('@')[-1]!r}: expected sqlite:///path or postgresql://..."
     )
 
 
@@ -140,6 +162,7 @@ __all__ = [
     "EventLog",
     "IdempotentIssue",
     "ReadTx",
+    "SharedStore",
     "Store",
     "StoreUnavailable",
     "StoredEvent",
