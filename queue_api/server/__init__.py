@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
 
@@ -133,3 +135,33 @@ def serve(config: OfficeConfig, host: str, port: int) -> None:
     )
     log.info("Turnero %s listening on http://%s:%d", __version__, host, port)
     server.run()
+
+
+CONFIG_ENV = "TURNERO_SERVER_CONFIG"
+"""Where ``serve_workers`` tells its worker processes the office's config file."""
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one worker process of ``serve_workers``."""
+    from queue_api.config import load_office_config
+
+    return create_app(load_office_config(Path(os.environ[CONFIG_ENV])))
+
+
+def serve_workers(config: Path, host: str, port: int, workers: int) -> None:
+    """Run ``workers`` server processes on one port (needs a store they can share)."""
+    import uvicorn
+
+    os.environ[CONFIG_ENV] = str(config.resolve())
+    log.info("Turnero %s: %d server processes on http://%s:%d", __version__, workers, host, port)
+    uvicorn.run(
+        "queue_api.server:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        access_log=False,
+        timeout_graceful_shutdown=5,
+        lifespan="on",
+    )

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
+import psycopg
 import pytest
 
 from queue_api.client import QueueClient, new_idempotency_key
 from queue_api.schema import EventType
+from queue_api.store.postgres import SCHEMA_VERSION
 from scripts.pg_cluster import PgCluster
 from tests.queue_api.conftest import bearer
 from tests.queue_api.test_events import Follower
@@ -219,3 +223,52 @@ async def test_a_database_restart_is_503_then_recovers_and_streams_replay(
         (1, "B001"),
         (2, "B002"),
     ]
+
+
+def turnero(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "turnero", *args], capture_output=True, text=True, timeout=60
+    )
+
+
+def test_db_upgrade_creates_the_schema_by_hand(pg_cluster: PgCluster, tmp_path: Path) -> None:
+    url = pg_cluster.database()
+    done = turnero("db", "upgrade", "--config", str(office_file(tmp_path, url)))
+    assert done.returncode == 0, done.stderr
+    assert "is up to date" in done.stdout and "turnero@" not in done.stdout
+    with psycopg.connect(url) as conn:
+        versions = [v for (v,) in conn.execute("SELECT version FROM schema_version")]
+    assert versions == list(range(1, SCHEMA_VERSION + 1))
+
+
+def test_workers_on_sqlite_are_refused_with_what_to_do(tmp_path: Path) -> None:
+    config = office_file(tmp_path, tmp_path / "turnero.db")
+    done = turnero("server", "--config", str(config), "--workers", "2")
+    assert done.returncode == 2
+    assert "SQLite database serves one server process" in done.stderr
+    assert "postgresql://" in done.stderr and "Traceback" not in done.stderr
+
+
+async def test_workers_on_postgresql_serve_one_port_together(
+    pg_cluster: PgCluster, tmp_path: Path
+) -> None:
+    config = office_file(tmp_path, pg_cluster.database(), kiosk_tickets_per_minute=0)
+    server = ServerProcess(config, workers=2).start()
+    try:
+        async with httpx.AsyncClient(base_url=server.url, timeout=10) as http:
+            answers = await asyncio.gather(
+                *(
+                    http.post(
+                        "/api/v1/branches/centro/tickets",
+                        json={"service": "pagos"},
+                        headers={**KIOSK, "Idempotency-Key": f"w{i}"},
+                    )
+                    for i in range(20)
+                )
+            )
+    finally:
+        server.stop()
+    assert [r.status_code for r in answers] == [201] * 20
+    assert sorted(r.json()["number"] for r in answers) == [f"B{n:03}" for n in range(1, 21)]
+    started = "".join(server.output).count("Started server process")
+    assert started == 2, "".join(server.output)
