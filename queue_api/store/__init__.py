@@ -1,4 +1,4 @@
-"""Persistence behind one interface: SQLite (embedded default) and, later, PostgreSQL.
+"""Persistence behind one interface: SQLite (embedded default) and PostgreSQL (many servers).
 
 A store hands out transactions. A write transaction is serialised against every other writer
 of the same branch (SQLite: ``BEGIN IMMEDIATE``; PostgreSQL: a lock on the branch's
