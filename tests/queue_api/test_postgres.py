@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import psycopg
 import pytest
 
-from queue_api.schema import EventType
+from queue_api.config import load_office_config
+from queue_api.schema import AlertIn, EventType
+from queue_api.server import create_app
 from queue_api.store import StoreUnavailable
 from queue_api.store.postgres import SCHEMA_VERSION, PostgresStore
 from scripts.pg_cluster import PgCluster
+from tests.server_process import office_file
 
 B = "centro"
 
@@ -154,3 +159,27 @@ def test_a_database_that_goes_away_is_store_unavailable_until_it_is_back(
     append(store, 3)
     store.ping()
     assert [e.data["n"] for e in store.events_after(B, 0)] == [1, 3]
+
+
+async def test_a_local_event_never_overtakes_an_earlier_one_from_another_server(
+    pg_cluster: PgCluster, tmp_path: Path
+) -> None:
+    """Published straight from its own commit, a server's event 2 would reach its streams
+    before event 1 of another server, which arrives through the log: a stream that sent 2
+    then drops 1 for ever. The server learns its own events from the log too."""
+    url = pg_cluster.database()
+    app = create_app(load_office_config(office_file(tmp_path, url)))
+    other = PostgresStore(url)
+    try:
+        async with app.router.lifespan_context(app):
+            stream = app.state.hub.subscribe(B)
+
+            def another_server_then_this_one() -> None:
+                append(other, 1)
+                app.state.office.alert(B, "kiosk", AlertIn(device="kiosk-1", kind="printer.ok"))
+
+            await asyncio.to_thread(another_server_then_this_one)
+            frames = [await asyncio.wait_for(stream.get(), 10) for _ in range(2)]
+    finally:
+        other.close()
+    assert [frame.id for frame in frames if frame] == [1, 2]
