@@ -225,6 +225,73 @@ async def test_a_database_restart_is_503_then_recovers_and_streams_replay(
     ]
 
 
+async def test_a_database_restart_under_load_loses_nothing_and_streams_miss_nothing(
+    pg_cluster: PgCluster, two_servers: tuple[ServerProcess, ServerProcess]
+) -> None:
+    """Kiosks on both servers keep issuing, retrying a refused ticket with its key, while
+    PostgreSQL stops and starts again."""
+    acknowledged: dict[str, str] = {}
+    progress = asyncio.Condition()
+    refused = asyncio.Event()
+    stop = asyncio.Event()
+
+    async def kiosk(n: int, http: httpx.AsyncClient) -> None:
+        i = 0
+        while not stop.is_set():
+            i += 1
+            while True:  # one ticket, retried with its key until the server takes it
+                response = await http.post(
+                    "/api/v1/branches/centro/tickets",
+                    json={"service": "pagos"},
+                    headers={**KIOSK, "Idempotency-Key": f"{n}-{i}"},
+                )
+                if response.status_code in (200, 201):
+                    acknowledged[response.json()["id"]] = response.json()["number"]
+                    async with progress:
+                        progress.notify_all()
+                    break
+                assert response.status_code == 503, response.text
+                assert response.headers["content-type"] == "application/problem+json"
+                refused.set()
+
+    async def until(count: int) -> None:
+        async with progress:
+            await progress.wait_for(lambda: len(acknowledged) >= count)
+
+    a, b = two_servers
+    async with (
+        httpx.AsyncClient(base_url=a.url, timeout=10) as http_a,
+        httpx.AsyncClient(base_url=b.url, timeout=10) as http_b,
+        QueueClient(a.url, TOKENS["display"]) as display,
+    ):
+        follower = Follower(display)
+        try:
+            await follower.connected()
+            kiosks = [asyncio.create_task(kiosk(n, (http_a, http_b)[n % 2])) for n in range(4)]
+            await asyncio.wait_for(until(30), 30)
+            await asyncio.to_thread(pg_cluster.stop)
+            try:
+                await asyncio.wait_for(refused.wait(), 10)
+            finally:
+                await asyncio.to_thread(pg_cluster.start)
+            before = len(acknowledged)
+            await asyncio.wait_for(until(before + 30), 30)
+            stop.set()
+            await asyncio.wait_for(asyncio.gather(*kiosks), 30)
+            events = await follower.take(len(acknowledged))
+        finally:
+            stop.set()
+            await follower.stop()
+        for ticket_id, number in acknowledged.items():
+            response = await http_b.get(f"/api/v1/tickets/{ticket_id}")
+            assert response.status_code == 200, f"{number} acknowledged, then lost"
+            assert response.json()["number"] == number
+    numbers = list(acknowledged.values())
+    assert len(numbers) == len(set(numbers)), "a number was handed out twice"
+    assert [e.id for e in events] == list(range(1, len(events) + 1))
+    assert sorted(e.ticket.id for e in events if e.ticket) == sorted(acknowledged)
+
+
 def turnero(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "turnero", *args], capture_output=True, text=True, timeout=60
