@@ -20,6 +20,7 @@ from enum import Enum
 from typing import Any
 
 import psycopg
+import psycopg.errors
 from psycopg.rows import dict_row
 
 from queue_api.engine import CounterRecord, TicketRecord
@@ -128,7 +129,11 @@ MIGRATION_LOCK = 0x7475726E65726F01  # "turnero" + 1: one schema upgrade at a ti
 HOUSEKEEPING_LOCK = 0x7475726E65726F02  # one housekeeper among all servers
 
 # Errors that mean the database, not our query, failed: server down, connection cut, disk full.
-UNAVAILABLE = (psycopg.OperationalError, psycopg.InterfaceError)
+UNAVAILABLE = (
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+    psycopg.errors.IdleInTransactionSessionTimeout,  # we stalled: PostgreSQL ended the session
+)
 
 
 def _db(value: Any) -> Any:
@@ -388,10 +393,11 @@ class _Pool:
     """A small bounded pool. A connection that failed is thrown away, never handed out again:
     after a database restart the next request simply connects anew."""
 
-    def __init__(self, url: str, size: int, wait_seconds: float) -> None:
+    def __init__(self, url: str, size: int, wait_seconds: float, session: str) -> None:
         self.url = url
         self.size = size
         self.wait_seconds = wait_seconds
+        self.session = session
         self._idle: list[Connection] = []
         self._open = 0
         self._cond = threading.Condition()
@@ -403,8 +409,7 @@ class _Pool:
             conn = psycopg.connect(
                 self.url, autocommit=True, row_factory=dict_row, connect_timeout=5
             )
-            # Times come back in UTC, as the SQLite store gives them.
-            conn.execute("SET TimeZone = 'UTC'")
+            conn.execute(self.session)  # type: ignore[arg-type]
         except UNAVAILABLE as exc:
             raise StoreUnavailable(
                 f"cannot connect to the database {_safe_url(self.url)}: {exc}"
@@ -423,20 +428,18 @@ class _Pool:
             try:
                 conn.execute(begin)  # type: ignore[arg-type]
             except UNAVAILABLE:
-                self._give_back(conn, healthy=False)
+                self._give_back(conn)
                 self._forget_idle()
                 conn = self._take()
                 try:
                     conn.execute(begin)  # type: ignore[arg-type]
                 except BaseException:
-                    self._give_back(conn, healthy=False)
+                    self._give_back(conn)
                     raise
         try:
             yield conn
-        except BaseException:
-            self._give_back(conn, healthy=False)
-            raise
-        self._give_back(conn, healthy=True)
+        finally:
+            self._give_back(conn)
 
     def _forget_idle(self) -> None:
         with self._cond:
@@ -469,7 +472,7 @@ class _Pool:
                 self._cond.notify()
             raise
 
-    def _give_back(self, conn: Connection, healthy: bool) -> None:
+    def _give_back(self, conn: Connection) -> None:
         # A query of ours that failed leaves a good connection; a database that failed does not.
         keep = (
             not self._closed
@@ -495,12 +498,26 @@ class _Pool:
 class PostgresStore:
     """The Store interface on one PostgreSQL database shared by any number of servers."""
 
-    shared = True
-    """Other processes write to this database too: follow its log, lock the housekeeping."""
-
-    def __init__(self, url: str, pool_size: int = 10, *, migrate: bool = True) -> None:
+    def __init__(
+        self,
+        url: str,
+        pool_size: int = 10,
+        *,
+        migrate: bool = True,
+        lock_wait_seconds: float = 10.0,
+        stalled_seconds: float = 15.0,
+    ) -> None:
         self.url = url
-        self._pool = _Pool(url, pool_size, wait_seconds=10.0)
+        # Times come back in UTC, as the SQLite store gives them. A server that froze or lost
+        # its network mid-transaction holds its branch's lock: PostgreSQL ends its session
+        # after ``stalled_seconds``, and a writer gives up waiting (a 503) after
+        # ``lock_wait_seconds``, instead of the branch waiting for TCP to notice (hours).
+        session = (
+            "SET TimeZone = 'UTC';"
+            f" SET lock_timeout = '{int(lock_wait_seconds * 1000)}ms';"
+            f" SET idle_in_transaction_session_timeout = '{int(stalled_seconds * 1000)}ms'"
+        )
+        self._pool = _Pool(url, pool_size, wait_seconds=10.0, session=session)
         self._listener: Connection | None = None
         if migrate:
             self.upgrade()
@@ -509,6 +526,8 @@ class PostgresStore:
         """Create or upgrade the schema under an advisory lock; the versions applied."""
         applied: list[int] = []
         with self._unavailable("upgrade"), self._pool.connection() as conn, conn.transaction():
+            # However long another server's upgrade takes, wait for it rather than fail.
+            conn.execute("SET LOCAL lock_timeout = 0")
             # Transaction-scoped: released by the commit, or by PostgreSQL if we die.
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
             conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version integer NOT NULL)")

@@ -183,3 +183,39 @@ async def test_a_local_event_never_overtakes_an_earlier_one_from_another_server(
     finally:
         other.close()
     assert [frame.id for frame in frames if frame] == [1, 2]
+
+
+def test_a_server_frozen_mid_write_does_not_hold_its_branch_for_ever(url: str) -> None:
+    """A server that froze (or lost its network) holding its branch's lock: PostgreSQL ends
+    its session, the others write again, and the frozen write is never acknowledged."""
+    frozen = PostgresStore(url, stalled_seconds=0.5)
+    other = PostgresStore(url)
+    holding, thaw = threading.Event(), threading.Event()
+    outcome: list[BaseException | None] = []
+
+    def freeze() -> None:
+        try:
+            with frozen.write() as tx:
+                tx.append_event(B, EventType.DEVICE_ALERT, {"at": datetime.now(UTC).isoformat()})
+                holding.set()
+                thaw.wait(30)
+            outcome.append(None)
+        except BaseException as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=freeze)
+    thread.start()
+    try:
+        assert holding.wait(10)
+        append(other, 2)  # waits for the lock until PostgreSQL ends the frozen session
+    finally:
+        thaw.set()
+        thread.join(10)
+        frozen.close()
+        other.close()
+    assert isinstance(outcome[0], StoreUnavailable)
+    reader = PostgresStore(url)
+    try:
+        assert [e.data.get("n") for e in reader.events_after(B, 0)] == [2]
+    finally:
+        reader.close()
