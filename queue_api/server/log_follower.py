@@ -12,6 +12,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterable, Sequence
+from typing import Protocol
 
 from queue_api.store import SharedStore, StoredEvent, StoreUnavailable
 
@@ -23,7 +24,7 @@ WAKE_SECONDS = 0.25
 PAGE = 1000
 
 
-class Publisher:
+class Publisher(Protocol):
     """What the follower feeds: ``EventHub.publish``."""
 
     def publish(self, events: Sequence[StoredEvent]) -> None: ...
