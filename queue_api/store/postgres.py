@@ -21,6 +21,7 @@ from typing import Any
 
 import psycopg
 import psycopg.errors
+from psycopg import sql
 from psycopg.rows import dict_row
 
 from queue_api.engine import CounterRecord, TicketRecord
@@ -227,17 +228,16 @@ class PostgresTx:
         self, branch: str, day: date, services: Sequence[str]
     ) -> list[TicketRecord]:
         # The branch lock already serialises every writer of the branch: no row lock needed.
+        # One query for every line's head: each round trip here is time the branch is locked.
         self._hold(branch)
-        heads = []
-        for service in services:
-            row = self._q(
-                "SELECT * FROM tickets WHERE branch = %s AND day = %s AND status = 'waiting'"
-                " AND service = %s ORDER BY priority DESC, issued_at, id LIMIT 1",
-                (branch, day, service),
-            ).fetchone()
-            if row is not None:
-                heads.append(_ticket(row))
-        return heads
+        rows = self._q(
+            "SELECT DISTINCT ON (service) * FROM tickets WHERE branch = %s AND day = %s"
+            " AND status = 'waiting' AND service = ANY(%s)"
+            " ORDER BY service, priority DESC, issued_at, id",
+            (branch, day, list(services)),
+        )
+        heads = {row["service"]: _ticket(row) for row in rows}
+        return [heads[service] for service in services if service in heads]
 
     def current_ticket(self, branch: str, counter: str) -> TicketRecord | None:
         self._hold(branch)
@@ -360,16 +360,14 @@ class PostgresTx:
         self._hold(branch)
         # The id comes from the locked branch row, not a sequence: ids commit in order.
         row = self._q(
-            "UPDATE branch_log SET last_event_id = last_event_id + 1 WHERE branch = %s"
-            " RETURNING last_event_id",
-            (branch,),
+            "WITH next AS (UPDATE branch_log SET last_event_id = last_event_id + 1"
+            " WHERE branch = %s RETURNING last_event_id)"
+            " INSERT INTO events (branch, id, type, data, at)"
+            " SELECT %s, last_event_id, %s, %s, %s FROM next RETURNING id",
+            (branch, branch, type.value, json.dumps(data, separators=(",", ":")), data["at"]),
         ).fetchone()
         assert row is not None
-        event_id = int(row["last_event_id"])
-        self._q(
-            "INSERT INTO events (branch, id, type, data, at) VALUES (%s, %s, %s, %s, %s)",
-            (branch, event_id, type.value, json.dumps(data, separators=(",", ":")), data["at"]),
-        )
+        event_id = int(row["id"])
         self.appended.add(branch)
         return StoredEvent(id=event_id, branch=branch, type=type, data=data)
 
@@ -571,10 +569,13 @@ class PostgresStore:
             tx = PostgresTx(conn, write=True)
             try:
                 yield tx
-                for branch in sorted(tx.appended):
-                    # Delivered at commit only, and only if it commits.
-                    conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, branch))
-                conn.execute("COMMIT")
+                # Notifications go out at commit only, and only if it commits; sent with the
+                # COMMIT in one round trip, as the branch stays locked until it is done.
+                ending = [
+                    sql.SQL("SELECT pg_notify({}, {})").format(sql.Literal(CHANNEL), sql.Literal(b))
+                    for b in sorted(tx.appended)
+                ]
+                conn.execute(sql.SQL("; ").join([*ending, sql.SQL("COMMIT")]))
             except BaseException:
                 _end(conn, "ROLLBACK")
                 raise
