@@ -1,6 +1,7 @@
 """Benchmark of the queue API (issue #2): one run prints every figure and checks the targets.
 
-    .venv/bin/python scripts/bench_api.py [--seconds 5] [--streams 200] [--calls 100]
+    .venv/bin/python -m scripts.bench_api [--seconds 5] [--streams 200] [--calls 100]
+        [--postgres 1,2,4] [--postgres-streams 2000] [--no-sqlite]
 
 It starts ``turnero server`` as a child process on a temporary SQLite file (an office like the
 example one, with 20 counters so that 20 clerks can press *Next* at once), then measures:
@@ -13,7 +14,15 @@ example one, with 20 counters so that 20 clerks can press *Next* at once), then 
   process so that their parsing does not delay the calls being timed;
 - the server's resident memory (VmRSS) with those streams open.
 
-Targets on a 2-core machine: issue >= 40 % of the baseline, event p99 <= 50 ms, RSS <= 150 MB.
+Then the same load on PostgreSQL (a throwaway cluster, ``--postgres 1,2,4``) with 1, 2 and 4
+server processes, the clients spread over them: issue and ``next`` throughput with p50/p99,
+event delivery p99 with ``--postgres-streams`` (2,000) streams spread over the servers while
+the calls go through the first one (the other servers' streams are the cross-server figure),
+RSS per server, and numbers or calls found twice in the database.
+
+Targets on a 2-core machine: issue >= 40 % of the baseline, event p99 <= 50 ms, RSS <= 150 MB;
+PostgreSQL: ``next`` with 2 processes >= 1.3x one process, cross-server event p99 <= 50 ms,
+0 duplicates.
 The load generator shares the machine with the server, so the figures are a floor; the server's
 CPU per request (from /proc) is printed too, as it does not depend on the load generator.
 """
@@ -54,11 +63,13 @@ def counter_token(n: int) -> str:
     return f"bench-counter-{n}"
 
 
-def office_toml(database: Path) -> str:
-    """The bench office: three services, 20 counters with their own tokens."""
+def office_toml(database: Path | str) -> str:
+    """The bench office: three services, 20 counters with their own tokens; on a SQLite file,
+    or on ``database`` when it is a ``postgresql://`` URL."""
+    url = database if str(database).startswith("postgresql://") else f"sqlite:///{database}"
     lines = [
         "[server]",
-        f'database = "sqlite:///{database}"',
+        f'database = "{url}"',
         "kiosk_tickets_per_minute = 0",  # the benchmark is the crowd: no per-kiosk limit
         # Every device of the crowd connects from this one machine.
         "connections_per_address = 100000",
@@ -201,29 +212,30 @@ async def call_next(http: httpx.AsyncClient, worker: int, i: int) -> bool:
 # Event delivery ---------------------------------------------------------------------------
 
 
-def read_streams(base_url: str, streams: int, expected: int, results, ready) -> None:
-    """Child process: open ``streams`` event streams, note when each ``ticket.called`` arrives
-    (monotonic clock, shared by processes on Linux), and send them back."""
-    asyncio.run(_read_streams(base_url, streams, expected, results, ready))
+def read_streams(base_urls: list[str], streams: int, expected: int, results, ready) -> None:
+    """Child process: open ``streams`` event streams spread over ``base_urls``, note when each
+    ``ticket.called`` arrives (monotonic clock, shared by processes on Linux) and on which
+    server's stream, and send them back."""
+    asyncio.run(_read_streams(base_urls, streams, expected, results, ready))
 
 
 CALLED = re.compile(rb'event: ticket\.called\ndata: \{"ticket":\{"id":"([^"]+)"')
 
 
-async def _read_streams(base_url: str, streams: int, expected: int, results, ready) -> None:
+async def _read_streams(base_urls: list[str], streams: int, expected: int, results, ready) -> None:
     # Raw sockets and a regex rather than an HTTP client: parsing 200 streams with httpx costs
     # more CPU than the server spends sending them, and the figure would measure the reader.
-    host, port = base_url.removeprefix("http://").split(":")
-    request = (
-        f"GET /api/v1/branches/{BRANCH}/events HTTP/1.1\r\nHost: {host}\r\n"
-        f"Authorization: Bearer {DISPLAY_TOKEN}\r\nAccept: text/event-stream\r\n\r\n"
-    ).encode()
-    arrivals: list[tuple[str, float]] = []
+    arrivals: list[tuple[str, float, int]] = []
     connected = 0
     all_connected = asyncio.Event()
 
-    async def follow() -> None:
+    async def follow(server: int) -> None:
         nonlocal connected
+        host, port = base_urls[server].removeprefix("http://").split(":")
+        request = (
+            f"GET /api/v1/branches/{BRANCH}/events HTTP/1.1\r\nHost: {host}\r\n"
+            f"Authorization: Bearer {DISPLAY_TOKEN}\r\nAccept: text/event-stream\r\n\r\n"
+        ).encode()
         reader, writer = await asyncio.open_connection(host, int(port))
         writer.write(request)
         buffer = b""
@@ -242,13 +254,13 @@ async def _read_streams(base_url: str, streams: int, expected: int, results, rea
                     all_connected.set()
             end = 0
             for match in CALLED.finditer(buffer):
-                arrivals.append((match.group(1).decode(), now))
+                arrivals.append((match.group(1).decode(), now, server))
                 seen += 1
                 end = match.end()
             buffer = buffer[end:] if end else buffer[-4096:]
         writer.close()
 
-    tasks = [asyncio.create_task(follow()) for _ in range(streams)]
+    tasks = [asyncio.create_task(follow(n % len(base_urls))) for n in range(streams)]
     await all_connected.wait()
     ready.set()
     await asyncio.gather(*tasks)
@@ -260,20 +272,37 @@ async def event_latency(
 ) -> tuple[list[float], list[float], float, float]:
     """Latencies (ms) to each ``ticket.called`` on every stream, from the ``next`` answer and
     from the ``next`` sent; the server's RSS with the streams open, and before."""
+    arrivals, answered, sent, rss_open, rss_before = await deliveries(
+        [base_url], [server_pid], streams, calls
+    )
+    # The server publishes on commit, before it answers: an event often arrives before the
+    # answer does, which counts as 0 here; from the call sent is the bound a clerk could see.
+    after_answer = [max(at - answered[ticket], 0.0) * 1000 for ticket, at, _ in arrivals]
+    after_sent = [(at - sent[ticket]) * 1000 for ticket, at, _ in arrivals]
+    return after_answer, after_sent, rss_open[0], rss_before[0]
+
+
+async def deliveries(
+    base_urls: list[str], server_pids: list[int], streams: int, calls: int
+) -> tuple[list[tuple[str, float, int]], dict[str, float], dict[str, float], list[float], list]:
+    """``calls`` calls through the first server, followed by ``streams`` event streams spread
+    over every server: each arrival (ticket, when, server index), when each call was answered
+    and sent, and every server's RSS with the streams open and before."""
+    base_url = base_urls[0]
     async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
         for i in range(calls):  # a waiting ticket for every call to come
             await issue(http, i % KIOSKS, i)
-    rss_before = rss_mb(server_pid)
+    rss_before = [rss_mb(pid) for pid in server_pids]
     context = multiprocessing.get_context("spawn")
     results = context.Queue()
     ready = context.Event()
     reader = context.Process(
-        target=read_streams, args=(base_url, streams, calls, results, ready), daemon=True
+        target=read_streams, args=(base_urls, streams, calls, results, ready), daemon=True
     )
     reader.start()
     if not await asyncio.to_thread(ready.wait, 60):
         raise SystemExit("the event streams did not all connect")
-    rss_open = rss_mb(server_pid)
+    rss_open = [rss_mb(pid) for pid in server_pids]
     answered: dict[str, float] = {}
     sent: dict[str, float] = {}
     admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
@@ -296,11 +325,7 @@ async def event_latency(
             await asyncio.sleep(0.025)
     arrivals = await asyncio.to_thread(results.get, True, 120)
     reader.join(10)
-    # The server publishes on commit, before it answers: an event often arrives before the
-    # answer does, which counts as 0 here; from the call sent is the bound a clerk could see.
-    after_answer = [max(at - answered[ticket], 0.0) * 1000 for ticket, at in arrivals]
-    after_sent = [(at - sent[ticket]) * 1000 for ticket, at in arrivals]
-    return after_answer, after_sent, rss_open, rss_before
+    return arrivals, answered, sent, rss_open, rss_before
 
 
 async def bench(seconds: float, streams: int, calls: int) -> bool:
@@ -368,13 +393,182 @@ async def bench(seconds: float, streams: int, calls: int) -> bool:
     return all(ok for _, ok in checks)
 
 
+# Several servers on one PostgreSQL --------------------------------------------------------
+
+NEXT_SCALE_TARGET = 1.3
+"""PostgreSQL, ``next`` with 2 server processes against 1."""
+
+
+async def spread_load(
+    name: str,
+    workers: int,
+    seconds: float,
+    request: Callable[[httpx.AsyncClient, int, int], Awaitable[bool]],
+    base_urls: list[str],
+    server_pids: list[int],
+) -> Load:
+    """``run_load`` with the workers spread over several servers (worker n on server n % N)."""
+    latencies: list[float] = []
+    limits = httpx.Limits(max_connections=workers + 4, max_keepalive_connections=workers + 4)
+    clients = [httpx.AsyncClient(base_url=url, limits=limits, timeout=30) for url in base_urls]
+    try:
+        started = time.perf_counter()
+        cpu_before = sum(cpu_seconds(pid) for pid in server_pids)
+        stop_at = started + seconds
+
+        async def worker(n: int) -> None:
+            http = clients[n % len(clients)]
+            i = 0
+            while time.perf_counter() < stop_at:
+                begun = time.perf_counter()
+                more = await request(http, n, i)
+                latencies.append((time.perf_counter() - begun) * 1000)
+                i += 1
+                if not more:
+                    return
+
+        await asyncio.gather(*(worker(n) for n in range(workers)))
+        elapsed = time.perf_counter() - started
+        cpu = sum(cpu_seconds(pid) for pid in server_pids) - cpu_before
+    finally:
+        for http in clients:
+            await http.aclose()
+    return Load(name, len(latencies), elapsed, latencies, cpu * 1000 / max(len(latencies), 1))
+
+
+def duplicates(url: str) -> tuple[int, int]:
+    """Numbers given twice and tickets called twice, counted in the database itself."""
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        numbers = conn.execute(
+            "SELECT count(*) FROM (SELECT 1 FROM tickets GROUP BY branch, day, number"
+            " HAVING count(*) > 1) AS twice"
+        ).fetchone()
+        calls = conn.execute(
+            "SELECT count(*) FROM (SELECT 1 FROM events WHERE type = 'ticket.called'"
+            " GROUP BY branch, data->'ticket'->>'id' HAVING count(*) > 1) AS twice"
+        ).fetchone()
+    return int(numbers[0] if numbers else 0), int(calls[0] if calls else 0)
+
+
+@dataclass
+class SharedRun:
+    servers: int
+    issued: Load
+    nexts: Load
+    event_p99_ms: float
+    cross_p99_ms: float
+    deliveries: int
+    expected: int
+    rss_mb: list[float]
+    twice: tuple[int, int]
+
+
+async def shared_run(
+    cluster, servers: int, seconds: float, streams: int, calls: int, folder: Path
+) -> SharedRun:
+    """``servers`` processes on one fresh database: issue, next, cross-server events, RSS."""
+    url = cluster.database()
+    config = folder / f"office-{servers}.toml"
+    config.write_text(office_toml(url), encoding="utf-8")
+    processes = [ServerProcess(config) for _ in range(servers)]
+    try:
+        for process in processes:
+            process.start(timeout=30.0)
+        urls = [p.url for p in processes]
+        pids = [p.process.pid for p in processes if p.process]
+        issued = await spread_load(
+            f"POST tickets, {KIOSKS} kiosks", KIOSKS, seconds, issue, urls, pids
+        )
+        nexts = await spread_load(
+            f"POST next, {COUNTERS} counters", COUNTERS, seconds, call_next, urls, pids
+        )
+        arrivals, answered, _, rss_open, _ = await deliveries(urls, pids, streams, calls)
+    finally:
+        for process in processes:
+            process.stop()
+    latency = [max(at - answered[ticket], 0.0) * 1000 for ticket, at, _ in arrivals]
+    # Calls go through the first server: streams on the others measure the way across.
+    cross = [max(at - answered[t], 0.0) * 1000 for t, at, server in arrivals if server != 0]
+    return SharedRun(
+        servers,
+        issued,
+        nexts,
+        percentile(latency, 0.99),
+        percentile(cross, 0.99) if cross else percentile(latency, 0.99),
+        len(arrivals),
+        streams * calls,
+        rss_open,
+        duplicates(url),
+    )
+
+
+async def bench_shared(seconds: float, streams: int, calls: int, counts: list[int]) -> bool:
+    """The same load on PostgreSQL with 1, 2, 4... server processes."""
+    from scripts.pg_cluster import PgCluster
+
+    print(f"\nPostgreSQL (throwaway cluster), {streams} streams spread over the servers")
+    cluster = PgCluster().start()
+    runs: list[SharedRun] = []
+    try:
+        with tempfile.TemporaryDirectory(prefix="turnero-bench-") as folder:
+            for servers in counts:
+                run = await shared_run(cluster, servers, seconds, streams, calls, Path(folder))
+                runs.append(run)
+                print(f"\n{servers} server process{'es' if servers > 1 else ''}:")
+                print(run.issued.line())
+                print(run.nexts.line())
+                print(
+                    f"{'event after the answer':<34} p99 {run.event_p99_ms:6.1f} ms"
+                    f"   on another server's streams p99 {run.cross_p99_ms:6.1f} ms"
+                    f"   ({run.deliveries} of {run.expected} deliveries)"
+                )
+                rss = ", ".join(f"{mb:.0f}" for mb in run.rss_mb)
+                print(f"{'RSS per server, streams open':<34} {rss} MB")
+                print(f"{'numbers twice, tickets called twice':<34} {run.twice[0]}, {run.twice[1]}")
+    finally:
+        cluster.remove()
+    by_count = {run.servers: run for run in runs}
+    checks = []
+    if 1 in by_count and 2 in by_count:
+        scale = by_count[2].nexts.rate / by_count[1].nexts.rate
+        print(f"\nnext, 2 processes / 1 process: {scale:.2f}x")
+        checks.append((f"PostgreSQL next 2 processes >= {NEXT_SCALE_TARGET}x 1", scale >= 1.3))
+    worst = max(run.cross_p99_ms for run in runs)
+    checks += [
+        (f"cross-server event p99 <= {EVENT_P99_TARGET_MS:.0f} ms", worst <= EVENT_P99_TARGET_MS),
+        ("every stream got every call", all(r.deliveries == r.expected for r in runs)),
+        ("0 numbers twice, 0 tickets called twice", all(r.twice == (0, 0) for r in runs)),
+    ]
+    print()
+    for name, ok in checks:
+        print(f"{'PASS' if ok else 'MISS'}  {name}")
+    return all(ok for _, ok in checks)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=5.0, help="length of each load phase")
     parser.add_argument("--streams", type=int, default=200, help="open event streams")
     parser.add_argument("--calls", type=int, default=100, help="calls timed for event delivery")
+    parser.add_argument(
+        "--postgres",
+        default="1,2,4",
+        help="PostgreSQL server process counts to run after SQLite ('' for none)",
+    )
+    parser.add_argument(
+        "--postgres-streams", type=int, default=2000, help="streams spread over the servers"
+    )
+    parser.add_argument("--no-sqlite", action="store_true", help="only the PostgreSQL runs")
     args = parser.parse_args()
-    ok = asyncio.run(bench(args.seconds, args.streams, args.calls))
+    ok = True
+    if not args.no_sqlite:
+        ok = asyncio.run(bench(args.seconds, args.streams, args.calls))
+    counts = [int(n) for n in args.postgres.split(",") if n.strip()]
+    if counts:
+        shared = asyncio.run(bench_shared(args.seconds, args.postgres_streams, args.calls, counts))
+        ok = shared and ok
     sys.exit(0 if ok else 1)
 
 

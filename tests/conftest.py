@@ -1,4 +1,5 @@
-"""Fixtures shared by every test package: a real queue server on a real SQLite file."""
+"""Fixtures shared by every test package: a real queue server on a real SQLite file (and, for
+the queue API's tests, on a real PostgreSQL too)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from scripts.pg_cluster import PgCluster
 from tests.server_process import TOKENS, ServerProcess, office_file
 
 
@@ -27,3 +29,14 @@ def server(office_config: Path) -> Iterator[ServerProcess]:
 @pytest.fixture
 def tokens() -> dict[str, str]:
     return dict(TOKENS)
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[PgCluster]:
+    """A throwaway PostgreSQL cluster for the whole run, started the first time a test needs it.
+
+    Without PostgreSQL installed this fails (never skips): the shared store would go untested.
+    """
+    cluster = PgCluster().start()
+    yield cluster
+    cluster.remove()

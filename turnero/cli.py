@@ -65,6 +65,9 @@ def server(
     config: Annotated[Path, typer.Option("--config", "-c", help="The office's TOML file.")],
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
+    workers: Annotated[
+        int, typer.Option(help="Server processes on this port (PostgreSQL only).", min=1)
+    ] = 1,
 ) -> None:
     """Run the central queue API for the office described in CONFIG."""
     from queue_api.config import load_office_config
@@ -73,14 +76,44 @@ def server(
     _log_to_stderr()
     try:
         office = load_office_config(config)
-        from queue_api.server import CannotListen, serve
+        from queue_api.server import CannotListen, serve, serve_workers
 
+        if workers > 1 and office.server.database.startswith("sqlite:"):
+            raise fail(
+                f"--workers {workers}: a SQLite database serves one server process."
+                ' Set database = "postgresql://..." in [server] of the config for more,'
+                " or leave --workers out."
+            )
         try:
-            serve(office, host, port)
+            if workers == 1:
+                serve(office, host, port)
+            else:
+                serve_workers(config, host, port, workers)
         except CannotListen as exc:
             raise fail(str(exc)) from None
     except (ConfigError, StoreUnavailable) as exc:
         raise fail(str(exc)) from None
+
+
+db_app = typer.Typer(help="The server's database.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    config: Annotated[Path, typer.Option("--config", "-c", help="The office's TOML file.")],
+) -> None:
+    """Create or upgrade the database schema of CONFIG, then exit (servers also do it at start)."""
+    from queue_api.config import load_office_config
+    from queue_api.store import StoreUnavailable, open_store
+
+    _log_to_stderr()
+    try:
+        database = load_office_config(config).server.database
+        open_store(database).close()
+    except (ConfigError, StoreUnavailable) as exc:
+        raise fail(str(exc)) from None
+    typer.echo(f"The database {database.split('@')[-1]} is up to date.")
 
 
 def _device(config: Path | None) -> tuple[Path, DeviceConfig]:

@@ -17,6 +17,7 @@ from pathlib import Path
 EXAMPLE_OFFICE = Path(__file__).resolve().parent.parent / "examples" / "office.toml"
 
 READY = re.compile(r"listening on (http://\S+)")
+WORKER_READY = re.compile(r"Application startup complete")
 
 
 def free_port() -> int:
@@ -27,17 +28,19 @@ def free_port() -> int:
 
 def office_file(
     folder: Path,
-    database: Path,
+    database: Path | str,
     extra: str = "",
     *,
     kiosk_tickets_per_minute: int | None = None,
 ) -> Path:
-    """The example office, pointed at ``database``, written into ``folder``.
+    """The example office, pointed at ``database`` (a SQLite file, or a ``postgresql://`` URL),
+    written into ``folder``.
 
     Load tests and benchmarks issue faster than people: they lift the kiosks' limit with 0.
     """
     text = EXAMPLE_OFFICE.read_text(encoding="utf-8")
-    server = f'database = "sqlite:///{database}"'
+    url = database if str(database).startswith("postgresql://") else f"sqlite:///{database}"
+    server = f'database = "{url}"'
     if kiosk_tickets_per_minute is not None:
         server += f"\nkiosk_tickets_per_minute = {kiosk_tickets_per_minute}"
     text = re.sub(r'database = ".*"', lambda _: server, text, count=1)
@@ -61,6 +64,8 @@ class ServerProcess:
     """Linux: the server gets SIGTERM when this process ends, however it ends (kill -9 too)."""
     process: subprocess.Popen[str] | None = None
     output: list[str] = field(default_factory=list)
+    workers: int = 1
+    """``turnero server --workers``: then ``start()`` waits until every worker has started."""
 
     @property
     def url(self) -> str:
@@ -71,7 +76,7 @@ class ServerProcess:
         port start again (a restart, as the apps see it)."""
         command = [sys.executable, "-m", "turnero", "server", "--config", str(self.config)]
         self.process = subprocess.Popen(
-            [*command, "--port", str(self.port)],
+            [*command, "--port", str(self.port), *self._worker_option()],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
@@ -83,9 +88,12 @@ class ServerProcess:
 
         def pump() -> None:
             assert self.process and self.process.stdout
+            workers_up = 0
             for line in self.process.stdout:
                 self.output.append(line)
-                if READY.search(line):
+                # With workers, the parent announces the port before any worker listens on it.
+                workers_up += bool(WORKER_READY.search(line))
+                if READY.search(line) if self.workers == 1 else workers_up == self.workers:
                     ready.set()
             ready.set()  # the process ended: stop waiting
 
@@ -94,6 +102,9 @@ class ServerProcess:
             self.stop()
             raise RuntimeError("the server did not start:\n" + "".join(self.output))
         return self
+
+    def _worker_option(self) -> list[str]:
+        return ["--workers", str(self.workers)] if self.workers != 1 else []
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 15.0) -> int | None:
         if self.process is None:

@@ -10,6 +10,7 @@ import os
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
 
@@ -26,9 +27,10 @@ from queue_api.server.limits import (
     guarded_protocol,
     raise_open_files_limit,
 )
+from queue_api.server.log_follower import LogFollower
 from queue_api.server.routes import branches, counters, events, health, tickets
 from queue_api.server.ticket_allowance import TicketAllowance
-from queue_api.store import Store, open_store
+from queue_api.store import SharedStore, Store, open_store
 
 log = logging.getLogger("turnero.server")
 
@@ -40,16 +42,26 @@ def create_app(config: OfficeConfig, store: Store | None = None) -> FastAPI:
     """The API for one office configuration; opens the configured store unless given one."""
     store = store or open_store(config.server.database)
     hub = EventHub()
-    office = Office(config, store, hub)
+    # Servers sharing a database learn every event, their own too, from the log.
+    follower = (
+        LogFollower(store, hub, [b.id for b in config.branches])
+        if isinstance(store, SharedStore)
+        else None
+    )
+    office = Office(config, store, follower or hub)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         hub.bind(asyncio.get_running_loop())
+        if follower is not None:
+            await asyncio.to_thread(follower.start)
         pruner = asyncio.create_task(_housekeeping(office))
         try:
             yield
         finally:
             hub.close()
+            if follower is not None:
+                await asyncio.to_thread(follower.stop)
             pruner.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await pruner
@@ -82,11 +94,8 @@ async def _housekeeping(office: Office) -> None:
     loop = asyncio.get_running_loop()
     while True:
         try:
-            cancelled = await asyncio.to_thread(office.close_past_days)
-            if cancelled:
-                log.info("cancelled %d tickets left over from a past business day", cancelled)
-            if loop.time() - last_prune >= PRUNE_EVERY_SECONDS:
-                await asyncio.to_thread(office.prune)
+            due = loop.time() - last_prune >= PRUNE_EVERY_SECONDS
+            if await asyncio.to_thread(_housekeep_once, office, due) and due:
                 last_prune = loop.time()
         except Exception:
             log.exception("housekeeping failed; will try again")
@@ -113,6 +122,27 @@ def _listen(host: str, port: int) -> socket.socket:
             ) from None
         raise CannotListen(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     return sock
+
+
+def _housekeep_once(office: Office, prune: bool) -> bool:
+    """One round of housekeeping, unless another server sharing the database does it now."""
+    if isinstance(office.store, SharedStore):
+        # Each step is its own transaction: whichever server takes the lock next finishes
+        # the work of one that died mid-way.
+        with office.store.housekeeping_lock() as mine:
+            if mine:
+                _housekeep(office, prune)
+            return mine
+    _housekeep(office, prune)
+    return True
+
+
+def _housekeep(office: Office, prune: bool) -> None:
+    cancelled = office.close_past_days()
+    if cancelled:
+        log.info("cancelled %d tickets left over from a past business day", cancelled)
+    if prune:
+        office.prune()
 
 
 def serve(config: OfficeConfig, host: str, port: int) -> None:
@@ -161,3 +191,33 @@ def serve(config: OfficeConfig, host: str, port: int) -> None:
     )
     with sock:
         server.run(sockets=[sock])
+
+
+CONFIG_ENV = "TURNERO_SERVER_CONFIG"
+"""Where ``serve_workers`` tells its worker processes the office's config file."""
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one worker process of ``serve_workers``."""
+    from queue_api.config import load_office_config
+
+    return create_app(load_office_config(Path(os.environ[CONFIG_ENV])))
+
+
+def serve_workers(config: Path, host: str, port: int, workers: int) -> None:
+    """Run ``workers`` server processes on one port (needs a store they can share)."""
+    import uvicorn
+
+    os.environ[CONFIG_ENV] = str(config.resolve())
+    log.info("Turnero %s: %d server processes on http://%s:%d", __version__, workers, host, port)
+    uvicorn.run(
+        "queue_api.server:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        access_log=False,
+        timeout_graceful_shutdown=5,
+        lifespan="on",
+    )

@@ -1,8 +1,8 @@
-"""Persistence behind one interface: SQLite (embedded default) and, later, PostgreSQL.
+"""Persistence behind one interface: SQLite (embedded default) and PostgreSQL (many servers).
 
 A store hands out transactions. A write transaction is serialised against every other writer
-of the same branch (SQLite: ``BEGIN IMMEDIATE``; PostgreSQL: row locks and
-``FOR UPDATE SKIP LOCKED`` on the waiting tickets), and is on disk when it returns. The queue
+of the same branch (SQLite: ``BEGIN IMMEDIATE``; PostgreSQL: a lock on the branch's
+row of ``branch_log``), and is on disk when it returns. The queue
 rules are not here: they live in ``queue_api.engine`` and are applied by ``queue_api.office``.
 """
 
@@ -14,7 +14,8 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
+from urllib.parse import urlsplit
 
 from queue_api.engine import BranchClock, CounterRecord, TicketRecord
 from queue_api.schema import CounterState, EventType
@@ -139,6 +140,19 @@ class Store(EventLog, Protocol):
     def close(self) -> None: ...
 
 
+@runtime_checkable
+class SharedStore(Store, Protocol):
+    """A store other server processes write to as well (PostgreSQL)."""
+
+    def housekeeping_lock(self) -> AbstractContextManager[bool]:
+        """True inside the block for the one server that does the housekeeping now."""
+        ...
+
+    def wait_for_events(self, timeout: float) -> set[str]:
+        """The branches with new events in the log, waiting up to ``timeout`` seconds."""
+        ...
+
+
 def sqlite_path(url: str) -> Path:
     """The file of a ``sqlite:///`` URL, as SQLAlchemy reads it: ``sqlite:///turnero.db`` is
     relative to the working directory, ``sqlite:////var/lib/turnero.db`` is absolute."""
@@ -154,8 +168,19 @@ def open_store(url: str, owner: str | None = None) -> Store:
         path = sqlite_path(url)
         log.info("database: SQLite file %s", path)
         return SqliteStore(path, owner)
+    if url.startswith(("postgresql://", "postgres://")):
+        try:
+            from queue_api.store.postgres import PostgresStore
+        except ImportError as exc:
+            raise StoreUnavailable(
+                f"database {url.split('@')[-1]!r}: PostgreSQL needs psycopg;"
+                " install turnero with its postgres extra (pip install 'turnero[postgres]')"
+            ) from exc
+        where = urlsplit(url)  # never the user or password
+        log.info("database: PostgreSQL %s%s", where.hostname or "(local socket)", where.path)
+        return PostgresStore(url)
     raise StoreUnavailable(
-        f"database {url.split('@')[-1]!r}: PostgreSQL support is not built yet; use sqlite:///"
+        f"database {url.split('@')[-1]!r}: expected sqlite:///path or postgresql://..."
     )
 
 
@@ -164,6 +189,7 @@ __all__ = [
     "EventLog",
     "IdempotentIssue",
     "ReadTx",
+    "SharedStore",
     "Store",
     "StoreUnavailable",
     "StoredEvent",

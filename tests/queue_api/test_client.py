@@ -6,7 +6,6 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import httpx
 import pytest
@@ -22,8 +21,9 @@ from queue_api.client import (
     Unreachable,
     new_idempotency_key,
 )
+from queue_api.config import load_office_config
 from queue_api.schema import Event, EventType, IssueTicket, Ticket
-from queue_api.store.sqlite import SqliteStore
+from queue_api.store import open_store
 from tests.server_process import ServerProcess, free_port
 
 B = "centro"
@@ -172,7 +172,7 @@ async def test_events_resume_from_the_last_id_after_a_restart(
 
 
 async def test_events_resync_when_the_server_lost_them(
-    server: ServerProcess, tokens: dict[str, str], tmp_path: Path
+    server: ServerProcess, tokens: dict[str, str]
 ) -> None:
     async with (
         QueueClient(server.url, tokens["display"]) as display,
@@ -182,7 +182,7 @@ async def test_events_resync_when_the_server_lost_them(
         follower = Follower(display, last_event_id=0)
         assert (await follower.next()).id == 1  # replayed from the start
         server.stop()
-        store = SqliteStore(tmp_path / "turnero.db")
+        store = open_store(load_office_config(server.config).server.database)
         try:
             with store.write() as tx:  # more happened, then the log was pruned meanwhile
                 for n in range(2):

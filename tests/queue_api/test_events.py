@@ -17,7 +17,7 @@ from queue_api.client import QueueClient, new_idempotency_key
 from queue_api.config import load_office_config
 from queue_api.schema import AlertIn, Event, EventType
 from queue_api.server import create_app
-from queue_api.store.sqlite import SqliteStore
+from queue_api.store import open_store
 from tests.queue_api.conftest import as_role
 from tests.server_process import TOKENS, ServerProcess
 
@@ -195,11 +195,11 @@ async def test_resync_for_an_unknown_id(clients: dict) -> None:
     assert (live.id, live.type) == (2, EventType.TICKET_ISSUED)
 
 
-async def test_resync_when_the_events_were_pruned(clients: dict, tmp_path: Path) -> None:
+async def test_resync_when_the_events_were_pruned(clients: dict, office_config: Path) -> None:
     for _ in range(3):
         await issue(clients)
-    # Prune through the store, on the very file the server uses (another writer process).
-    store = SqliteStore(tmp_path / "turnero.db")
+    # Prune through the store, on the very database the server uses (another writer process).
+    store = open_store(load_office_config(office_config).server.database)
     try:
         store.prune(datetime.now(UTC) + timedelta(minutes=1))
         assert store.replay_horizon(B) == 3
@@ -301,7 +301,6 @@ async def test_an_event_committed_as_the_stream_opens_is_not_lost(office_config:
     The app is driven through ASGI in-process, so an alert can be committed exactly while
     the headers go out: a race a server over TCP hits only under load."""
     app = create_app(load_office_config(office_config))
-    app.state.hub.bind(asyncio.get_running_loop())
     body = bytearray()
     alert_sent = asyncio.Event()
     disconnect = asyncio.Event()
@@ -334,11 +333,12 @@ async def test_an_event_committed_as_the_stream_opens_is_not_lost(office_config:
             if b"event: device.alert" in body:
                 alert_sent.set()
 
-    answering = asyncio.create_task(app(scope, receive, send))
-    try:
-        await asyncio.wait_for(alert_sent.wait(), 10)
-    finally:
-        app.state.hub.close()
-        disconnect.set()
-        await asyncio.wait_for(answering, 10)
-        app.state.office.store.close()
+    # The app's own start and stop (hub, and a shared store's log follower; store closed).
+    async with app.router.lifespan_context(app):
+        answering = asyncio.create_task(app(scope, receive, send))
+        try:
+            await asyncio.wait_for(alert_sent.wait(), 10)
+        finally:
+            app.state.hub.close()
+            disconnect.set()
+            await asyncio.wait_for(answering, 10)

@@ -19,11 +19,13 @@ SERVICES = ["licencias", "pagos", "registro"]
 ADMIN = bearer("demo-admin-token")
 
 
-def busy_office(folder: Path) -> Path:
-    """One branch with 20 counters, each with its own token and its own service order."""
+def busy_office(folder: Path, database: str | None = None) -> Path:
+    """One branch with 20 counters, each with its own token and its own service order; on
+    ``database`` if given, else on a SQLite file in ``folder``."""
+    database = database or f"sqlite:///{folder / 'turnero.db'}"
     lines = [
         "[server]",
-        f'database = "sqlite:///{folder / "turnero.db"}"',
+        f'database = "{database}"',
         "kiosk_tickets_per_minute = 0",  # kiosks faster than any crowd, on purpose
         'timezone = "America/Mexico_City"',
         "[[branches]]",
