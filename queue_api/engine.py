@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import secrets
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from statistics import fmean
 from zoneinfo import ZoneInfo
@@ -55,14 +55,10 @@ class TicketRecord:
     recalls: int = 0
     #: Who was at the counter when it called this ticket (for the stats only).
     clerk: str | None = None
-    #: Its queue time (API.md): the issue time made monotonic per branch; what orders the
-    #: queue and what waits count from. None when built from an issue time alone: then it is
-    #: the issue time.
-    queue_at: datetime | None = None
-
-    def __post_init__(self) -> None:
-        if self.queue_at is None:
-            object.__setattr__(self, "queue_at", self.issued_at)
+    #: Its queue time (API.md): the issue time made monotonic per branch (``next_queue_at``);
+    #: what orders the queue and what waits count from. Keyword-only, so it can follow the
+    #: defaults above and still be required: every ticket has one.
+    queue_at: datetime = field(kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,8 +10,11 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from typing import Any, Protocol
 
 from queue_api import engine
@@ -23,10 +26,8 @@ from queue_api.schema import (
     Board,
     Branch,
     Call,
-    ClerkStats,
     Counter,
     CounterState,
-    CounterStats,
     EventType,
     IssueTicket,
     PublicTicket,
@@ -34,12 +35,12 @@ from queue_api.schema import (
     ReportedAlert,
     Service,
     ServiceQueue,
-    ServiceStats,
     StandingAlerts,
     Stats,
     Ticket,
     TicketStatus,
 )
+from queue_api.stats import branch_stats
 from queue_api.store import ReadTx, Store, StoredEvent, WriteTx
 
 log = logging.getLogger("turnero.office")
@@ -68,6 +69,67 @@ def utc_now() -> datetime:
 
 def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+@dataclass
+class Desk:
+    """One counter's write transaction (``Office._desk``): where it is, its moment, and the
+    events it announces, published once it commits."""
+
+    office: Office
+    tx: WriteTx
+    branch: BranchConfig
+    counter: CounterConfig
+    now: datetime
+    events: list[StoredEvent] = field(default_factory=list)
+
+    def today(self) -> date:
+        """The business day the branch runs on."""
+        return self.office._day(self.tx, self.branch.id, self.now)
+
+    def record(self) -> CounterRecord:
+        """The counter's stored state (closed if it was never opened)."""
+        default = CounterRecord(self.branch.id, self.counter.id)
+        return self.tx.counters(self.branch.id).get(self.counter.id, default)
+
+    def held(self) -> TicketRecord | None:
+        """The ticket at the counter, if any."""
+        return self.tx.current_ticket(self.branch.id, self.counter.id)
+
+    def current(self) -> TicketRecord:
+        """The ticket at the counter; a RuleViolation if there is none."""
+        current = self.held()
+        if current is None:
+            raise RuleViolation(
+                f"counter {self.counter.id} has no current ticket: call the next one"
+            )
+        return current
+
+    def open(self) -> CounterRecord:
+        """The counter's record, opened (and announced) first if it is not open today."""
+        record = self.record()
+        today = self.today()
+        if engine.counter_state(record, today) is not CounterState.OPEN:
+            record = engine.change_counter(record, CounterState.OPEN, None, today)
+            self.tx.save_counter(record)
+            self.announce_counter()
+        return record
+
+    def announce(self, type: EventType, ticket: TicketRecord) -> Ticket:
+        """Record a ``ticket`` event at this counter; the ticket as the event carries it."""
+        event = self.office._event(
+            self.tx, self.branch, type, self.now, ticket=ticket, counter=self.counter
+        )
+        self.events.append(event)
+        return Ticket.model_validate(event.data["ticket"])
+
+    def announce_counter(self) -> None:
+        """Record a ``counter.updated`` event with the counter's new state."""
+        self.events.append(
+            self.office._event(
+                self.tx, self.branch, EventType.COUNTER_UPDATED, self.now, counter=self.counter
+            )
+        )
 
 
 class Office:
@@ -164,32 +226,17 @@ class Office:
     def _ticket_view(
         self, tx: ReadTx, ticket: TicketRecord, waiting: Sequence[TicketRecord] | None = None
     ) -> Ticket:
-        ahead = ewt = None
-        if ticket.status is TicketStatus.WAITING and ticket.day == self._day(tx, ticket.branch):
-            if waiting is None:
-                # Counted by the database: loading the whole queue on every issue made issuing
-                # slow down as the day's queue grew (scripts/bench_api.py).
-                ahead = tx.waiting_ahead(ticket)
-            else:
-                ahead = engine.people_ahead(ticket, waiting)
-            ewt = self._estimate(tx, ticket.branch, ticket.service, ahead)
-        return Ticket(
-            id=ticket.id,
-            number=ticket.number,
-            branch=ticket.branch,
-            service=ticket.service,
-            priority=ticket.priority,
-            status=ticket.status,
-            language=ticket.language,
-            issued_at=ticket.issued_at,
-            called_at=ticket.called_at,
-            started_at=ticket.started_at,
-            finished_at=ticket.finished_at,
-            counter=ticket.counter,
-            recalls=ticket.recalls,
-            ahead=ahead,
-            ewt_seconds=ewt,
-        )
+        view = Ticket.model_validate(ticket, from_attributes=True)
+        if ticket.status is not TicketStatus.WAITING or ticket.day != self._day(tx, ticket.branch):
+            return view
+        if waiting is None:
+            # Counted by the database: loading the whole queue on every issue made issuing
+            # slow down as the day's queue grew (scripts/bench_api.py).
+            ahead = tx.waiting_ahead(ticket)
+        else:
+            ahead = engine.people_ahead(ticket, waiting)
+        ewt = self._estimate(tx, ticket.branch, ticket.service, ahead)
+        return view.model_copy(update={"ahead": ahead, "ewt_seconds": ewt})
 
     def _open_counters(self, tx: ReadTx, branch: BranchConfig, service: str) -> int:
         records = tx.counters(branch.id)
@@ -208,30 +255,24 @@ class Office:
         return engine.estimate_wait(ahead, recent, self._open_counters(tx, branch, service))
 
     def _counter_view(
-        self, tx: ReadTx, branch: BranchConfig, counter: CounterConfig, records: dict | None = None
+        self,
+        tx: ReadTx,
+        branch: BranchConfig,
+        counter: CounterConfig,
+        records: dict[str, CounterRecord] | None = None,
     ) -> Counter:
         records = tx.counters(branch.id) if records is None else records
         record = records.get(counter.id, CounterRecord(branch=branch.id, id=counter.id))
         current = tx.current_ticket(branch.id, counter.id)
         return Counter(
-            id=counter.id,
-            label=counter.label,
-            services=list(counter.services),
+            **counter.model_dump(),
             state=engine.counter_state(record, self._day(tx, branch.id)),
             current=self._ticket_view(tx, current) if current else None,
-            led_address=counter.led_address,
         )
 
     @staticmethod
     def _service_view(service: ServiceConfig) -> Service:
-        return Service(
-            id=service.id,
-            prefix=service.prefix,
-            name=dict(service.name),
-            priority_allowed=service.priority_allowed,
-            open=service.open,
-            target_wait_minutes=service.target_wait_minutes,
-        )
+        return Service.model_validate(service, from_attributes=True)
 
     def branch(self, branch_id: str) -> Branch:
         """The branch with its services and its counters' current state."""
@@ -337,46 +378,7 @@ class Office:
         with self.store.read() as tx:
             today = self._day(tx, branch.id)
             tickets = tx.tickets_of_day(branch.id, today)
-        services = []
-        for service in branch.services:
-            mine = [t for t in tickets if t.service == service.id]
-            waits = sorted(engine.wait_seconds(t, t.called_at) for t in mine if t.called_at)
-            served = [t for t in mine if t.status is TicketStatus.DONE]
-            durations = [d for t in served if (d := engine.service_seconds(t)) is not None]
-            target = service.target_wait_minutes * 60
-            services.append(
-                ServiceStats(
-                    service=service.id,
-                    issued=len(mine),
-                    waiting=sum(t.status is TicketStatus.WAITING for t in mine),
-                    served=len(served),
-                    no_shows=sum(t.status is TicketStatus.NO_SHOW for t in mine),
-                    mean_wait_seconds=_mean(waits),
-                    p90_wait_seconds=_percentile(waits, 0.9),
-                    mean_service_seconds=_mean(durations),
-                    within_target_share=(
-                        sum(w <= target for w in waits) / len(waits) if waits else None
-                    ),
-                )
-            )
-        counters = [
-            CounterStats(
-                counter=counter.id,
-                **_desk_figures([t for t in tickets if t.counter == counter.id]),
-            )
-            for counter in branch.counters
-        ]
-        clerks = [
-            ClerkStats(clerk=clerk, **_desk_figures([t for t in tickets if t.clerk == clerk]))
-            for clerk in sorted({t.clerk for t in tickets if t.clerk})
-        ]
-        return Stats(
-            branch=branch.id,
-            day=today.isoformat(),
-            services=services,
-            counters=counters,
-            clerks=clerks,
-        )
+        return branch_stats(branch, today, tickets)
 
     # Actions ---------------------------------------------------------------------------
 
@@ -456,28 +458,20 @@ class Office:
             events.append(self._event(tx, branch, EventType.TICKET_ISSUED, now, ticket=ticket))
         return Ticket.model_validate(events[0].data["ticket"]), True
 
-    def _counter_action(
-        self,
-        branch_id: str,
-        counter_id: str,
-        act: Callable[[WriteTx, BranchConfig, CounterConfig, datetime, list[StoredEvent]], Any],
-    ) -> Any:
+    @contextmanager
+    def _desk(self, branch_id: str, counter_id: str) -> Iterator[Desk]:
+        """One write transaction at a counter: its events go to the hub once it commits, and a
+        broken queue rule becomes a Conflict (409) that says what to do instead."""
         branch = self.branch_config(branch_id)
         counter = self._counter(branch, counter_id)
         now = self._now()
-        events: list[StoredEvent] = []
         try:
             with self.store.write() as tx:
-                tx.on_commit(lambda: self._publish(events))
-                return act(tx, branch, counter, now, events)
+                desk = Desk(self, tx, branch, counter, now)
+                tx.on_commit(lambda: self._publish(desk.events))
+                yield desk
         except RuleViolation as exc:
             raise Conflict(str(exc)) from None
-
-    def _current(self, tx: WriteTx, counter: CounterConfig, branch: BranchConfig) -> TicketRecord:
-        current = tx.current_ticket(branch.id, counter.id)
-        if current is None:
-            raise RuleViolation(f"counter {counter.id} has no current ticket: call the next one")
-        return current
 
     def _ticket_change(
         self,
@@ -486,53 +480,28 @@ class Office:
         change: Callable[[TicketRecord, datetime], TicketRecord],
         type: EventType,
     ) -> Ticket:
-        def act(tx, branch, counter, now, events):
-            ticket = change(self._current(tx, counter, branch), now)
-            tx.update_ticket(ticket)
-            events.append(self._event(tx, branch, type, now, ticket=ticket, counter=counter))
-            return Ticket.model_validate(events[-1].data["ticket"])
-
-        return self._counter_action(branch_id, counter_id, act)
-
-    def _open_if_needed(self, tx, branch, counter, now, events) -> CounterRecord:
-        today = self._day(tx, branch.id, now)
-        record = tx.counters(branch.id).get(counter.id, CounterRecord(branch.id, counter.id))
-        if engine.counter_state(record, today) is not CounterState.OPEN:
-            record = engine.change_counter(record, CounterState.OPEN, None, today)
-            tx.save_counter(record)
-            events.append(self._event(tx, branch, EventType.COUNTER_UPDATED, now, counter=counter))
-        return record
+        with self._desk(branch_id, counter_id) as desk:
+            ticket = change(desk.current(), desk.now)
+            desk.tx.update_ticket(ticket)
+            return desk.announce(type, ticket)
 
     def call_next(self, branch_id: str, counter_id: str) -> Ticket | None:
         """Finish the counter's current ticket, then call the next waiting one (None if none)."""
-
-        def act(tx, branch, counter, now, events):
-            record = self._open_if_needed(tx, branch, counter, now, events)
-            current = tx.current_ticket(branch.id, counter.id)
+        with self._desk(branch_id, counter_id) as desk:
+            record = desk.open()
+            current = desk.held()
             if current is not None:
-                done = engine.finish(current, now)
-                tx.update_ticket(done)
-                events.append(
-                    self._event(
-                        tx, branch, EventType.TICKET_COMPLETED, now, ticket=done, counter=counter
-                    )
-                )
-            waiting = tx.waiting_for_update(
-                branch.id, self._day(tx, branch.id, now), counter.services
-            )
-            chosen = engine.pick_next(waiting, counter.services)
+                done = engine.finish(current, desk.now)
+                desk.tx.update_ticket(done)
+                desk.announce(EventType.TICKET_COMPLETED, done)
+            services = desk.counter.services
+            waiting = desk.tx.waiting_for_update(desk.branch.id, desk.today(), services)
+            chosen = engine.pick_next(waiting, services)
             if chosen is None:
                 return None
-            called = engine.call(chosen, counter.id, now, record.clerk)
-            tx.update_ticket(called)
-            events.append(
-                self._event(
-                    tx, branch, EventType.TICKET_CALLED, now, ticket=called, counter=counter
-                )
-            )
-            return Ticket.model_validate(events[-1].data["ticket"])
-
-        return self._counter_action(branch_id, counter_id, act)
+            called = engine.call(chosen, desk.counter.id, desk.now, record.clerk)
+            desk.tx.update_ticket(called)
+            return desk.announce(EventType.TICKET_CALLED, called)
 
     def recall(self, branch_id: str, counter_id: str) -> Ticket:
         """Call the counter's current ticket again."""
@@ -563,22 +532,16 @@ class Office:
         self, branch_id: str, counter_id: str, target: CounterState, clerk: str | None = None
     ) -> Counter:
         """Open (naming its ``clerk``), pause or close a counter; Conflict while it holds one."""
-
-        def act(tx, branch, counter, now, events):
-            today = self._day(tx, branch.id, now)
-            record = tx.counters(branch.id).get(counter.id, CounterRecord(branch.id, counter.id))
-            current = tx.current_ticket(branch.id, counter.id)
+        with self._desk(branch_id, counter_id) as desk:
+            record, today = desk.record(), desk.today()
+            current = desk.held()
             changed = engine.change_counter(record, target, current, today, clerk)
             if engine.counter_state(record, today) is not target:
-                tx.save_counter(changed)
-                events.append(
-                    self._event(tx, branch, EventType.COUNTER_UPDATED, now, counter=counter)
-                )
+                desk.tx.save_counter(changed)
+                desk.announce_counter()
             elif changed.clerk != record.clerk:
-                tx.save_counter(changed)  # a new clerk at an open desk: nothing to announce
-            return self._counter_view(tx, branch, counter)
-
-        return self._counter_action(branch_id, counter_id, act)
+                desk.tx.save_counter(changed)  # a new clerk at an open desk: nothing to announce
+            return self._counter_view(desk.tx, desk.branch, desk.counter)
 
     def alert(self, branch_id: str, role: str, alert: AlertIn) -> Alert:
         """Record a device fault and send it to the branch as a ``device.alert`` event."""
@@ -618,7 +581,7 @@ class Office:
         for branch in self.config.branches:
             events: list[StoredEvent] = []
             with self.store.write() as tx:
-                tx.on_commit(lambda events=events: self._publish(events))
+                tx.on_commit(partial(self._publish, events))
                 clock = tx.branch_clock(branch.id)
                 today = engine.branch_day(self.today(now), clock)
                 if clock is None or clock.day < today:
@@ -647,26 +610,3 @@ class Office:
     def prune(self) -> None:
         """Forget idempotency keys past their window and events older than two days."""
         self.store.prune(self._now() - max(IDEMPOTENCY_WINDOW, timedelta(days=2)))
-
-
-def _desk_figures(tickets: Sequence[TicketRecord]) -> dict[str, Any]:
-    """Served, no-shows and mean service time of the tickets one desk (or clerk) called."""
-    served = [t for t in tickets if t.status is TicketStatus.DONE]
-    durations = [d for t in served if (d := engine.service_seconds(t)) is not None]
-    return {
-        "served": len(served),
-        "no_shows": sum(t.status is TicketStatus.NO_SHOW for t in tickets),
-        "mean_service_seconds": _mean(durations),
-    }
-
-
-def _mean(values: Sequence[float]) -> float | None:
-    return round(sum(values) / len(values), 1) if values else None
-
-
-def _percentile(ordered: Sequence[float], share: float) -> float | None:
-    """Nearest-rank percentile of an already sorted list."""
-    if not ordered:
-        return None
-    rank = max(int(-(-share * len(ordered) // 1)) - 1, 0)
-    return round(ordered[rank], 1)

@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import multiprocessing
 import os
 import re
@@ -44,6 +45,7 @@ from pathlib import Path
 
 import httpx
 
+from queue_api.stats import percentile
 from turnero.local_server import ServerProcess
 
 BRANCH = "centro"
@@ -116,15 +118,6 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def percentile(values: list[float], share: float) -> float:
-    """Nearest-rank percentile; NaN for no values."""
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    rank = max(int(-(-share * len(ordered) // 1)) - 1, 0)
-    return ordered[rank]
-
-
 @dataclass
 class Load:
     name: str
@@ -139,10 +132,11 @@ class Load:
         return self.done / self.seconds
 
     def line(self) -> str:
+        ms = self.latencies_ms or [math.nan]  # NaN says no request got through
         return (
             f"{self.name:<34} {self.rate:8.1f} req/s"
-            f"   p50 {percentile(self.latencies_ms, 0.5):6.1f} ms"
-            f"   p99 {percentile(self.latencies_ms, 0.99):6.1f} ms"
+            f"   p50 {percentile(ms, 0.5):6.1f} ms"
+            f"   p99 {percentile(ms, 0.99):6.1f} ms"
             f"   server CPU {self.server_cpu_ms:4.2f} ms/req   ({self.done} requests)"
         )
 
@@ -495,8 +489,8 @@ async def shared_run(
         servers,
         issued,
         nexts,
-        percentile(latency, 0.99),
-        percentile(cross, 0.99) if cross else percentile(latency, 0.99),
+        percentile(latency or [math.nan], 0.99),
+        percentile(cross or latency or [math.nan], 0.99),
         len(arrivals),
         streams * calls,
         rss_open,

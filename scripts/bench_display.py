@@ -30,7 +30,7 @@ from display.app import DisplayApp
 from display.board_screen import BoardScreen
 from display.sound import SilentPlayer
 from queue_api.client import QueueClient, new_idempotency_key
-from scripts.latency import percentile
+from queue_api.stats import percentile
 from turnero.demo import demo_server
 
 LICENCIAS_COUNTERS = "124"

@@ -16,7 +16,6 @@ import json
 import os
 import re
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -24,7 +23,7 @@ import threading
 import time
 from pathlib import Path
 
-from scripts.latency import percentile
+from queue_api.stats import percentile
 
 STATUS_OK = b"\x12"
 CUT = b"\x1dV"
@@ -160,7 +159,7 @@ async def touch_to_print(url: str, printer: PtyPrinter, timed: int, total: int) 
         rss = rss_mb()
     return {
         "tickets_timed": len(latencies),
-        "touch_to_print_p50_ms": round(statistics.median(latencies) * 1000, 1),
+        "touch_to_print_p50_ms": round(percentile(latencies, 0.5) * 1000, 1),
         "touch_to_print_p99_ms": round(percentile(latencies, 0.99) * 1000, 1),
         "touch_to_print_max_ms": round(max(latencies) * 1000, 1),
         "tickets_total": total,

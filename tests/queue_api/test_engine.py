@@ -48,6 +48,7 @@ def ticket(
         language="es",
         issued_at=T0 + timedelta(seconds=issued),
         status=status,
+        queue_at=T0 + timedelta(seconds=issued),
     )
 
 

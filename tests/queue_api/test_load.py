@@ -84,6 +84,7 @@ def record(data: dict) -> TicketRecord:
         language=data["language"],
         issued_at=datetime.fromisoformat(data["issued_at"]),
         status=TicketStatus(data["status"]),
+        queue_at=datetime.fromisoformat(data["issued_at"]),
     )
 
 
