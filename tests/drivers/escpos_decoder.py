@@ -50,110 +50,127 @@ class Receipt:
 
 def decode(data: bytes) -> Receipt:
     """Decode a whole stream; text is decoded with the code page selected at that point."""
-    out = Receipt()
-    page = 0
-    width = height = 1
-    bold = False
-    align = 0
-    pending = bytearray()
-    line_style: tuple[int, int, bool, int] | None = None
-    i = 0
+    return _Decoder(data).run()
 
-    def flush_line() -> None:
-        nonlocal pending, line_style
-        style = line_style or (width, height, bold, align)
-        out.lines.append(Line(pending.decode(CODE_PAGES[page]), *style))
-        pending = bytearray()
-        line_style = None
 
-    def need(n: int) -> bytes:
-        if i + n > len(data):
-            raise DecodeError(f"truncated command at offset {i}: {data[i : i + n]!r}")
-        return data[i : i + n]
+#: ESC commands with one parameter byte this decoder skips (feed, underline, font, ...).
+ESC_SKIPPED = {ord(c): 3 for c in "d-MG{3"} | {ord("2"): 2}
+#: GS commands with one parameter byte it skips (barcode settings).
+GS_SKIPPED = {ord(c): 3 for c in "Bb|"}
 
-    while i < len(data):
-        b = data[i]
-        if b == LF:
-            flush_line()
-            i += 1
-        elif b == ESC:
-            cmd = need(2)[1]
-            if cmd == ord("@"):
-                page, width, height, bold, align = 0, 1, 1, False, 0
-                out.resets += 1
-                i += 2
-            elif cmd == ord("t"):
-                page = need(3)[2]
-                if page not in CODE_PAGES:
-                    raise DecodeError(f"unknown code page {page}")
-                out.code_pages.append(page)
-                i += 3
-            elif cmd == ord("!"):
-                mode = need(3)[2]
-                width = 2 if mode & 0x20 else 1
-                height = 2 if mode & 0x10 else 1
-                bold = bool(mode & 0x08)
-                i += 3
-            elif cmd == ord("E"):
-                bold = bool(need(3)[2] & 1)
-                i += 3
-            elif cmd == ord("a"):
-                align = need(3)[2] % 48
-                i += 3
-            elif cmd in (ord("d"), ord("-"), ord("M"), ord("G"), ord("{"), ord("3")):
-                i += 3
-            elif cmd == ord("2"):
-                i += 2
-            else:
-                raise DecodeError(f"unknown command ESC {chr(cmd)!r} at offset {i}")
-        elif b == GS:
-            cmd = need(2)[1]
-            if cmd == ord("!"):
-                size = need(3)[2]
-                width, height = (size >> 4) + 1, (size & 0x0F) + 1
-                i += 3
-            elif cmd == ord("(") and need(3)[2] == ord("k"):
-                head = need(5)
-                length = head[3] + head[4] * 256
-                body = need(5 + length)[5:]
-                cn, fn = body[0], body[1]
-                if cn == ord("1") and fn == 80:  # store the QR data: m=48 then the payload
-                    out.qr_codes.append(body[3:].decode("utf-8"))
-                i += 5 + length
-            elif cmd == ord("V"):
-                mode = need(3)[2]
-                i += 4 if mode in (65, 66) else 3
-                out.cuts += 1
-            elif cmd == ord("v") and need(3)[2] == ord("0"):
-                head = need(8)
-                x = head[4] + head[5] * 256
-                y = head[6] + head[7] * 256
-                i += 8 + x * y
-                out.images += 1
-            elif cmd in (ord("B"), ord("b"), ord("|")):
-                i += 3
-            else:
-                raise DecodeError(f"unknown command GS {chr(cmd)!r} at offset {i}")
-        elif b == FS:
-            cmd = need(2)[1]
-            if cmd == ord("."):
-                out.kanji_off += 1
-                i += 2
-            else:
-                raise DecodeError(f"unknown command FS {chr(cmd)!r} at offset {i}")
-        elif b == DLE:
-            head = need(3)
-            if head[1] != 0x04:
-                raise DecodeError(f"unknown DLE command at offset {i}")
-            out.status_queries.append(head[2])
-            i += 3
-        elif b < 0x20 and b not in (0x09, 0x0D):
-            raise DecodeError(f"unexpected control byte 0x{b:02x} at offset {i}")
+
+class _Decoder:
+    """The printer's state while it walks ``data``; each command method returns its length."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.out = Receipt()
+        self.page = 0
+        self.width = self.height = 1
+        self.bold = False
+        self.align = 0
+        self.pending = bytearray()
+        self.line_style: tuple[int, int, bool, int] | None = None
+        self.i = 0
+
+    def run(self) -> Receipt:
+        commands = {LF: self._line_feed, ESC: self._esc, GS: self._gs, FS: self._fs, DLE: self._dle}
+        while self.i < len(self.data):
+            byte = self.data[self.i]
+            self.i += commands.get(byte, self._text)()
+        if self.pending:
+            self._flush_line()
+        return self.out
+
+    def _need(self, n: int) -> bytes:
+        if self.i + n > len(self.data):
+            raise DecodeError(
+                f"truncated command at offset {self.i}: {self.data[self.i : self.i + n]!r}"
+            )
+        return self.data[self.i : self.i + n]
+
+    def _flush_line(self) -> None:
+        style = self.line_style or (self.width, self.height, self.bold, self.align)
+        self.out.lines.append(Line(self.pending.decode(CODE_PAGES[self.page]), *style))
+        self.pending = bytearray()
+        self.line_style = None
+
+    def _line_feed(self) -> int:
+        self._flush_line()
+        return 1
+
+    def _text(self) -> int:
+        byte = self.data[self.i]
+        if byte < 0x20 and byte not in (0x09, 0x0D):
+            raise DecodeError(f"unexpected control byte 0x{byte:02x} at offset {self.i}")
+        if self.line_style is None:
+            self.line_style = (self.width, self.height, self.bold, self.align)
+        self.pending.append(byte)
+        return 1
+
+    def _esc(self) -> int:
+        cmd = self._need(2)[1]
+        if cmd == ord("@"):
+            self.page, self.width, self.height, self.bold, self.align = 0, 1, 1, False, 0
+            self.out.resets += 1
+            return 2
+        if cmd == ord("t"):
+            self.page = self._need(3)[2]
+            if self.page not in CODE_PAGES:
+                raise DecodeError(f"unknown code page {self.page}")
+            self.out.code_pages.append(self.page)
+        elif cmd == ord("!"):
+            mode = self._need(3)[2]
+            self.width = 2 if mode & 0x20 else 1
+            self.height = 2 if mode & 0x10 else 1
+            self.bold = bool(mode & 0x08)
+        elif cmd == ord("E"):
+            self.bold = bool(self._need(3)[2] & 1)
+        elif cmd == ord("a"):
+            self.align = self._need(3)[2] % 48
+        elif cmd in ESC_SKIPPED:
+            return ESC_SKIPPED[cmd]
         else:
-            if line_style is None:
-                line_style = (width, height, bold, align)
-            pending.append(b)
-            i += 1
-    if pending:
-        flush_line()
-    return out
+            raise DecodeError(f"unknown command ESC {chr(cmd)!r} at offset {self.i}")
+        return 3
+
+    def _gs(self) -> int:
+        cmd = self._need(2)[1]
+        if cmd == ord("!"):
+            size = self._need(3)[2]
+            self.width, self.height = (size >> 4) + 1, (size & 0x0F) + 1
+            return 3
+        if cmd == ord("(") and self._need(3)[2] == ord("k"):
+            return self._qr_code()
+        if cmd == ord("V"):
+            self.out.cuts += 1
+            return 4 if self._need(3)[2] in (65, 66) else 3
+        if cmd == ord("v") and self._need(3)[2] == ord("0"):
+            head = self._need(8)
+            self.out.images += 1
+            return 8 + (head[4] + head[5] * 256) * (head[6] + head[7] * 256)
+        if cmd in GS_SKIPPED:
+            return GS_SKIPPED[cmd]
+        raise DecodeError(f"unknown command GS {chr(cmd)!r} at offset {self.i}")
+
+    def _qr_code(self) -> int:
+        head = self._need(5)
+        length = head[3] + head[4] * 256
+        body = self._need(5 + length)[5:]
+        if body[0] == ord("1") and body[1] == 80:  # store the QR data: m=48 then the payload
+            self.out.qr_codes.append(body[3:].decode("utf-8"))
+        return 5 + length
+
+    def _fs(self) -> int:
+        cmd = self._need(2)[1]
+        if cmd != ord("."):
+            raise DecodeError(f"unknown command FS {chr(cmd)!r} at offset {self.i}")
+        self.out.kanji_off += 1
+        return 2
+
+    def _dle(self) -> int:
+        head = self._need(3)
+        if head[1] != 0x04:
+            raise DecodeError(f"unknown DLE command at offset {self.i}")
+        self.out.status_queries.append(head[2])
+        return 3

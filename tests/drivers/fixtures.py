@@ -237,22 +237,25 @@ class FakeBoard(_Device):
             return
         if frame == self.slow:
             self.answering.wait(WAIT)
-        if self.protocol == "ascii":
-            if self.mode == "ack":
-                self.send(self.ack)
-            elif self.mode == "garbage":
-                self.send(b"\xff")
-            return
+        reply = self._ascii_reply() if self.protocol == "ascii" else self._modbus_reply(frame)
+        if reply:
+            self.send(reply)
+
+    def _ascii_reply(self) -> bytes | None:
+        return {"ack": self.ack, "garbage": b"\xff"}.get(self.mode)
+
+    def _modbus_reply(self, frame: bytes) -> bytes | None:
         if frame[0] != self.address or crc16_modbus(frame) != 0:
-            return  # real boards ignore frames for others, and frames with a bad CRC
+            return None  # real boards ignore frames for others, and frames with a bad CRC
         if self.mode == "ack":
-            self.send(frame if frame[1] == 0x06 else frame[:6] + with_crc(frame[:6])[6:])
-        elif self.mode == "exception":
-            self.send(with_crc(bytes([self.address, frame[1] | 0x80, 0x02])))
-        elif self.mode == "other-address":
-            self.send(with_crc(bytes([self.address + 1]) + frame[1:6]))
-        elif self.mode == "garbage":
-            self.send(b"\x00\xff\x13\x37\x00\xff\x13\x37")
+            return frame if frame[1] == 0x06 else frame[:6] + with_crc(frame[:6])[6:]
+        if self.mode == "exception":
+            return with_crc(bytes([self.address, frame[1] | 0x80, 0x02]))
+        if self.mode == "other-address":
+            return with_crc(bytes([self.address + 1]) + frame[1:6])
+        if self.mode == "garbage":
+            return b"\x00\xff\x13\x37\x00\xff\x13\x37"
+        return None
 
 
 # -- fake ESC/POS printers ------------------------------------------------------------------
