@@ -7,6 +7,7 @@ Pure: no I/O, no clock. Both stores call these functions, so SQLite and PostgreS
 from __future__ import annotations
 
 import math
+import re
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -162,6 +163,14 @@ def ticket_number(prefix: str, sequence: int) -> str:
 def new_ticket_id() -> str:
     """An opaque, unguessable id: 128 random bits, URL-safe."""
     return secrets.token_urlsafe(16)
+
+
+TICKET_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def could_be_ticket_id(text: str) -> bool:
+    """Whether ``text`` has the shape of a ``new_ticket_id``: only then may a store look it up."""
+    return TICKET_ID.fullmatch(text) is not None
 
 
 def new_ticket(

@@ -351,7 +351,7 @@ class Office:
     def public_ticket(self, ticket_id: str) -> PublicTicket:
         """The public view of a ticket (no id, nothing personal); NotFound if unknown."""
         with self.store.read() as tx:
-            record = tx.ticket(ticket_id)
+            record = tx.ticket(ticket_id) if engine.could_be_ticket_id(ticket_id) else None
             branch = self.config.branch(record.branch) if record is not None else None
             if record is None or branch is None:
                 raise NotFound("no ticket has this id: check the link or the QR code")

@@ -15,6 +15,10 @@ LocalizedText = dict[str, str]
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
 Language = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]
+#: No control characters in a line a device or person sends: they garble logs and screens,
+#: and PostgreSQL refuses NUL in text. ``TEXT`` also lets tabs and line breaks through.
+LINE = r"^[^\x00-\x1f\x7f]*$"
+TEXT = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
 
 
 class WireModel(BaseModel):
@@ -163,13 +167,15 @@ class Transfer(RequestBody):
 class OpenCounter(RequestBody):
     """The optional body of ``open``: who works at the counter (for the stats)."""
 
-    clerk: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
+    clerk: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80, pattern=LINE)
+    ]
 
 
 class AlertIn(RequestBody):
-    device: Annotated[str, StringConstraints(min_length=1, max_length=100)]
-    kind: Annotated[str, StringConstraints(min_length=1, max_length=50)]
-    detail: Annotated[str, StringConstraints(max_length=500)] = ""
+    device: Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=LINE)]
+    kind: Annotated[str, StringConstraints(min_length=1, max_length=50, pattern=LINE)]
+    detail: Annotated[str, StringConstraints(max_length=500, pattern=TEXT)] = ""
 
 
 class Alert(WireModel):

@@ -456,3 +456,33 @@ async def test_a_body_that_is_not_utf8_is_a_400_problem(server: ServerProcess) -
     assert response.json()["detail"] == (
         "the body could not be read: send a JSON object encoded in UTF-8"
     )
+
+
+CONTROL_TEXT = ["\u0000", "\u001b[2J", "line\nbreak"]
+
+
+@pytest.mark.parametrize("text", CONTROL_TEXT, ids=["nul", "escape", "newline"])
+async def test_control_characters_in_an_alert_are_422_on_every_store(
+    shared_server: ServerProcess, text: str
+) -> None:
+    # PostgreSQL refuses NUL in text (a 500 before), and control characters garble logs.
+    async with httpx.AsyncClient(base_url=shared_server.url, headers=as_role("admin")) as http:
+        for body in (
+            {"device": f"kiosk{text}", "kind": "printer.paper_out", "detail": ""},
+            {"device": "kiosk", "kind": f"printer{text}", "detail": ""},
+        ):
+            response = await http.post(f"/api/v1/branches/{B}/alerts", json=body)
+            assert response.status_code == 422, response.text
+            assert response.headers["content-type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize("ticket_id", ["abc%00def", "x%1B", "a" * 200, "%C3%B1"])
+async def test_a_ticket_id_that_cannot_be_ours_is_unknown_on_every_store(
+    shared_server: ServerProcess, ticket_id: str
+) -> None:
+    async with httpx.AsyncClient(base_url=shared_server.url) as http:
+        view = await http.get(f"/api/v1/tickets/{ticket_id}")
+        assert view.status_code == 404, view.text
+        assert view.headers["content-type"] == "application/problem+json"
+        page = await http.get(f"/t/{ticket_id}")
+        assert page.status_code == 404, page.text

@@ -760,3 +760,9 @@ def test_the_latest_word_per_device_and_part_stands_and_ok_clears_it() -> None:
     ]
     assert engine.standing_alerts([*reports, report(8, "kiosk", "printer.ok")])[0].event_id == 4
     assert engine.standing_alerts([]) == []
+
+
+def test_only_the_shape_of_a_ticket_id_may_reach_a_store() -> None:
+    assert engine.could_be_ticket_id(engine.new_ticket_id())
+    for text in ("", "a b", "abc\x00", "x" * 65, "ñandú", "../etc"):
+        assert not engine.could_be_ticket_id(text), text
