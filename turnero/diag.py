@@ -389,15 +389,19 @@ def api(
 @app.command()
 @no_traceback
 def check(
-    config: Annotated[
-        Path | None, typer.Option("--config", help="device file (default: $TURNERO_CONFIG)")
-    ] = None,
+    path: Annotated[
+        Path,
+        typer.Option(
+            "--config",
+            envvar="TURNERO_CONFIG",
+            help="device file (default: $TURNERO_CONFIG, else ./turnero.toml)",
+        ),
+    ] = Path("turnero.toml"),
 ) -> None:
     """Check every device in a device file (server, printer, board) in one table."""
-    from device.config import config_path, load_device_config
+    from device.config import load_device_config
     from queue_api.config_errors import ConfigError
 
-    path = config_path(config)
     try:
         device = load_device_config(path)
     except ConfigError as exc:
