@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -139,8 +140,16 @@ with demo_server(folder) as url:
 
 def test_the_demo_runs_from_an_installed_wheel(tmp_path: Path) -> None:
     """The wheel carries what the demo needs (the example office), and no ``scripts``."""
+    # Built from the tracked files (symlinks kept), in a copy: setuptools' build/ folder in
+    # the checkout would keep files of earlier builds and could hide a missing one.
+    source = tmp_path / "source"
+    listed = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True)
+    for name in filter(None, listed.stdout.decode().split("\0")):
+        if (ROOT / name).is_symlink() or (ROOT / name).is_file():
+            (source / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, source / name, follow_symlinks=False)
     built = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "-q", "-w", tmp_path],
+        [sys.executable, "-m", "pip", "wheel", str(source), "--no-deps", "-q", "-w", tmp_path],
         capture_output=True,
         text=True,
         timeout=300,
