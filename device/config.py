@@ -1,6 +1,8 @@
 """A device's ``turnero.toml``: which server, which token, which branch and counter, which hardware.
 
 Loaded once at start and validated; a wrong file stops the app before it draws (DESIGN.md).
+Any key can come from the environment instead, ``TURNERO_<SECTION>__<KEY>`` (e.g.
+``TURNERO_SERVER__TOKEN``), so a token can stay out of the file; the environment wins.
 """
 
 from __future__ import annotations
@@ -10,11 +12,14 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from queue_api.config_errors import ConfigError, describe, read_toml
 from queue_api.schema import TokenInfo
 
 DEFAULT_PATH = Path("turnero.toml")
+#: The environment variables that override the file: ``TURNERO_SERVER__TOKEN`` is server.token.
+ENV_PREFIX, ENV_NESTING = "TURNERO_", "__"
 
 
 class Section(BaseModel):
@@ -77,7 +82,13 @@ class DisplaySection(Section):
     calls_shown: Annotated[int, Field(ge=1, le=10)] = 8
 
 
-class DeviceConfig(Section):
+class DeviceConfig(BaseSettings):
+    """The whole device file; built from keyword arguments (the file) and the environment."""
+
+    model_config = SettingsConfigDict(
+        extra="forbid", env_prefix=ENV_PREFIX, env_nested_delimiter=ENV_NESTING
+    )
+
     server: ServerSection
     device: DeviceSection = DeviceSection()
     printer: PrinterSection = PrinterSection()
@@ -90,21 +101,42 @@ class DeviceConfig(Section):
     def base_url(self) -> str:
         return str(self.server.url).rstrip("/")
 
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The environment over the file: a service unit or a secret store sets the token
+        # without editing the file the technician copies around. No .env and no secrets dir.
+        return env_settings, init_settings
 
-def config_path(given: Path | None = None) -> Path:
-    """``--config`` if given, else ``$TURNERO_CONFIG``, else ``./turnero.toml``."""
-    if given is not None:
-        return given
-    return Path(os.environ.get("TURNERO_CONFIG", DEFAULT_PATH))
+
+def _from_environment(error: ValidationError) -> list[str]:
+    """The ``TURNERO_...`` variables behind the wrong keys of ``error``, to name them too."""
+    names = []
+    for item in error.errors():
+        name = ENV_PREFIX + ENV_NESTING.join(str(part) for part in item["loc"]).upper()
+        if name in {key.upper() for key in os.environ}:
+            names.append(name)
+    return names
 
 
 def load_device_config(path: Path) -> DeviceConfig:
-    """Read and validate a device file; raise ConfigError naming the file and the key."""
+    """Read and validate a device file, with the environment's overrides; raise ConfigError
+    naming the file (and any variable) and the key."""
     raw = read_toml(path, " (pass --config or set TURNERO_CONFIG)")
     try:
-        return DeviceConfig.model_validate(raw)
+        return DeviceConfig(**raw)
     except ValidationError as exc:
-        raise describe(path, exc) from None
+        error = describe(path, exc)
+        names = _from_environment(exc)
+        if names:
+            error = ConfigError(f"{error}\n  (set in the environment: {', '.join(names)})")
+        raise error from None
 
 
 def token_acts_on(who: TokenInfo, branch: str, counter: str) -> bool:

@@ -9,6 +9,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import Enum
+from typing import Annotated
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 #: The name the device config uses for each protocol.
 PROTOCOLS = ("modbus-rtu", "ascii")
@@ -240,11 +243,77 @@ def _encodes(char: str, encoding: str) -> bool:
 Protocol = ModbusRtu | AsciiFraming
 
 
-def _bytes_option(value: str) -> bytes:
+def _bytes_option(value: object) -> object:
     """'02' or '0x02' or '02 03' -> raw bytes; 'none' -> empty."""
+    if not isinstance(value, str):
+        return value
     if value.lower() in ("", "none"):
         return b""
     return bytes.fromhex(value.lower().replace("0x", "").replace(" ", ""))
+
+
+def _ack_option(value: object) -> object:
+    """Like :func:`_bytes_option`, but no bytes means the board never answers (None)."""
+    return _bytes_option(value) or None
+
+
+def _address_width(value: object) -> object:
+    """'2' or '2d' -> the format of a two-digit address; '0' -> no address in the frame."""
+    if not isinstance(value, str):
+        return value
+    width = int(value.rstrip("d"))
+    return f"{{:0{width}d}}" if width else ""
+
+
+HexBytes = Annotated[bytes, BeforeValidator(_bytes_option)]
+
+
+class AsciiOptions(BaseModel):
+    """The options after ``ascii:``, e.g. ``checksum=xor,ack=06,end=0d``: unknown keys refused.
+
+    Checksum names are checked by :class:`AsciiFraming`, the one place that knows them.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    start: HexBytes = b"\x02"
+    end: HexBytes = b"\x03"
+    address_format: Annotated[str, BeforeValidator(_address_width)] = Field(
+        "{:02d}", alias="address"
+    )
+    checksum: str = "none"
+    checksum_format: str = "hex"
+    ack: Annotated[bytes | None, BeforeValidator(_ack_option)] = None
+    nak: HexBytes = b"\x15"
+
+    @classmethod
+    def parse(cls, text: str) -> AsciiOptions:
+        """The options of ``key=value,...``; ValueError names the first wrong item."""
+        items: dict[str, str] = {}
+        for item in filter(None, (part.strip() for part in text.split(","))):
+            key, sep, value = item.partition("=")
+            if not sep:
+                raise ValueError(f"ascii option {item!r} has no value: write key=value")
+            items[key] = value
+        try:
+            return cls.model_validate(items)
+        except ValidationError as exc:
+            raise _first_wrong(items, exc) from None
+
+
+def _first_wrong(items: dict[str, str], error: ValidationError) -> ValueError:
+    """The error of the wrong item written first, in the words a technician reads."""
+    order = list(items)
+    first = min(error.errors(), key=lambda e: order.index(str(e["loc"][0])))
+    key = str(first["loc"][0])
+    if first["type"] == "extra_forbidden":
+        return ValueError(
+            f"unknown ascii option {key!r}: use start, end, address, checksum, "
+            "checksum_format, ack, nak"
+        )
+    cause = (first.get("ctx") or {}).get("error", first["msg"])
+    item = f"{key}={items[key]}"
+    return ValueError(f"ascii option {item!r}: value not understood ({cause})")
 
 
 def make_protocol(spec: str, address: int) -> Protocol:
@@ -260,30 +329,7 @@ def make_protocol(spec: str, address: int) -> Protocol:
         return ModbusRtu(address)
     if name != "ascii":
         raise ValueError(f"unknown board protocol {name!r}: use one of {', '.join(PROTOCOLS)}")
-    kwargs: dict[str, object] = {"address": address}
-    for item in filter(None, (part.strip() for part in option_text.split(","))):
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise ValueError(f"ascii option {item!r} has no value: write key=value")
-        try:
-            if key in ("start", "end", "ack", "nak"):
-                raw = _bytes_option(value)
-                kwargs[key] = raw if raw or key != "ack" else None
-            elif key == "address":
-                width = int(value.rstrip("d"))
-                kwargs["address_format"] = f"{{:0{width}d}}" if width else ""
-            elif key in ("checksum", "checksum_format"):
-                kwargs[key] = value
-            else:
-                raise ValueError(
-                    f"unknown ascii option {key!r}: use start, end, address, checksum, "
-                    "checksum_format, ack, nak"
-                )
-        except ValueError as exc:
-            if "unknown ascii option" in str(exc):
-                raise
-            raise ValueError(f"ascii option {item!r}: value not understood ({exc})") from None
-    return AsciiFraming(**kwargs)  # type: ignore[arg-type]
+    return AsciiFraming(address, **AsciiOptions.parse(option_text).model_dump())
 
 
 def pattern_frames(digits: int) -> list[str]:

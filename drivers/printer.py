@@ -13,8 +13,8 @@ import logging
 import os
 import tempfile
 import threading
-from collections.abc import Iterator
-from urllib.parse import parse_qsl, urlsplit
+from collections.abc import Callable, Iterator
+from urllib.parse import SplitResult, urlsplit
 
 from drivers.escpos_status import (
     LINE_NOISE,
@@ -27,12 +27,17 @@ from drivers.escpos_status import (
 )
 from drivers.printer_links import (
     FileLink,
+    FileOptions,
     Link,
     PrinterError,
     SerialLink,
+    SerialOptions,
     TcpLink,
+    TcpOptions,
     UsbLink,
+    UsbOptions,
     monotonic,
+    parse_options,
 )
 from drivers.ticket_layout import (
     Block,
@@ -373,23 +378,63 @@ def _code_page(profile: BaseProfile, name: str | None) -> str:
     )
 
 
-def _bool(key: str, value: str) -> bool:
-    if value.lower() in ("1", "on", "true", "yes"):
-        return True
-    if value.lower() in ("0", "off", "false", "no"):
-        return False
-    raise PrinterError(
-        f"printer URL option {key}={value!r} is not on/off", f"write {key}=on or off"
+def _tcp_link(url: str, parts: SplitResult, timeout: float) -> Link:
+    options = parse_options(TcpOptions, url, "tcp", parts.query)
+    if not parts.hostname:
+        raise PrinterError(f"printer URL {url!r} has no host", "write tcp://192.168.1.50:9100")
+    try:
+        port = parts.port or 9100
+    except ValueError:
+        raise PrinterError(f"printer URL {url!r} has a bad port", "write tcp://host:9100") from None
+    return TcpLink(parts.hostname, port, timeout, answers_status=options.status)
+
+
+def _serial_link(url: str, parts: SplitResult, timeout: float) -> Link:
+    options = parse_options(SerialOptions, url, "serial", parts.query)
+    device = parts.path if parts.path not in ("", "/") else parts.netloc
+    if parts.netloc and parts.path not in ("", "/"):
+        device = "//" + parts.netloc + parts.path  # serial://host/... is not a device path
+    if not device:
+        raise PrinterError(
+            f"printer URL {url!r} names no port", "write serial:///dev/ttyUSB0?baudrate=19200"
+        )
+    settings = options.model_dump(exclude={"status"})
+    return SerialLink(device, timeout, answers_status=options.status, **settings)
+
+
+def _usb_link(url: str, parts: SplitResult, timeout: float) -> Link:
+    options = parse_options(UsbOptions, url, "usb", parts.query)
+    try:
+        vid, pid = (int(part, 16) for part in parts.netloc.split(":"))
+    except ValueError:
+        raise PrinterError(
+            f"printer URL {url!r}: the USB id is not VID:PID in hex",
+            "write usb://04b8:0202 (see `lsusb`)",
+        ) from None
+    return UsbLink(
+        vid,
+        pid,
+        timeout,
+        in_ep=options.in_ep,
+        out_ep=options.out_ep,
+        answers_status=options.status,
     )
 
 
-def _int(key: str, value: str) -> int:
-    try:
-        return int(value, 0)
-    except ValueError:
-        raise PrinterError(
-            f"printer URL option {key}={value!r} is not a number", f"write {key}=<number>"
-        ) from None
+def _file_link(url: str, parts: SplitResult, timeout: float) -> Link:
+    parse_options(FileOptions, url, "file", parts.query)
+    if not parts.path:
+        raise PrinterError(f"printer URL {url!r} names no file", "write file:///dev/usb/lp0")
+    return FileLink(parts.path, timeout)
+
+
+#: The link for each URL scheme; each parses its URL's options with a model of printer_links.
+LINKS: dict[str, Callable[[str, SplitResult, float], Link]] = {
+    "usb": _usb_link,
+    "serial": _serial_link,
+    "tcp": _tcp_link,
+    "file": _file_link,
+}
 
 
 def open_printer(url: str, *, profile: str | None = None, timeout: float = 3.0) -> TicketPrinter:
@@ -400,75 +445,9 @@ def open_printer(url: str, *, profile: str | None = None, timeout: float = 3.0) 
     if url == "virtual":
         return VirtualPrinter()
     parts = urlsplit(url)
-    options = dict(parse_qsl(parts.query, keep_blank_values=True))
-    allowed = {
-        "usb": {"in_ep", "out_ep", "status"},
-        "serial": {"baudrate", "bytesize", "parity", "stopbits", "rtscts", "xonxoff", "status"},
-        "tcp": {"status"},
-        "file": set(),
-    }
-    if parts.scheme not in allowed:
+    make_link = LINKS.get(parts.scheme)
+    if make_link is None:
         raise PrinterError(f"printer URL {url!r} is not understood", f"write it as {URL_FORMS}")
-    unknown = set(options) - allowed[parts.scheme]
-    if unknown:
-        raise PrinterError(
-            f"printer URL {url!r}: unknown option {sorted(unknown)[0]!r}",
-            f"{parts.scheme}:// printers take: "
-            + (", ".join(sorted(allowed[parts.scheme])) or "no options"),
-        )
-    answers = _bool("status", options.pop("status", "on"))
-    link: Link
-    if parts.scheme == "tcp":
-        if not parts.hostname:
-            raise PrinterError(f"printer URL {url!r} has no host", "write tcp://192.168.1.50:9100")
-        try:
-            port = parts.port or 9100
-        except ValueError:
-            raise PrinterError(
-                f"printer URL {url!r} has a bad port", "write tcp://host:9100"
-            ) from None
-        link = TcpLink(parts.hostname, port, timeout, answers_status=answers)
-    elif parts.scheme == "serial":
-        device = parts.path if parts.path not in ("", "/") else parts.netloc
-        if parts.netloc and parts.path not in ("", "/"):
-            device = "//" + parts.netloc + parts.path  # serial://host/... is not a device path
-        if not device:
-            raise PrinterError(
-                f"printer URL {url!r} names no port", "write serial:///dev/ttyUSB0?baudrate=19200"
-            )
-        parity = options.get("parity", "N").upper()
-        if parity not in ("N", "E", "O"):
-            raise PrinterError(f"printer URL option parity={parity!r} is wrong", "use N, E or O")
-        link = SerialLink(
-            device,
-            timeout,
-            baudrate=_int("baudrate", options.get("baudrate", "9600")),
-            bytesize=_int("bytesize", options.get("bytesize", "8")),
-            parity=parity,
-            stopbits=_int("stopbits", options.get("stopbits", "1")),
-            rtscts=_bool("rtscts", options.get("rtscts", "off")),
-            xonxoff=_bool("xonxoff", options.get("xonxoff", "off")),
-            answers_status=answers,
-        )
-    elif parts.scheme == "usb":
-        try:
-            vid, pid = (int(part, 16) for part in parts.netloc.split(":"))
-        except ValueError:
-            raise PrinterError(
-                f"printer URL {url!r}: the USB id is not VID:PID in hex",
-                "write usb://04b8:0202 (see `lsusb`)",
-            ) from None
-        link = UsbLink(
-            vid,
-            pid,
-            timeout,
-            in_ep=_int("in_ep", options.get("in_ep", "0x82")),
-            out_ep=_int("out_ep", options.get("out_ep", "0x01")),
-            answers_status=answers,
-        )
-    else:
-        if not parts.path:
-            raise PrinterError(f"printer URL {url!r} names no file", "write file:///dev/usb/lp0")
-        link = FileLink(parts.path, timeout)
+    link = make_link(url, parts, timeout)
     code_page = _code_page(_profile(profile), profile)
     return EscposPrinter(url, link, profile, code_page, timeout)

@@ -11,8 +11,12 @@ import os
 import select
 import socket
 import time
+from typing import Annotated, Literal, TypeVar
+from urllib.parse import parse_qsl
 
 import serial
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
+from pydantic_core import PydanticCustomError
 
 from drivers.port_faults import SERIAL_ERRORS, explain_file, explain_serial, explain_socket
 
@@ -27,6 +31,91 @@ class PrinterError(Exception):
         self.message = message
         #: What to do about it, in plain words; ``str(error)`` is the message alone.
         self.advice = advice
+
+
+def _on_off(value: object) -> object:
+    if isinstance(value, str):
+        if value.lower() in ("1", "on", "true", "yes"):
+            return True
+        if value.lower() in ("0", "off", "false", "no"):
+            return False
+        raise PydanticCustomError("on_off", "is not on/off")
+    return value
+
+
+def _number(value: object) -> object:
+    if isinstance(value, str):
+        try:
+            return int(value, 0)  # 0x82 for USB endpoints, as lsusb prints them
+        except ValueError:
+            raise PydanticCustomError("number", "is not a number") from None
+    return value
+
+
+def _upper(value: object) -> object:
+    return value.upper() if isinstance(value, str) else value
+
+
+OnOff = Annotated[bool, BeforeValidator(_on_off)]
+Number = Annotated[int, BeforeValidator(_number)]
+
+
+class LinkOptions(BaseModel):
+    """The options of a printer URL (``?key=value``): unknown keys are refused."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FileOptions(LinkOptions):
+    """``file://`` printers take no options."""
+
+
+class TcpOptions(LinkOptions):
+    #: Whether the printer answers status queries (off for write-only print servers).
+    status: OnOff = True
+
+
+class SerialOptions(TcpOptions):
+    # parity first: with several wrong options, it is the one named (as before the models)
+    parity: Annotated[Literal["N", "E", "O"], BeforeValidator(_upper)] = "N"
+    baudrate: Number = 9600
+    bytesize: Number = 8
+    stopbits: Number = 1
+    rtscts: OnOff = False
+    xonxoff: OnOff = False
+
+
+class UsbOptions(TcpOptions):
+    in_ep: Number = 0x82
+    out_ep: Number = 0x01
+
+
+Options = TypeVar("Options", bound=LinkOptions)
+
+#: What a technician reads for a wrong value, by pydantic error type: (message end, advice).
+_WRONG_VALUE = {
+    "on_off": ("is not on/off", "write {key}=on or off"),
+    "number": ("is not a number", "write {key}=<number>"),
+    "literal_error": ("is wrong", "use N, E or O"),
+}
+
+
+def parse_options(model: type[Options], url: str, scheme: str, query: str) -> Options:
+    """The options in ``query`` of printer ``url``; a PrinterError says which one is wrong."""
+    try:
+        return model.model_validate(dict(parse_qsl(query, keep_blank_values=True)))
+    except ValidationError as exc:
+        errors = exc.errors()
+    unknown = sorted(str(e["loc"][0]) for e in errors if e["type"] == "extra_forbidden")
+    if unknown:
+        taken = ", ".join(sorted(model.model_fields)) or "no options"
+        raise PrinterError(
+            f"printer URL {url!r}: unknown option {unknown[0]!r}",
+            f"{scheme}:// printers take: {taken}",
+        )
+    key, kind, value = str(errors[0]["loc"][0]), errors[0]["type"], errors[0]["input"]
+    what, advice = _WRONG_VALUE.get(kind, ("is wrong", "see the printer URL forms"))
+    raise PrinterError(f"printer URL option {key}={value!r} {what}", advice.format(key=key))
 
 
 class Link:

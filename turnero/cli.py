@@ -25,11 +25,14 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+#: device.config.DEFAULT_PATH, spelled here so that ``turnero --help`` loads no pydantic.
+DEFAULT_DEVICE_FILE = Path("turnero.toml")
 ConfigOption = Annotated[
-    Path | None,
+    Path,
     typer.Option(
         "--config",
         "-c",
+        envvar="TURNERO_CONFIG",
         help="Device file (default: $TURNERO_CONFIG, else ./turnero.toml).",
         show_default=False,
     ),
@@ -116,10 +119,9 @@ def db_upgrade(
     typer.echo(f"The database {database.split('@')[-1]} is up to date.")
 
 
-def _device(config: Path | None) -> tuple[Path, DeviceConfig]:
-    from device.config import config_path, load_device_config
+def _device(path: Path) -> tuple[Path, DeviceConfig]:
+    from device.config import load_device_config
 
-    path = config_path(config)
     try:
         return path, load_device_config(path)
     except ConfigError as exc:
@@ -127,7 +129,7 @@ def _device(config: Path | None) -> tuple[Path, DeviceConfig]:
 
 
 @app.command()
-def kiosk(config: ConfigOption = None) -> None:
+def kiosk(config: ConfigOption = DEFAULT_DEVICE_FILE) -> None:
     """Run the citizens' ticket kiosk."""
     path, device = _device(config)
     _log_to_file("kiosk")
@@ -143,7 +145,7 @@ def kiosk(config: ConfigOption = None) -> None:
 
 
 @app.command()
-def counter(config: ConfigOption = None) -> None:
+def counter(config: ConfigOption = DEFAULT_DEVICE_FILE) -> None:
     """Run a clerk's counter terminal (and its LED board)."""
     from device.config import require_counter
 
@@ -161,7 +163,7 @@ def counter(config: ConfigOption = None) -> None:
 
 @app.command()
 def display(
-    config: ConfigOption = None,
+    config: ConfigOption = DEFAULT_DEVICE_FILE,
     web: Annotated[bool, typer.Option(help="Serve the display to browsers instead.")] = False,
     host: Annotated[str, typer.Option(help="With --web: address to listen on.")] = "0.0.0.0",
     port: Annotated[int, typer.Option(help="With --web: port to listen on.")] = 8080,

@@ -6,16 +6,22 @@ Exit codes: 0 all good, 1 a fault was found, 2 the command or the config file is
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
+import httpx
 import typer
 from rich.console import Console
 from rich.table import Table
+
+from device.config import token_acts_on, token_scope
+from queue_api.client import ApiError, QueueClient, Unauthorized, Unreachable
+from queue_api.schema import TokenInfo
 
 app = typer.Typer(
     name="diag",
@@ -34,6 +40,7 @@ console = Console(highlight=False, soft_wrap=True)
 OK, FAULT, USAGE, INTERNAL = 0, 1, 2, 3
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 
 
 def no_traceback(command: F) -> F:
@@ -112,92 +119,95 @@ def _printer_check(url: str, profile: str | None, timeout: float, *, test_page: 
     return check
 
 
-def _api_check(
-    url: str, token: str, *, branch: str | None = None, counter: str | None = None
-) -> tuple[Check, dict]:
-    import httpx
+def _ask(url: str, token: str, call: Callable[[QueueClient], Awaitable[T]]) -> T:
+    """Run one ``call`` on a QueueClient for ``url``: no retries, a technician waits 5 s."""
 
-    base = url.rstrip("/")
-    check = Check("server", base)
-    who: dict = {}
+    async def run() -> T:
+        async with QueueClient(url, token, timeout=5.0, retries=0) as client:
+            return await call(client)
+
+    return asyncio.run(run())
+
+
+class _HealthRefused(Exception):
+    """The health check answered an HTTP error: not a Turnero server, or one in trouble."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(f"HTTP {status}")
+        self.status = status
+
+
+async def _health_and_whoami(client: QueueClient) -> tuple[float, TokenInfo]:
+    """The health check's round trip in ms, then who the token is."""
+    started = time.perf_counter()
     try:
-        with httpx.Client(timeout=5.0) as client:
-            started = time.perf_counter()
-            health = client.get(f"{base}/api/v1/health")
-            rtt_ms = (time.perf_counter() - started) * 1000
-            if health.status_code != 200:
-                return check.fail(
-                    f"health check answered HTTP {health.status_code}",
-                    "check the URL points at the Turnero server and the server's log",
-                ), who
-            answer = client.get(
-                f"{base}/api/v1/whoami", headers={"Authorization": f"Bearer {token}"}
+        await client.health()
+    except ApiError as exc:
+        raise _HealthRefused(exc.status) from None
+    rtt_ms = (time.perf_counter() - started) * 1000
+    return rtt_ms, await client.whoami()
+
+
+def _reach_failure(check: Check, exc: Exception) -> Check:
+    """The fault for a server that could not be asked, or answered with an error."""
+    base = check.where
+    if isinstance(exc, Unreachable):
+        if isinstance(exc.__cause__, httpx.TimeoutException):
+            return check.fail(
+                f"no answer from {base} within 5 s", "check the network and that the server runs"
             )
-    except httpx.TimeoutException:
         return check.fail(
-            f"no answer from {base} within 5 s", "check the network and that the server runs"
-        ), who
-    except httpx.HTTPError as exc:
-        return check.fail(
-            f"cannot reach {base} ({type(exc).__name__})",
+            f"cannot reach {base} ({type(exc.__cause__).__name__})",
             "check the server address and port, that `turnero server` runs, and the network",
-        ), who
-    if answer.status_code == 401:
+        )
+    if isinstance(exc, _HealthRefused):
+        return check.fail(
+            f"health check answered HTTP {exc.status}",
+            "check the URL points at the Turnero server and the server's log",
+        )
+    if isinstance(exc, Unauthorized):
         return check.fail(
             "unknown token",
             "copy this device's token from the server's config into server.token",
-        ), who
-    if answer.status_code != 200:
-        return check.fail(
-            f"whoami answered HTTP {answer.status_code}", "check the server's log"
-        ), who
-    try:
-        who = dict(answer.json())
-    except (ValueError, TypeError):
-        return check.fail("whoami did not answer JSON", "check the URL is the Turnero server"), who
-    scope = who.get("branch") or "?"
-    if who.get("counter"):
-        scope += f"/{who['counter']}"
-    check.result = (
-        f"ok, {rtt_ms:.0f} ms, {who.get('device', '?')} as {who.get('role', '?')} @ {scope}"
+        )
+    if isinstance(exc, ApiError):
+        return check.fail(f"whoami answered HTTP {exc.status}", "check the server's log")
+    return check.fail(
+        "whoami did not answer who the token is", "check the URL is the Turnero server"
     )
-    if branch is not None and who.get("branch") not in (None, branch):
+
+
+def _api_check(
+    url: str, token: str, *, branch: str | None = None, counter: str | None = None
+) -> tuple[Check, TokenInfo | None]:
+    base = url.rstrip("/")
+    check = Check("server", base)
+    try:
+        rtt_ms, who = _ask(base, token, _health_and_whoami)
+    # ValueError: an answer that is not Turnero's (no JSON, or not the wire model)
+    except (Unreachable, ApiError, _HealthRefused, ValueError) as exc:
+        return _reach_failure(check, exc), None
+    scope = (who.branch or "?") + (f"/{who.counter}" if who.counter else "")
+    check.result = f"ok, {rtt_ms:.0f} ms, {who.device} as {who.role} @ {scope}"
+    if branch is not None and who.branch not in (None, branch):
         check.fail(
-            f"token is for branch {who.get('branch')!r}, config says {branch!r}",
+            f"token is for branch {who.branch!r}, config says {branch!r}",
             "fix server.branch or use this branch's token",
         )
-    if counter is not None and branch is not None:
-        from device.config import token_acts_on, token_scope
-        from queue_api.schema import TokenInfo
-
-        try:
-            info = TokenInfo.model_validate(who)
-        except ValueError:
-            return check.fail("whoami answered no role", "check the URL is the Turnero server"), who
-        if not token_acts_on(info, branch, counter):
-            check.fail(
-                f"token of {info.device!r} ({token_scope(info)}) may not act on counter {counter}",
-                f"put counter {counter}'s token in server.token (or fix server.counter)",
-            )
+    if counter is not None and branch is not None and not token_acts_on(who, branch, counter):
+        check.fail(
+            f"token of {who.device!r} ({token_scope(who)}) may not act on counter {counter}",
+            f"put counter {counter}'s token in server.token (or fix server.counter)",
+        )
     return check, who
 
 
 def _show_standing_faults(url: str, token: str, branch: str, device: str | None) -> None:
     """List the faults the branch's devices reported and have not cleared (for information:
     they do not change the exit code, which is about this machine)."""
-    import httpx
-
-    from queue_api.schema import StandingAlerts
-
     try:
-        answer = httpx.get(
-            f"{url.rstrip('/')}/api/v1/branches/{branch}/alerts",
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=5.0,
-        )
-        answer.raise_for_status()
-        alerts = StandingAlerts.model_validate_json(answer.content).alerts
-    except (httpx.HTTPError, ValueError):
+        alerts = _ask(url, token, lambda client: client.standing_alerts(branch)).alerts
+    except (Unreachable, ApiError, ValueError):
         console.print(f"(the server did not list the faults reported in {branch})")
         return
     if not alerts:
@@ -211,23 +221,17 @@ def _show_standing_faults(url: str, token: str, branch: str, device: str | None)
         console.print(f"  {alert.device}{mark}: {alert.kind}{detail} (since {since})")
 
 
-def _served_prefixes(url: str, token: str, who: dict) -> list[str]:
+def _served_prefixes(url: str, token: str, who: TokenInfo | None) -> list[str]:
     """The ticket prefixes of the services the token's device deals with (its counter's, or
     its branch's); [] when the server does not say."""
-    import httpx
-
-    from queue_api.schema import Branch
-
-    try:
-        answer = httpx.get(
-            f"{url.rstrip('/')}/api/v1/branches/{who.get('branch')}",
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=5.0,
-        )
-        branch = Branch.model_validate(answer.raise_for_status().json())
-    except (httpx.HTTPError, ValueError):
+    if who is None or who.branch is None:
         return []
-    counter = next((c for c in branch.counters if c.id == who.get("counter")), None)
+    name = who.branch
+    try:
+        branch = _ask(url, token, lambda client: client.branch(name))
+    except (Unreachable, ApiError, ValueError):
+        return []
+    counter = next((c for c in branch.counters if c.id == who.counter), None)
     return sorted(
         {s.prefix for s in branch.services if counter is None or s.id in counter.services}
     )
@@ -377,23 +381,27 @@ def api(
     faults its branch's devices report."""
     check, who = _api_check(url, token)
     code = _show([check])
-    if check.ok and who.get("branch"):
-        _show_standing_faults(url, token, who["branch"], who.get("device"))
+    if check.ok and who is not None and who.branch:
+        _show_standing_faults(url, token, who.branch, who.device)
     raise typer.Exit(code)
 
 
 @app.command()
 @no_traceback
 def check(
-    config: Annotated[
-        Path | None, typer.Option("--config", help="device file (default: $TURNERO_CONFIG)")
-    ] = None,
+    path: Annotated[
+        Path,
+        typer.Option(
+            "--config",
+            envvar="TURNERO_CONFIG",
+            help="device file (default: $TURNERO_CONFIG, else ./turnero.toml)",
+        ),
+    ] = Path("turnero.toml"),
 ) -> None:
     """Check every device in a device file (server, printer, board) in one table."""
-    from device.config import config_path, load_device_config
+    from device.config import load_device_config
     from queue_api.config_errors import ConfigError
 
-    path = config_path(config)
     try:
         device = load_device_config(path)
     except ConfigError as exc:
@@ -432,7 +440,7 @@ def check(
     code = _show(checks, title=str(path))
     if server.ok:
         _show_standing_faults(
-            device.base_url, device.server.token, device.server.branch, who.get("device")
+            device.base_url, device.server.token, device.server.branch, who.device if who else None
         )
     raise typer.Exit(code)
 

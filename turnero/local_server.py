@@ -12,9 +12,12 @@ import subprocess
 import sys
 import threading
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 
-EXAMPLE_OFFICE = Path(__file__).resolve().parent.parent / "examples" / "office.toml"
+#: The example office, shipped in the wheel for ``turnero demo``; in the source tree it is a
+#: link to examples/office.toml, the file people read.
+EXAMPLE_OFFICE = resources.files("turnero") / "examples" / "office.toml"
 
 READY = re.compile(r"listening on (http://\S+)")
 WORKER_READY = re.compile(r"Application startup complete")

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from queue_api.config import OfficeConfig
 
@@ -43,13 +44,23 @@ class TokenBook:
 # one hop per dependency and request, which cost more than the checks (scripts/bench_api.py).
 
 
-async def principal(request: Request) -> Principal:
+# auto_error=False: FastAPI's own 401 ("Not authenticated") would not say what to send; the
+# scheme is still declared in /openapi.json, so clients and fuzzers know how to authenticate.
+_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="DeviceToken",
+    description="The device token from the device file (server.token)",
+)
+
+
+async def principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
     """The calling device; 401 without a known bearer token."""
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    if credentials is None:
         raise HTTPException(401, "send the device token as 'Authorization: Bearer <token>'")
-    found = request.app.state.tokens.lookup(token.strip())
+    found = request.app.state.tokens.lookup(credentials.credentials)
     if found is None:
         raise HTTPException(401, "this token is not known to the server: check the device file")
     return found

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from drivers.board_protocols import (
     AsciiFraming,
+    AsciiOptions,
     ModbusRtu,
     Reply,
     compose,
@@ -104,6 +105,44 @@ def test_ascii_options_from_the_protocol_spec() -> None:
 def test_bad_protocol_specs(spec: str, words: str) -> None:
     with pytest.raises(ValueError, match=words):
         make_protocol(spec, 1)
+
+
+def test_ascii_options_are_parsed_by_a_model() -> None:
+    options = AsciiOptions.parse("start=0x1b, address=3d,ack=none,nak=15 16,checksum=xor")
+    assert options.model_dump() == {
+        "start": b"\x1b",
+        "end": b"\x03",
+        "address_format": "{:03d}",
+        "checksum": "xor",
+        "checksum_format": "hex",
+        "ack": None,
+        "nak": b"\x15\x16",
+    }
+    options = AsciiOptions.parse("address=0,ack=06")
+    assert (options.address_format, options.ack) == ("", b"\x06")
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        (
+            "ascii:bar=1,start=zz",
+            "unknown ascii option 'bar': use start, end, address, checksum, checksum_format, "
+            "ack, nak",
+        ),
+        (
+            "ascii:start=zz,bar=1",
+            "ascii option 'start=zz': value not understood (non-hexadecimal number found in "
+            "fromhex() arg at position 0)",
+        ),
+        ("ascii:address_format=2", "unknown ascii option 'address_format'"),
+        ("ascii:end", "ascii option 'end' has no value: write key=value"),
+    ],
+)
+def test_the_first_wrong_ascii_option_is_named(spec: str, message: str) -> None:
+    with pytest.raises(ValueError) as caught:
+        make_protocol(spec, 1)
+    assert str(caught.value).startswith(message)
 
 
 def test_compose_number_and_counter() -> None:

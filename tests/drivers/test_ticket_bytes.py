@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from drivers.printer import EscposPrinter, PrinterError, VirtualPrinter, open_printer
+from drivers.printer_links import FileOptions, SerialOptions, UsbOptions, parse_options
 from drivers.ticket_layout import TicketView, big_scale, render_text, ticket_layout
 from tests.drivers.escpos_decoder import decode
 
@@ -162,6 +163,66 @@ def test_bad_urls_say_what_is_wrong(url: str, words: str) -> None:
     with pytest.raises(PrinterError, match=words) as caught:
         open_printer(url)
     assert caught.value.advice
+
+
+def test_url_options_are_parsed_by_a_model() -> None:
+    query = "baudrate=0x4b00&parity=e&rtscts=YES&xonxoff=0&status=off"
+    options = parse_options(SerialOptions, "serial:///dev/x", "serial", query)
+    assert options == SerialOptions(baudrate=19200, parity="E", rtscts=True, status=False)
+    assert parse_options(UsbOptions, "usb://04b8:0202", "usb", "in_ep=0x83") == UsbOptions(
+        in_ep=0x83
+    )
+    link = open_printer("serial:///dev/ttyUSB0?" + query).link  # type: ignore[attr-defined]
+    assert (link.settings["baudrate"], link.settings["parity"], link.answers_status) == (
+        19200,
+        "E",
+        False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("model", "query", "message", "advice"),
+    [
+        (
+            SerialOptions,
+            "speed=1&baud=2",
+            "printer URL 'u': unknown option 'baud'",
+            "serial:// printers take: baudrate, bytesize, parity, rtscts, status, stopbits, "
+            "xonxoff",
+        ),
+        (
+            FileOptions,
+            "status=on",
+            "printer URL 'u': unknown option 'status'",
+            "file:// printers take: no options",
+        ),
+        (
+            SerialOptions,
+            "parity=x&baudrate=y",
+            "printer URL option parity='X' is wrong",
+            "use N, E or O",
+        ),
+        (
+            UsbOptions,
+            "in_ep=zz",
+            "printer URL option in_ep='zz' is not a number",
+            "write in_ep=<number>",
+        ),
+        (
+            SerialOptions,
+            "rtscts=",
+            "printer URL option rtscts='' is not on/off",
+            "write rtscts=on or off",
+        ),
+    ],
+)
+def test_wrong_url_options_keep_their_words(
+    model: type, query: str, message: str, advice: str
+) -> None:
+    scheme = "file" if model is FileOptions else "serial"
+    with pytest.raises(PrinterError) as caught:
+        parse_options(model, "u", scheme, query)
+    assert (caught.value.message, caught.value.advice) == (message, advice)
 
 
 def test_unknown_profile_lists_real_ones() -> None:

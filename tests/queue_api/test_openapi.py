@@ -78,6 +78,22 @@ def test_every_authenticated_call_documents_401_and_403(spec: dict) -> None:
                 }, (method, path, code)
 
 
+def test_the_spec_declares_the_bearer_scheme_on_every_authenticated_call(spec: dict) -> None:
+    schemes = spec["components"]["securitySchemes"]
+    assert schemes == {
+        "DeviceToken": {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "The device token from the device file (server.token)",
+        }
+    }
+    public = {"/api/v1/health", "/api/v1/tickets/{ticket_id}", "/t/{ticket_id}"}
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            expected = None if path in public else [{"DeviceToken": []}]
+            assert operation.get("security") == expected, (method, path)
+
+
 def test_next_documents_its_204(spec: dict) -> None:
     codes = spec["paths"]["/api/v1/branches/{b}/counters/{c}/next"]["post"]["responses"]
     assert {"200", "204", "409"} <= set(codes)
