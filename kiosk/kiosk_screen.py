@@ -10,8 +10,6 @@ thread, in one place.
 from __future__ import annotations
 
 import logging
-import math
-import secrets
 import time
 from typing import ClassVar
 
@@ -23,11 +21,11 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import ContentSwitcher
-from textual.worker import Worker
 
 from device.config import DeviceConfig
 from drivers.printer import PrinterError, PrinterStatus, TicketPrinter, TicketView
 from kiosk import session as steps
+from kiosk.branch_feed import BranchFeed
 from kiosk.home_step import HomeStep
 from kiosk.issuing import issue_ticket, print_ticket, read_status
 from kiosk.issuing_step import IssuingStep
@@ -41,7 +39,7 @@ from kiosk.messages import (
     TicketPrinted,
 )
 from kiosk.notice import Notice
-from kiosk.pin_pad import PinAttempts, PinPadScreen
+from kiosk.pin_pad import PinAttempts, PinGate, PinPadScreen
 from kiosk.printer_health import PrinterAlert, PrinterWatch
 from kiosk.priority_step import PriorityStep
 from kiosk.service_tiles import ServiceTile
@@ -53,21 +51,9 @@ from kiosk.timings import KioskTimings
 from kiosk.top_bar import TopBar
 from kiosk.wording import DEFAULT_LANGUAGE, Words
 from queue_api.client import ApiError, QueueClient, Unreachable, new_idempotency_key
-from queue_api.schema import Branch, EventType, Service, Ticket
+from queue_api.schema import Branch, Service, Ticket
 
 log = logging.getLogger(__name__)
-
-#: Events after which the waiting counts on the home screen are stale.
-_QUEUE_EVENTS = {
-    EventType.TICKET_ISSUED,
-    EventType.TICKET_CALLED,
-    EventType.TICKET_COMPLETED,
-    EventType.TICKET_NO_SHOW,
-    EventType.TICKET_TRANSFERRED,
-    EventType.TICKET_CANCELLED,
-}
-#: Events after which the branch itself (services open, counters) must be read again.
-_BRANCH_EVENTS = {EventType.COUNTER_UPDATED, EventType.RESYNC}
 
 
 class KioskScreen(Screen[None]):
@@ -126,12 +112,12 @@ class KioskScreen(Screen[None]):
         self.unprinted: list[TicketView] = []
         self.printer_watch = PrinterWatch()
         self.pin_attempts = PinAttempts(self.timings.pin_lockout)
+        self.pin_gate = PinGate(device.kiosk.pin, self.pin_attempts)
         self._unsent_alerts: list[tuple[str, str]] = []
         self._printer_busy = False
         #: The last read or issue could not reach the server.
         self._server_lost = False
-        self._reading: Worker[None] | None = None
-        self._read_again = False
+        self.feed = BranchFeed(self, client, self.branch_id, max_backoff=self.timings.refresh)
         self._refresh_after_ticket = False
         #: The technician's PIN pad or menu, while one is open over the kiosk.
         self._over: PinPadScreen | TechnicianScreen | None = None
@@ -173,7 +159,7 @@ class KioskScreen(Screen[None]):
         self.set_interval(self.timings.printer_poll, self._poll_printer)
         self._refresh()
         self._check_printer()
-        self._follow_events()
+        self.feed.follow(self._refresh)
 
     def _draw_notice(self) -> None:
         self.notice.show(problem=self.session.problem, server_lost=self._server_lost)
@@ -338,35 +324,13 @@ class KioskScreen(Screen[None]):
     # -- the server ---------------------------------------------------------------------
 
     def _refresh(self) -> None:
-        """Read the branch and its queue again, soon; never two reads at once."""
+        """Read the branch and its queue again, soon."""
         if self.session.issuing:
             # Our own ticket.issued event arrives while the ticket prints: reading and redrawing
             # the counts now would only compete with the printer thread for the interpreter.
             self._refresh_after_ticket = True
             return
-        if self._reading is not None and not self._reading.is_finished:
-            # A read in flight (maybe through its retries): cancelling it would mean a lost
-            # server is never noticed. Ask it to read once more when done instead.
-            self._read_again = True
-            return
-        self._reading = self._read_branch()
-
-    @work(group="refresh", exit_on_error=False)
-    async def _read_branch(self) -> None:
-        self._read_again = True
-        while self._read_again:
-            self._read_again = False
-            try:
-                branch = await self.client.branch(self.branch_id)
-                queue = await self.client.queue(self.branch_id)
-            except Unreachable as exc:
-                self.post_message(ServerLost(str(exc)))
-            except ApiError as exc:
-                # A wrong token or branch in the device file: retrying will not fix it.
-                log.error("the server refused the kiosk: %s %s", exc.status, exc.detail)
-                self.post_message(ServerLost(exc.detail))
-            else:
-                self.post_message(QueueRead(branch, queue))
+        self.feed.read()
 
     @on(QueueRead)
     async def _on_queue(self, event: QueueRead) -> None:
@@ -384,22 +348,6 @@ class KioskScreen(Screen[None]):
         self._server_lost = True
         self.available = False
         self._draw_notice()
-
-    @work(group="events", exit_on_error=False)
-    async def _follow_events(self) -> None:
-        def connection(up: bool) -> None:
-            if up:
-                self._refresh()
-
-        try:
-            async for event in self.client.events(
-                self.branch_id, max_backoff=self.timings.refresh, on_connection=connection
-            ):
-                if event.type in _QUEUE_EVENTS or event.type in _BRANCH_EVENTS:
-                    self._refresh()
-        except ApiError as exc:
-            # Not allowed to follow events: the refresh timer keeps the counts fresh anyway.
-            log.warning("no event stream for the kiosk: %s", exc.detail)
 
     # -- device alerts (one unit: the outbox and every report_alert call) -----------------
 
@@ -496,25 +444,10 @@ class KioskScreen(Screen[None]):
 
     def _check_pin(self, pin: str) -> str | None:
         """None for the right PIN; else what the pad says (wrong, or locked for a while)."""
-        now = time.monotonic()
-        if self.pin_attempts.locked_for(now):
-            return self._pin_locked_words(now)
-        if secrets.compare_digest(pin, self.device.kiosk.pin):
-            if self.pin_attempts.right():
-                self._report("kiosk.ok", "the technician menu was opened with the right PIN")
-            return None
-        if not self.pin_attempts.wrong(now):
-            return self.words("pin.wrong")
-        self._report(
-            "kiosk.pin_locked",
-            f"{self.pin_attempts.allowed} wrong technician PINs in a row: the PIN pad "
-            f"refuses PINs for {self.pin_attempts.lockout:g} s; check who was at the kiosk",
-        )
-        return self._pin_locked_words(now)
-
-    def _pin_locked_words(self, now: float) -> str:
-        minutes = math.ceil(self.pin_attempts.locked_for(now) / 60)
-        return self.words("pin.locked", minutes=minutes)
+        verdict = self.pin_gate.check(pin, time.monotonic())
+        if verdict.alert is not None:
+            self._report(*verdict.alert)
+        return None if verdict.opens else self.words(verdict.refusal, minutes=verdict.minutes)
 
     def check_printer(self) -> None:
         """The technician asked for a printer status read."""

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import math
+import secrets
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import ClassVar
 
 from textual import events, on
@@ -51,6 +54,46 @@ class PinAttempts:
         self.wrong_in_a_row = 0
         locked, self._locked_since_right = self._locked_since_right, False
         return locked
+
+
+@dataclass(frozen=True)
+class PinVerdict:
+    """What one PIN entered means: the menu opens, or the pad says why not; maybe an alert."""
+
+    opens: bool
+    #: The catalog key the pad shows when it does not open ("pin.wrong" or "pin.locked").
+    refusal: str = ""
+    #: Minutes until the pad takes PINs again, for "pin.locked".
+    minutes: int = 0
+    #: An alert for staff: (kind, detail).
+    alert: tuple[str, str] | None = None
+
+
+class PinGate:
+    """The technician's PIN and the wrong ones in a row: no Textual, the time passed in."""
+
+    def __init__(self, pin: str, attempts: PinAttempts) -> None:
+        self._pin = pin
+        self.attempts = attempts
+
+    def check(self, pin: str, now: float) -> PinVerdict:
+        """Judge ``pin`` entered at ``now``."""
+        if self.attempts.locked_for(now):
+            return self._locked(now)
+        if secrets.compare_digest(pin, self._pin):
+            cleared = self.attempts.right()
+            detail = "the technician menu was opened with the right PIN"
+            return PinVerdict(True, alert=("kiosk.ok", detail) if cleared else None)
+        if not self.attempts.wrong(now):
+            return PinVerdict(False, "pin.wrong")
+        detail = (
+            f"{self.attempts.allowed} wrong technician PINs in a row: the PIN pad "
+            f"refuses PINs for {self.attempts.lockout:g} s; check who was at the kiosk"
+        )
+        return replace(self._locked(now), alert=("kiosk.pin_locked", detail))
+
+    def _locked(self, now: float) -> PinVerdict:
+        return PinVerdict(False, "pin.locked", math.ceil(self.attempts.locked_for(now) / 60))
 
 
 #: Checks a PIN: None when it opens the menu, else what the pad says instead.
