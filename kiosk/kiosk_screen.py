@@ -314,7 +314,7 @@ class KioskScreen(Screen[None]):
             self.ticket.clear()
             self.language = self.session.language
         self._show(steps.HOME)
-        self.set_focus(None)  # no hidden technician button keeps the keyboard
+        self.set_focus(None)  # no button of a hidden step keeps the keyboard
         self._draw_notice()
 
     def _check_idle(self) -> None:
@@ -419,11 +419,12 @@ class KioskScreen(Screen[None]):
         if result is True:
             self._open(self._technician_screen(), steps.TECHNICIAN)
             self._check_printer()
-        elif result == "exit":
+            return
+        if result == "exit":
+            # The hosting app decides; one that stays (the demo) is back with the citizens.
             self.post_message(self.ExitRequested())
-        else:
-            self._go_home(end_session=True)
-            self._unfocus_on_resume = True
+        self._go_home(end_session=True)
+        self._unfocus_on_resume = True
 
     def on_screen_resume(self) -> None:
         # Textual focuses the first button again when this screen comes back (after this

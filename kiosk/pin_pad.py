@@ -10,6 +10,7 @@ from typing import ClassVar
 
 from textual import events, on
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Center, Grid, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label
@@ -107,7 +108,13 @@ class PinPadScreen(ModalScreen[bool]):
     """
 
     CSS_PATH = "pin_pad.tcss"
-    AUTO_FOCUS = None
+    #: Nothing focused: Enter means OK wherever the technician last touched.
+    AUTO_FOCUS = ""
+    #: No focus to move: every key the pad knows presses its own button.
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("tab", "nothing", show=False, priority=True),
+        Binding("shift+tab", "nothing", show=False, priority=True),
+    ]
     #: Keys that press a button other than a digit's.
     KEYS: ClassVar[dict[str, str]] = {"enter": "pin-ok", "escape": "pin-cancel"}
 
@@ -137,6 +144,9 @@ class PinPadScreen(ModalScreen[bool]):
 
     def on_mount(self) -> None:
         self.reset()
+
+    def action_nothing(self) -> None:
+        """Keys the pad has no use for."""
 
     def reset(self, message: str = "") -> None:
         """Empty the entry, optionally saying why (a wrong PIN)."""
