@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from textual import events
 from textual.content import Content
 from textual.message import Message
@@ -14,12 +16,11 @@ from queue_api.schema import Service, ServiceQueue
 class ServiceTile(Static):
     """A service as a big button: its keypad digit, name, people waiting and estimated wait."""
 
+    @dataclass
     class Chosen(Message):
-        """A citizen touched an open service."""
+        """A citizen touched an open service (or pressed its digit)."""
 
-        def __init__(self, service: str) -> None:
-            super().__init__()
-            self.service = service
+        service: str
 
     def __init__(self, service: Service, digit: int, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -55,7 +56,11 @@ class ServiceTile(Static):
             )
         )
 
-    def on_click(self, event: events.Click) -> None:
-        event.stop()
+    def press(self) -> None:
+        """Choose this tile's service when it is open: a touch and its keypad digit both."""
         if self.service.open:
             self.post_message(self.Chosen(self.service.id))
+
+    def on_click(self, event: events.Click) -> None:
+        event.stop()
+        self.press()

@@ -176,7 +176,7 @@ async def test_a_press_lost_in_transit_reuses_its_key(
         # Pressed before the kiosk noticed: the issue itself fails after its retries.
         await pilot.press("3")
         await until(pilot, lambda: screen.step == "home" and not screen.available, within=10)
-        (key,) = screen._keys.values()
+        (key,) = screen.session.keys.values()
         server.start()
         await until(pilot, lambda: screen.available, within=10)
         await pilot.press("3")
@@ -186,7 +186,7 @@ async def test_a_press_lost_in_transit_reuses_its_key(
         async with QueueClient(server.url, tokens["kiosk"]) as other:
             again = await other.issue_ticket("centro", "registro", idempotency_key=key)
         assert again.number == number == "C001"
-        assert screen._keys == {}
+        assert screen.session.keys == {}
 
 
 async def test_closed_service_is_shown_closed_and_gives_nothing(

@@ -70,7 +70,7 @@ async def test_paper_out_ticket_shown_alert_warning_then_reprint(
         # The technician reprints the ticket that was not printed.
         await pilot.press("ctrl+t", *PIN, "enter")
         await until(pilot, lambda: screen.step == "technician")
-        assert "C001" in str(screen.query_one("#tech-unprinted").content)
+        assert "C001" in str(app.screen.query_one("#tech-unprinted").content)
         await touch(pilot, "#tech-reprint")
         await until(pilot, lambda: screen.unprinted == [])
         data = pty_printer.data

@@ -9,7 +9,7 @@ from textual.widgets import Button
 
 from device.config import DeviceConfig
 from drivers.printer import VirtualPrinter
-from kiosk.technician import WRONG_PINS_ALLOWED, PinAttempts
+from kiosk.pin_pad import WRONG_PINS_ALLOWED, PinAttempts
 from kiosk.ticket_panel import TicketPanel
 from tests.kiosk.conftest import (
     FAST,
@@ -74,10 +74,10 @@ async def test_technician_menu_behind_chord_and_pin(device: DeviceConfig) -> Non
         assert screen.step == "pin"
         await pilot.press("1", "1", "1", "1", "enter")
         assert screen.step == "pin"
-        assert str(screen.query_one("#pin-message").content) == "PIN incorrecto"
+        assert str(app.screen.query_one("#pin-message").content) == "PIN incorrecto"
         await pilot.press(*PIN, "enter")
         assert screen.step == "technician"
-        menu = screen.query_one("#technician")
+        menu = app.screen.query_one("#technician")
         await until(pilot, lambda: "conectado" in str(menu.query_one("#tech-server").content))
         await until(pilot, lambda: "ok" in str(menu.query_one("#tech-printer").content))
         await touch(pilot, "#tech-reprint")
@@ -99,7 +99,7 @@ async def test_technician_menu_works_from_the_keyboard(device: DeviceConfig) -> 
         screen = await ready(pilot)
         await pilot.press("ctrl+t", *PIN, "enter")
         assert screen.step == "technician"
-        menu = screen.query_one("#technician")
+        menu = app.screen.query_one("#technician")
         # Each button shows its key, and the menu says how to use the keyboard.
         assert str(menu.query_one("#tech-test", Button).label) == "2  Página de prueba"
         assert "Tab" in str(menu.query_one("#tech-keys").content)
@@ -131,7 +131,7 @@ async def test_technician_menu_says_the_server_refuses_the_token(server: ServerP
         await until(pilot, lambda: screen._server_lost)  # refused: no services to show
         await pilot.press("ctrl+t", *PIN, "enter")
         assert screen.step == "technician"
-        line = screen.query_one("#tech-server")
+        line = app.screen.query_one("#tech-server")
         await until(pilot, lambda: "HTTP 401" in str(line.content))
         assert "rechaza el token de este quiosco" in str(line.content)
         assert "conectado" not in str(line.content)
@@ -165,8 +165,8 @@ async def test_wrong_pins_lock_the_pad_and_tell_staff(
     app = kiosk_app(device, VirtualPrinter(), replace(FAST, pin_lockout=1.5))
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
-        message = screen.query_one("#pin-message")
         await pilot.press("ctrl+t")
+        message = app.screen.query_one("#pin-message")
         for _ in range(WRONG_PINS_ALLOWED):
             await pilot.press("1", "1", "1", "1", "enter")
         assert str(message.content) == "Demasiados intentos: espere 1 min"
