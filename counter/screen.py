@@ -32,6 +32,7 @@ from counter.ticket_panel import TicketPanel
 from counter.transfer_picker import TransferPicker
 from counter.wording import CounterWords
 from device.config import DeviceConfig, token_acts_on, token_scope
+from device.outbox import AlertOutbox
 from drivers.board import BoardError, LedBoard
 from queue_api.client import (
     STREAM_SILENCE,
@@ -146,6 +147,8 @@ class CounterScreen(CounterWords, Screen[None]):
         self.branch_id = device.server.branch
         self.counter_id = device.server.counter
         self.device_name = device.device.name or f"counter-{self.counter_id}"
+        #: This terminal's own faults (its board) on their way to the server.
+        self.alerts = AlertOutbox(client, self.branch_id, self.device_name)
         self.language = device.device.languages[0]
         self.clock = clock
         self.board = board
@@ -254,6 +257,8 @@ class CounterScreen(CounterWords, Screen[None]):
         if self.online and self._offline_notice:
             # Left up a moment after the server is back: long enough to be read.
             self.set_timer(OFFLINE_NOTICE_AFTER, self._end_offline_notice)
+        if self.online and self.alerts.pending:
+            self._resend_alerts()
         self._render_actions()
 
     def _end_offline_notice(self) -> None:
@@ -674,7 +679,8 @@ class CounterScreen(CounterWords, Screen[None]):
 
     @work(group="alerts", exit_on_error=False)
     async def _report_board(self, kind: str, detail: str) -> None:
-        try:
-            await self.client.report_alert(self.branch_id, self.device_name, kind, detail[:500])
-        except (Unreachable, ApiError) as exc:
-            log.warning("could not report %s: %s", kind, exc)
+        await self.alerts.send(kind, detail)
+
+    @work(group="alerts", exit_on_error=False)
+    async def _resend_alerts(self) -> None:
+        await self.alerts.resend()

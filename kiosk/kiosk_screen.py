@@ -26,6 +26,7 @@ from textual.widgets import Button, ContentSwitcher, Label, Static
 from textual.worker import Worker
 
 from device.config import DeviceConfig
+from device.outbox import AlertOutbox
 from drivers.printer import PrinterError, PrinterStatus, TicketPrinter, TicketView
 from kiosk.printer_health import PrinterAlert, PrinterWatch
 from kiosk.service_tiles import ServiceTile
@@ -170,7 +171,7 @@ class KioskScreen(Screen[None]):
         self.unprinted: list[TicketView] = []
         self.printer_watch = PrinterWatch()
         self.pin_attempts = PinAttempts(self.timings.pin_lockout)
-        self._unsent_alerts: list[tuple[str, str]] = []
+        self.alerts = AlertOutbox(client, self.branch_id, self.device_name)
         self._printer_busy = False
         #: The last read or issue could not reach the server.
         self._server_lost = False
@@ -559,10 +560,8 @@ class KioskScreen(Screen[None]):
             self._apply_words()
         self._draw_tiles()
         self._draw_notice()
-        if self._unsent_alerts:
-            unsent, self._unsent_alerts = self._unsent_alerts, []
-            for kind, detail in unsent:
-                self._report(kind, detail)
+        if self.alerts.pending:
+            self._resend_alerts()
 
     @on(ServerLost)
     def _on_server_lost(self, event: ServerLost) -> None:
@@ -589,11 +588,11 @@ class KioskScreen(Screen[None]):
 
     @work(group="alerts", exit_on_error=False)
     async def _report(self, kind: str, detail: str) -> None:
-        try:
-            await self.client.report_alert(self.branch_id, self.device_name, kind, detail)
-        except (Unreachable, ApiError) as exc:
-            log.warning("alert %s not delivered (%s); will resend", kind, exc)
-            self._unsent_alerts.append((kind, detail))
+        await self.alerts.send(kind, detail)
+
+    @work(group="alerts", exit_on_error=False)
+    async def _resend_alerts(self) -> None:
+        await self.alerts.resend()
 
     # -- the printer --------------------------------------------------------------------
 
