@@ -37,7 +37,7 @@ from display.recent_calls import RECALL_MARK, RecentCalls
 from display.ticker import Ticker
 from display.waiting_counts import WaitingCounts
 from queue_api.client import ApiError, Forbidden, NotFound, QueueClient, Unauthorized, Unreachable
-from queue_api.i18n import translate
+from queue_api.i18n import Words
 from queue_api.schema import Board, Call, Event, EventType, Service
 
 log = logging.getLogger(__name__)
@@ -110,11 +110,11 @@ class BoardScreen(Screen[None]):
 
     def t(self, key: str, **values: object) -> str:
         """The text for ``key`` in the display's first language."""
-        return translate("display", self.language, key, **values)
+        return Words(self.language, "display")(key, **values)
 
     def heading(self, key: str) -> str:
         """A heading in every language of the office: "Turno · Ticket"."""
-        return " · ".join(dict.fromkeys(translate("display", lang, key) for lang in self.languages))
+        return " · ".join(dict.fromkeys(Words(lang, "display")(key) for lang in self.languages))
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="top"):
