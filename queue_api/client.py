@@ -326,7 +326,7 @@ class QueueClient:
         *,
         last_event_id: int | None = None,
         max_backoff: float = 10.0,
-        on_connection: Callable[[bool], None] | None = None,
+        on_connection: Callable[[bool], object] | None = None,
         silence: float = STREAM_SILENCE,
     ) -> AsyncIterator[Event]:
         """Follow the branch's events for ever, reconnecting with backoff.
