@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 from tenacity import RetryCallState
+from tenacity.stop import stop_base
 from tenacity.wait import wait_base
 
 RETRY_AFTER_MAX = 300.0
@@ -61,6 +62,21 @@ class RetryAfterWait(wait_base):
         outcome = retry_state.outcome
         error = outcome.exception() if outcome is not None else None
         return self.policy.delay(retry_state.attempt_number, getattr(error, "retry_after", None))
+
+
+class ToldToWaitOver(stop_base):
+    """Stop retrying when the server named a wait longer than ``patience``: the caller (a
+    citizen at the kiosk) hears "wait" at once instead of a retry that comes too soon or a
+    press that hangs for a minute."""
+
+    def __init__(self, patience: float) -> None:
+        self.patience = patience
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        outcome = retry_state.outcome
+        error = outcome.exception() if outcome is not None else None
+        retry_after = getattr(error, "retry_after", None)
+        return retry_after is not None and retry_after > self.patience
 
 
 class Failures:

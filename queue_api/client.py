@@ -20,7 +20,13 @@ from httpx_sse import EventSource, ServerSentEvent, aconnect_sse
 from pydantic import BaseModel
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
 
-from queue_api.backoff import Backoff, Failures, RetryAfterWait, retry_after_seconds
+from queue_api.backoff import (
+    Backoff,
+    Failures,
+    RetryAfterWait,
+    ToldToWaitOver,
+    retry_after_seconds,
+)
 from queue_api.schema import (
     API_PREFIX,
     Board,
@@ -51,6 +57,8 @@ KNOWN_EVENTS = frozenset(event.value for event in EventType)
 REQUEST_BACKOFF = Backoff(first=0.2, cap=2.0)
 """Waits between a request's retries: 0.2, 0.4, 0.8 s... unless the server says longer."""
 RETRIED_STATUSES = frozenset({429, 502, 503, 504})
+REQUEST_PATIENCE = 5.0
+"""The longest Retry-After a request waits out; a longer one is raised to the caller."""
 
 
 class ApiError(Exception):
@@ -175,7 +183,8 @@ class QueueClient:
         retry: bool = False,
     ) -> httpx.Response:
         retrying = AsyncRetrying(
-            stop=stop_after_attempt(self._retries + 1 if retry else 1),
+            stop=stop_after_attempt(self._retries + 1 if retry else 1)
+            | ToldToWaitOver(REQUEST_PATIENCE),
             wait=RetryAfterWait(self._backoff),
             retry=retry_if_exception(_worth_retrying),
             sleep=asyncio.sleep,

@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 
 import httpx
+import pytest
 
 from queue_api.client import QueueClient, TooManyRequests, new_idempotency_key
 from queue_api.server.ticket_allowance import TicketAllowance
@@ -152,5 +153,27 @@ async def test_a_refused_issue_is_retried_no_sooner_than_the_server_said(tmp_pat
         assert len(timeline.sent) == 2
         assert timeline.sent[1] - first_at >= int(retry_after)
         assert timeline.answers[1][1] == 201
+    finally:
+        server.stop()
+
+
+async def test_a_wait_longer_than_a_press_can_bear_is_not_retried_sooner(tmp_path: Path) -> None:
+    # 2 a minute: after the burst the server asks for about 30 s, more than REQUEST_PATIENCE.
+    server = ServerProcess(office_file(tmp_path, tmp_path / "t.db", kiosk_tickets_per_minute=2))
+    server.start()
+    try:
+        timeline = Timeline()
+        async with QueueClient(server.url, TOKENS["kiosk"], transport=timeline) as kiosk:
+            for _ in range(2):
+                await kiosk.issue_ticket(
+                    "centro", "registro", idempotency_key=new_idempotency_key()
+                )
+            with pytest.raises(TooManyRequests) as refused:
+                await kiosk.issue_ticket(
+                    "centro", "registro", idempotency_key=new_idempotency_key()
+                )
+        # Told to come back in half a minute, the client did not ask again before that.
+        assert [status for _, status, _ in timeline.answers] == [201, 201, 429]
+        assert refused.value.retry_after is not None and refused.value.retry_after > 5
     finally:
         server.stop()
