@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import contextlib
-import gc
+from collections.abc import Callable
 
-from textual.app import App
+from textual.screen import Screen
 
 from counter.clock import Clock, system_clock
 from counter.screen import CounterScreen
 from device.config import DeviceConfig
+from device.shell import DeviceApp
 from drivers.board import BoardError, LedBoard, open_board
 from queue_api.client import QueueClient
 
@@ -33,7 +34,7 @@ def board_for(device: DeviceConfig) -> tuple[LedBoard | None, str | None]:
     return board, None
 
 
-class CounterApp(App[None]):
+class CounterApp(DeviceApp):
     """Hosts :class:`CounterScreen`; owns (and closes) the client and board it creates."""
 
     TITLE = "Turnero · Ventanilla"
@@ -47,14 +48,12 @@ class CounterApp(App[None]):
         clock: Clock = system_clock,
         **screen_options: float,
     ) -> None:
-        super().__init__()
-        self.device = device
-        self._own_client = client is None
-        self._own_board = board is None
-        self.client = client or QueueClient(device.base_url, device.server.token)
+        super().__init__(device, client=client)
         board_error = None
         if board is None:
             board, board_error = board_for(device)
+            if board is not None:
+                self.own(_closer(board))
         self.board = board
         self.counter_screen = CounterScreen(
             device,
@@ -64,18 +63,17 @@ class CounterApp(App[None]):
             board_error=board_error,
             **screen_options,  # type: ignore[arg-type]
         )
-
-    def on_mount(self) -> None:
-        self.push_screen(self.counter_screen)
-        # A full garbage collection walks every Textual object (60-100 ms, as the kiosk and
-        # display measured): frozen after the first frame, they are skipped.
-        self.call_after_refresh(gc.freeze)
-
-    async def on_unmount(self) -> None:
         if self.counter_screen.feed is not None:
-            self.counter_screen.feed.stop()
-        if self._own_client:
-            await self.client.aclose()
-        if self._own_board and self.board is not None:
-            with contextlib.suppress(BoardError):
-                self.board.close()
+            # Closed first: the board's one writer stops before the board does.
+            self.own(self.counter_screen.feed.stop)
+
+    def make_screen(self) -> Screen[None]:
+        return self.counter_screen
+
+
+def _closer(board: LedBoard) -> Callable[[], None]:
+    def close() -> None:
+        with contextlib.suppress(BoardError):  # a board already gone is closed enough
+            board.close()
+
+    return close

@@ -9,6 +9,7 @@ even when nobody presses a key.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable
 
@@ -23,7 +24,7 @@ class BoardFeed:
         self,
         board: LedBoard,
         counter_label: str | None,
-        on_status: Callable[[BoardError | None], None],
+        on_status: Callable[[BoardError | None], object],
         *,
         retry: float = 1.0,
         heartbeat: float = 5.0,
@@ -60,9 +61,8 @@ class BoardFeed:
         seen = 0
         while True:
             with self._changed:
-                last = seen
                 self._changed.wait_for(
-                    lambda last=last: self._stopped or self._version != last,
+                    functools.partial(self._news_since, seen),
                     self.heartbeat if healthy else self.retry,
                 )
                 if self._stopped:
@@ -84,6 +84,10 @@ class BoardFeed:
             if not healthy:
                 healthy = True
                 self.on_status(None)
+
+    def _news_since(self, seen: int) -> bool:
+        # Called with the lock held (Condition.wait_for).
+        return self._stopped or self._version != seen
 
     def _apply(self, wish: BoardCommand, sent: BoardCommand | None) -> None:
         if wish.kind == "blank":

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from device.clock import Clock, FrozenClock
+from queue_api.i18n import wait_minutes
 
 __all__ = ["Clock", "FrozenClock", "duration", "minutes", "system_clock"]
 
@@ -31,5 +32,5 @@ def minutes(seconds: float | None, *, round_up: bool = False) -> str:
     """Whole minutes for the queue overview (estimates round up); ``-`` when unknown."""
     if seconds is None:
         return "-"
-    whole = -(-seconds // 60) if round_up else seconds // 60
-    return f"{int(whole)} min"
+    whole = wait_minutes(seconds) if round_up else int(seconds // 60)
+    return f"{whole} min"

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import ClassVar
 
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.reactive import reactive
@@ -32,7 +31,10 @@ from counter.ticket_panel import TicketPanel
 from counter.transfer_picker import TransferPicker
 from counter.wording import CounterWords
 from device.config import DeviceConfig, token_acts_on, token_scope
+from device.once_more import OnceMore
+from device.outbox import AlertOutbox
 from drivers.board import BoardError, LedBoard
+from queue_api.backoff import Backoff, Failures
 from queue_api.client import (
     STREAM_SILENCE,
     ApiError,
@@ -76,10 +78,10 @@ KEYS = {
 }
 
 
-def _bindings() -> list[Binding]:
+def _bindings() -> list[BindingType]:
     # An F-key and a letter per action. The descriptions are for Textual's own lists (help,
     # palette); on screen the key bar and the buttons speak the device's language.
-    bindings = []
+    bindings: list[BindingType] = []
     for action, (fkey, letter) in KEYS.items():
         label = translate("counter", "es", f"key.{action.value}")
         bindings.append(Binding(fkey, action.value, label, key_display=fkey.upper()))
@@ -93,7 +95,7 @@ class CounterScreen(CounterWords, Screen[None]):
     CSS_PATH = "counter.tcss"
     BINDINGS = _bindings()
     # Below 30 rows (an 80x24 console) the layout drops its blank rows: counter.tcss.
-    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-short"), (30, "-tall")]
+    VERTICAL_BREAKPOINTS: list[tuple[int, str]] | None = [(0, "-short"), (30, "-tall")]  # noqa: RUF012
 
     # Watchers run from on_mount on (init=False): before that there is nothing to update.
     counter: reactive[Counter | None] = reactive(None, init=False)
@@ -146,6 +148,8 @@ class CounterScreen(CounterWords, Screen[None]):
         self.branch_id = device.server.branch
         self.counter_id = device.server.counter
         self.device_name = device.device.name or f"counter-{self.counter_id}"
+        #: This terminal's own faults (its board) on their way to the server.
+        self.alerts = AlertOutbox(client, self.branch_id, self.device_name)
         self.language = device.device.languages[0]
         self.clock = clock
         self.board = board
@@ -178,7 +182,7 @@ class CounterScreen(CounterWords, Screen[None]):
         #: What events made stale, read again once the events of one burst are in.
         self._stale: set[str] = set()
         self._latest_snapshot: dict = {}
-        self._flush_pending = False
+        self._flushes = OnceMore()
         self.set_reactive(CounterScreen.clerk, device.counter.clerk.strip())
 
     # -- layout ---------------------------------------------------------------------------
@@ -254,6 +258,8 @@ class CounterScreen(CounterWords, Screen[None]):
         if self.online and self._offline_notice:
             # Left up a moment after the server is back: long enough to be read.
             self.set_timer(OFFLINE_NOTICE_AFTER, self._end_offline_notice)
+        if self.online and self.alerts.pending:
+            self._resend_alerts()
         self._render_actions()
 
     def _end_offline_notice(self) -> None:
@@ -312,7 +318,9 @@ class CounterScreen(CounterWords, Screen[None]):
     def _labels_ok(self) -> bool:
         # Only Pause/Resume changes its label (with the counter's state).
         button = self.query_one("#do-pause_resume", Button)
-        return button.label.plain == self._button_label(Action.PAUSE_RESUME)
+        label = button.label
+        plain = label if isinstance(label, str) else label.plain
+        return plain == self._button_label(Action.PAUSE_RESUME)
 
     def _key_label(self, action: Action) -> str:
         if action is Action.PAUSE_RESUME:
@@ -444,14 +452,12 @@ class CounterScreen(CounterWords, Screen[None]):
                 self._flush_stale()
 
     async def _call(self, action: Action, counter: Counter, service: str | None) -> Counter:
+        if action is Action.NEXT:
+            return await self._call_next(counter)
+        if action in (Action.PAUSE_RESUME, Action.CLOSE, Action.OPEN):
+            return await self._set_state(action, counter)
         client, branch, desk = self.client, self.branch_id, self.counter_id
-        clerk = self.clerk or None
         match action:
-            case Action.NEXT:
-                if counter.state is not CounterState.OPEN:
-                    # Next would open the desk by itself, but nameless: the stats want the clerk.
-                    counter = await client.set_counter_state(branch, desk, "open", clerk=clerk)
-                return after_action(counter, await client.call_next(branch, desk), opened=True)
             case Action.RECALL:
                 return after_action(counter, await client.recall(branch, desk))
             case Action.START:
@@ -463,14 +469,28 @@ class CounterScreen(CounterWords, Screen[None]):
             case Action.TRANSFER:
                 assert service is not None
                 return after_action(counter, await client.transfer(branch, desk, service))
+        raise AssertionError(action)
+
+    async def _call_next(self, counter: Counter) -> Counter:
+        client, branch, desk = self.client, self.branch_id, self.counter_id
+        if counter.state is not CounterState.OPEN:
+            # Next would open the desk by itself, but nameless: the stats want the clerk.
+            counter = await client.set_counter_state(branch, desk, "open", clerk=self.clerk or None)
+        return after_action(counter, await client.call_next(branch, desk), opened=True)
+
+    async def _set_state(self, action: Action, counter: Counter) -> Counter:
+        """Pause/resume, close or open the desk: the answer is the counter itself."""
+        match action:
             case Action.PAUSE_RESUME:
                 target = "open" if counter.state is CounterState.PAUSED else "pause"
-                return await client.set_counter_state(branch, desk, target, clerk=clerk)
             case Action.CLOSE:
-                return await client.set_counter_state(branch, desk, "close")
-            case Action.OPEN:
-                return await client.set_counter_state(branch, desk, "open", clerk=clerk)
-        raise AssertionError(action)
+                target = "close"
+            case _:
+                target = "open"
+        clerk = self.clerk or None if target == "open" else None
+        return await self.client.set_counter_state(
+            self.branch_id, self.counter_id, target, clerk=clerk
+        )
 
     # -- talking to the server ------------------------------------------------------------
 
@@ -481,7 +501,7 @@ class CounterScreen(CounterWords, Screen[None]):
     @work(group="sync", exclusive=True, exit_on_error=False)
     async def _sync(self) -> None:
         """Read branch, counter and queue until the server answers; then we are online."""
-        delay = 0.1
+        failures = Failures(Backoff(first=0.1, cap=self.reconnect_backoff))
         while True:
             try:
                 if self.token_fits is None:
@@ -494,10 +514,9 @@ class CounterScreen(CounterWords, Screen[None]):
                     self._warn_undrawable_prefixes(branch, counter)
                 self._take_queue(await self.client.queue(self.branch_id))
                 await self._read_alerts()
-            except Unreachable:
+            except Unreachable as exc:
                 self.online = False
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, self.reconnect_backoff)
+                await failures.pause(exc)
                 continue
             except ApiError as exc:  # 401, 403, 404: waiting will not fix them
                 self._notice(self.t("denied", detail=exc.detail), error=True)
@@ -607,10 +626,9 @@ class CounterScreen(CounterWords, Screen[None]):
             self._latest_snapshot = counter
             self._stale.add("counter")
         self._stale.add("queue")
-        if not self._flush_pending:
+        if self._flushes.ask():
             # One action sends several events at once (a Next: completed, then called):
             # read once, after all of them are in.
-            self._flush_pending = True
             self.call_later(self._flush_stale)
 
     def _note_alert(self, event: Event) -> None:
@@ -624,7 +642,7 @@ class CounterScreen(CounterWords, Screen[None]):
         self.query_one(OfficeAlerts).note(alert)
 
     def _flush_stale(self) -> None:
-        self._flush_pending = False
+        self._flushes = OnceMore()
         if self.busy:
             # The action's answer is on its way: reading now would compete with it, and the
             # answer may make the read needless. ``_act`` flushes once it has the answer.
@@ -674,7 +692,8 @@ class CounterScreen(CounterWords, Screen[None]):
 
     @work(group="alerts", exit_on_error=False)
     async def _report_board(self, kind: str, detail: str) -> None:
-        try:
-            await self.client.report_alert(self.branch_id, self.device_name, kind, detail[:500])
-        except (Unreachable, ApiError) as exc:
-            log.warning("could not report %s: %s", kind, exc)
+        await self.alerts.send(kind, detail)
+
+    @work(group="alerts", exit_on_error=False)
+    async def _resend_alerts(self) -> None:
+        await self.alerts.resend()

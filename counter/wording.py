@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from queue_api.i18n import translate
+from queue_api.i18n import Words
 
 
 class CounterWords:
@@ -12,4 +12,4 @@ class CounterWords:
 
     def t(self, key: str, **values: object) -> str:
         """The catalog text for ``key`` in this widget's language, formatted with ``values``."""
-        return translate("counter", self.language, key, **values)
+        return Words(self.language, "counter")(key, **values)

@@ -23,6 +23,7 @@ from textual.widgets import Label
 
 from device.big_text import BigText
 from device.config import DeviceConfig
+from device.once_more import OnceMore
 from display.announcer import Announcement, Announcer, Player
 from display.calls import (
     FRESH_FOR,
@@ -36,8 +37,9 @@ from display.clock import Clock, system_clock
 from display.recent_calls import RECALL_MARK, RecentCalls
 from display.ticker import Ticker
 from display.waiting_counts import WaitingCounts
+from queue_api.backoff import Backoff, Failures
 from queue_api.client import ApiError, Forbidden, NotFound, QueueClient, Unauthorized, Unreachable
-from queue_api.i18n import translate
+from queue_api.i18n import Words
 from queue_api.schema import Board, Call, Event, EventType, Service
 
 log = logging.getLogger(__name__)
@@ -102,19 +104,18 @@ class BoardScreen(Screen[None]):
         self.events_seen = 0
         self.latencies: deque[float] = deque(maxlen=1000)
         """Seconds from a call's event arriving to the screen showing it (newest last)."""
-        self._waiting_stale = False
-        self._waiting_reading = False
+        self._waiting_reads = OnceMore()
         self._clock_text = ""
         self._blink_until = 0.0
         self._blinker: Timer | None = None
 
     def t(self, key: str, **values: object) -> str:
         """The text for ``key`` in the display's first language."""
-        return translate("display", self.language, key, **values)
+        return Words(self.language, "display")(key, **values)
 
     def heading(self, key: str) -> str:
         """A heading in every language of the office: "Turno · Ticket"."""
-        return " · ".join(dict.fromkeys(translate("display", lang, key) for lang in self.languages))
+        return " · ".join(dict.fromkeys(Words(lang, "display")(key) for lang in self.languages))
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="top"):
@@ -179,7 +180,7 @@ class BoardScreen(Screen[None]):
 
     async def _load_board(self) -> Board:
         """``/board`` (and the branch's services once), retried until the server answers."""
-        delay = 0.2
+        failures = Failures(Backoff(first=0.2, cap=self.reconnect_max))
         while True:
             try:
                 if not self.services:
@@ -190,16 +191,13 @@ class BoardScreen(Screen[None]):
                 if isinstance(error, Unauthorized | Forbidden | NotFound):
                     raise
                 self._lost()
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, self.reconnect_max)
+                await failures.pause(error)
                 continue
             self._show_board(board)
             return board
 
     def _waiting_changed(self) -> None:
-        self._waiting_stale = True
-        if not self._waiting_reading:
-            self._waiting_reading = True
+        if self._waiting_reads.ask():
             self.refresh_waiting()
 
     @work(group="waiting", exit_on_error=False)
@@ -211,8 +209,7 @@ class BoardScreen(Screen[None]):
         counts stay: the stream is down too, and its replay will ask again.
         """
         try:
-            while self._waiting_stale:
-                self._waiting_stale = False
+            while self._waiting_reads.more():
                 await asyncio.sleep(WAITING_SETTLE)
                 try:
                     queue = await self.client.queue(self.branch)
@@ -221,7 +218,7 @@ class BoardScreen(Screen[None]):
                 self.waiting = {entry.service: entry.waiting for entry in queue.services}
                 self._show_waiting()
         finally:
-            self._waiting_reading = False
+            self._waiting_reads.done()
 
     # State changes -----------------------------------------------------------------------
 

@@ -28,14 +28,17 @@ def call_from_event(event: Event, labels: dict[str, str]) -> Call | None:
     if not ticket.get("number") or not counter_id:
         return None
     try:
-        return Call(
-            event_id=event.id,
-            number=ticket["number"],
-            service=ticket.get("service", ""),
-            counter=counter_id,
-            counter_label=counter.get("label") or labels.get(counter_id, counter_id),
-            recall=event.type is EventType.TICKET_RECALLED,
-            at=event.data.get("at"),
+        # Validated from the event's own values: a missing or garbled time fails here.
+        return Call.model_validate(
+            {
+                "event_id": event.id,
+                "number": ticket["number"],
+                "service": ticket.get("service", ""),
+                "counter": counter_id,
+                "counter_label": counter.get("label") or labels.get(counter_id, counter_id),
+                "recall": event.type is EventType.TICKET_RECALLED,
+                "at": event.data.get("at"),
+            }
         )
     except ValidationError:
         log.warning("event %s is not a call the board can show: %r", event.id, event.data)

@@ -22,8 +22,15 @@ class Ticker(Widget):
 
     message: reactive[str] = reactive("")
 
-    def __init__(self, message: str, clock: Clock = system_clock, **kwargs: str) -> None:
-        super().__init__(**kwargs)
+    def __init__(
+        self,
+        message: str,
+        clock: Clock = system_clock,
+        *,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(id=id, classes=classes)
         self.clock = clock
         self.set_reactive(Ticker.message, message)
 

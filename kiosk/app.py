@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-import gc
 from typing import ClassVar
 
-from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.screen import Screen
 
 from device.config import DeviceConfig
+from device.shell import DeviceApp
 from drivers.printer import PrinterError, TicketPrinter, open_printer
 from kiosk.kiosk_screen import KioskScreen
 from kiosk.timings import KioskTimings
@@ -17,7 +16,7 @@ from queue_api.client import QueueClient
 from queue_api.config_errors import ConfigError
 
 
-class KioskApp(App[None]):
+class KioskApp(DeviceApp):
     """The kiosk full screen: no command palette, no quit key; the technician menu can exit."""
 
     TITLE = "Turnero"
@@ -36,10 +35,7 @@ class KioskApp(App[None]):
         printer: TicketPrinter | None = None,
         timings: KioskTimings | None = None,
     ) -> None:
-        super().__init__()
-        self.device = device
-        self._owns_client = client is None
-        self._owns_printer = printer is None
+        super().__init__(device, client=client)
         if printer is None:
             try:
                 printer = open_printer(
@@ -49,26 +45,15 @@ class KioskApp(App[None]):
                 )
             except PrinterError as exc:
                 raise ConfigError(f"printer.url: {exc}: {exc.advice}") from None
-        self.client = client or QueueClient(device.base_url, device.server.token)
+            self.own(printer.close)
         self.printer = printer
         self.timings = timings
 
-    def on_mount(self) -> None:
-        self.push_screen(
-            KioskScreen(self.device, self.client, self.printer, timings=self.timings, id="kiosk")
-        )
-        # Textual's long-lived objects made a full garbage collection take ~100 ms: a citizen
-        # waiting at the slot when one struck. Frozen after the first frame, they are skipped.
-        self.call_after_refresh(gc.freeze)
+    def make_screen(self) -> Screen[None]:
+        return KioskScreen(self.device, self.client, self.printer, timings=self.timings, id="kiosk")
 
     def action_nothing(self) -> None:
         """Keys that would let a citizen out."""
 
     def on_kiosk_screen_exit_requested(self) -> None:
         self.exit()
-
-    async def on_unmount(self) -> None:
-        if self._owns_client:
-            await self.client.aclose()
-        if self._owns_printer:
-            await asyncio.to_thread(self.printer.close)

@@ -10,8 +10,8 @@ import logging
 from collections.abc import Callable
 
 from textual.widget import Widget
-from textual.worker import Worker
 
+from device.once_more import OnceMore
 from kiosk.messages import QueueRead, ServerLost
 from queue_api.client import ApiError, QueueClient, Unreachable
 from queue_api.schema import EventType
@@ -41,33 +41,32 @@ class BranchFeed:
         self.client = client
         self.branch = branch
         self.max_backoff = max_backoff
-        self._reading: Worker[None] | None = None
-        self._read_again = False
+        self._reads = OnceMore()
 
     def read(self) -> None:
-        """Read the branch and its queue again, soon."""
-        if self._reading is not None and not self._reading.is_finished:
-            # A read in flight (maybe through its retries): cancelling it would mean a lost
-            # server is never noticed. Ask it to read once more when done instead.
-            self._read_again = True
-            return
-        self._reading = self.screen.run_worker(self._read(), group="refresh", exit_on_error=False)
+        """Read the branch and its queue again, soon (once more, if a read is in flight)."""
+        if self._reads.ask():
+            self.screen.run_worker(self._read(), group="refresh", exit_on_error=False)
 
     async def _read(self) -> None:
-        self._read_again = True
-        while self._read_again:
-            self._read_again = False
-            try:
-                branch = await self.client.branch(self.branch)
-                queue = await self.client.queue(self.branch)
-            except Unreachable as exc:
-                self.screen.post_message(ServerLost(str(exc)))
-            except ApiError as exc:
-                # A wrong token or branch in the device file: retrying will not fix it.
-                log.error("the server refused the kiosk: %s %s", exc.status, exc.detail)
-                self.screen.post_message(ServerLost(exc.detail))
-            else:
-                self.screen.post_message(QueueRead(branch, queue))
+        try:
+            while self._reads.more():
+                await self._read_once()
+        finally:
+            self._reads.done()
+
+    async def _read_once(self) -> None:
+        try:
+            branch = await self.client.branch(self.branch)
+            queue = await self.client.queue(self.branch)
+        except Unreachable as exc:
+            self.screen.post_message(ServerLost(str(exc)))
+        except ApiError as exc:
+            # A wrong token or branch in the device file: retrying will not fix it.
+            log.error("the server refused the kiosk: %s %s", exc.status, exc.detail)
+            self.screen.post_message(ServerLost(exc.detail))
+        else:
+            self.screen.post_message(QueueRead(branch, queue))
 
     def follow(self, stale: Callable[[], None]) -> None:
         """Call ``stale`` whenever an event (or a reconnection) makes what was read stale."""

@@ -23,6 +23,7 @@ from textual.timer import Timer
 from textual.widgets import ContentSwitcher
 
 from device.config import DeviceConfig
+from device.outbox import AlertOutbox
 from drivers.printer import PrinterError, PrinterStatus, TicketPrinter, TicketView
 from kiosk import session as steps
 from kiosk.branch_feed import BranchFeed
@@ -50,7 +51,7 @@ from kiosk.ticket_slip import ticket_view
 from kiosk.timings import KioskTimings
 from kiosk.top_bar import TopBar
 from kiosk.wording import DEFAULT_LANGUAGE, Words
-from queue_api.client import ApiError, QueueClient, Unreachable, new_idempotency_key
+from queue_api.client import QueueClient, new_idempotency_key
 from queue_api.schema import Branch, Service, Ticket
 
 log = logging.getLogger(__name__)
@@ -113,7 +114,7 @@ class KioskScreen(Screen[None]):
         self.printer_watch = PrinterWatch()
         self.pin_attempts = PinAttempts(self.timings.pin_lockout)
         self.pin_gate = PinGate(device.kiosk.pin, self.pin_attempts)
-        self._unsent_alerts: list[tuple[str, str]] = []
+        self.alerts = AlertOutbox(client, self.branch_id, self.device_name)
         self._printer_busy = False
         #: The last read or issue could not reach the server.
         self._server_lost = False
@@ -340,7 +341,8 @@ class KioskScreen(Screen[None]):
         self._server_lost = False
         self.available = True
         self._draw_notice()
-        self._resend_alerts()
+        if self.alerts.pending:
+            self._resend_alerts()
 
     @on(ServerLost)
     def _on_server_lost(self, event: ServerLost) -> None:
@@ -351,20 +353,14 @@ class KioskScreen(Screen[None]):
 
     # -- device alerts (one unit: the outbox and every report_alert call) -----------------
 
-    def _resend_alerts(self) -> None:
-        """The server answered again: send what could not be sent while it was away."""
-        if self._unsent_alerts:
-            unsent, self._unsent_alerts = self._unsent_alerts, []
-            for kind, detail in unsent:
-                self._report(kind, detail)
-
     @work(group="alerts", exit_on_error=False)
     async def _report(self, kind: str, detail: str) -> None:
-        try:
-            await self.client.report_alert(self.branch_id, self.device_name, kind, detail)
-        except (Unreachable, ApiError) as exc:
-            log.warning("alert %s not delivered (%s); will resend", kind, exc)
-            self._unsent_alerts.append((kind, detail))
+        await self.alerts.send(kind, detail)
+
+    @work(group="alerts", exit_on_error=False)
+    async def _resend_alerts(self) -> None:
+        """The server answered again: send what could not be sent while it was away."""
+        await self.alerts.resend()
 
     # -- the printer --------------------------------------------------------------------
 

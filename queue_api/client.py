@@ -8,6 +8,7 @@ blindly: after a lost answer the caller reads the counter state again.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import secrets
@@ -15,9 +16,17 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any, TypeVar
 
 import httpx
-from httpx_sse import aconnect_sse
+from httpx_sse import EventSource, ServerSentEvent, aconnect_sse
 from pydantic import BaseModel
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
 
+from queue_api.backoff import (
+    Backoff,
+    Failures,
+    RetryAfterWait,
+    ToldToWaitOver,
+    retry_after_seconds,
+)
 from queue_api.schema import (
     API_PREFIX,
     Board,
@@ -45,16 +54,25 @@ STREAM_SILENCE = 20.0
 comment every 15 s (API.md), so a live stream is never silent this long; a link or server
 that vanished without closing the socket is, and only a read timeout notices it."""
 KNOWN_EVENTS = frozenset(event.value for event in EventType)
+REQUEST_BACKOFF = Backoff(first=0.2, cap=2.0)
+"""Waits between a request's retries: 0.2, 0.4, 0.8 s... unless the server says longer."""
+RETRIED_STATUSES = frozenset({429, 502, 503, 504})
+REQUEST_PATIENCE = 5.0
+"""The longest Retry-After a request waits out; a longer one is raised to the caller."""
 
 
 class ApiError(Exception):
     """The server answered with an error; ``detail`` is its sentence for a person."""
 
-    def __init__(self, status: int, title: str, detail: str) -> None:
+    def __init__(
+        self, status: int, title: str, detail: str, *, retry_after: float | None = None
+    ) -> None:
         super().__init__(detail or title)
         self.status = status
         self.title = title
         self.detail = detail or title
+        #: Seconds the server asked to wait before asking again (its ``Retry-After``).
+        self.retry_after = retry_after
 
 
 class Unauthorized(ApiError):
@@ -109,7 +127,19 @@ def _raise_for_problem(response: httpx.Response) -> None:
         title, detail = str(body.get("title", "")), str(body.get("detail", ""))
     except (ValueError, AttributeError):
         title, detail = response.reason_phrase, response.text[:200]
-    raise _ERRORS.get(response.status_code, ApiError)(response.status_code, title, detail)
+    raise _ERRORS.get(response.status_code, ApiError)(
+        response.status_code,
+        title,
+        detail,
+        retry_after=retry_after_seconds(response.headers.get("retry-after")),
+    )
+
+
+def _worth_retrying(error: BaseException) -> bool:
+    # Only what waiting can fix: no answer, or "too many"/"not now" from the server or a proxy.
+    return isinstance(error, Unreachable) or (
+        isinstance(error, ApiError) and error.status in RETRIED_STATUSES
+    )
 
 
 class QueueClient:
@@ -122,11 +152,13 @@ class QueueClient:
         *,
         timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
         retries: int = 3,
+        backoff: Backoff = REQUEST_BACKOFF,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self.base_url = base_url.rstrip("/")
         self._retries = retries
+        self._backoff = backoff
         self._http = httpx.AsyncClient(
             base_url=self.base_url, headers=headers, timeout=timeout, transport=transport
         )
@@ -150,20 +182,24 @@ class QueueClient:
         headers: dict[str, str] | None = None,
         retry: bool = False,
     ) -> httpx.Response:
-        attempts = self._retries + 1 if retry else 1
-        for attempt in range(attempts):
-            try:
-                response = await self._http.request(method, path, json=json_body, headers=headers)
-            except httpx.TransportError as exc:
-                if attempt + 1 >= attempts:
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self._retries + 1 if retry else 1)
+            | ToldToWaitOver(REQUEST_PATIENCE),
+            wait=RetryAfterWait(self._backoff),
+            retry=retry_if_exception(_worth_retrying),
+            sleep=asyncio.sleep,
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                try:
+                    response = await self._http.request(
+                        method, path, json=json_body, headers=headers
+                    )
+                except httpx.TransportError as exc:
                     raise Unreachable(f"{self.base_url} did not answer: {exc!r}") from exc
-            else:
-                if not (retry and response.status_code in (429, 502, 503, 504)):
-                    _raise_for_problem(response)
-                    return response
-                if attempt + 1 >= attempts:
-                    _raise_for_problem(response)
-            await asyncio.sleep(min(0.2 * 2**attempt, 2.0))
+                _raise_for_problem(response)
+                return response
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _get(self, path: str, model: type[Model]) -> Model:
@@ -299,7 +335,7 @@ class QueueClient:
         *,
         last_event_id: int | None = None,
         max_backoff: float = 10.0,
-        on_connection: Callable[[bool], None] | None = None,
+        on_connection: Callable[[bool], object] | None = None,
         silence: float = STREAM_SILENCE,
     ) -> AsyncIterator[Event]:
         """Follow the branch's events for ever, reconnecting with backoff.
@@ -310,43 +346,62 @@ class QueueClient:
         Unauthorized/Forbidden/NotFound, which retrying cannot fix.
         """
         path = f"{API_PREFIX}/branches/{branch}/events"
-        delay = 0.2
-        connected = False
+        failures = Failures(Backoff(first=0.2, cap=max_backoff))
+        heard = on_connection or _nobody
         while True:
-            headers = {"Last-Event-ID": str(last_event_id)} if last_event_id is not None else {}
+            connected = False
             try:
-                async with aconnect_sse(
-                    self._http,
-                    "GET",
-                    path,
-                    headers=headers,
-                    timeout=httpx.Timeout(5.0, read=silence),
-                ) as source:
-                    if not source.response.is_success:
-                        await source.response.aread()  # the problem body, to raise with it
-                    _raise_for_problem(source.response)
-                    delay = 0.2
+                async with self._event_source(path, last_event_id, silence) as source:
+                    failures.reset()
                     connected = True
-                    if on_connection:
-                        on_connection(True)
+                    heard(True)
                     async for sse in source.aiter_sse():
-                        if sse.event not in KNOWN_EVENTS:
-                            continue  # a newer server's event: older devices ignore it
-                        data = json.loads(sse.data)
-                        event = Event(id=int(sse.id or 0), type=EventType(sse.event), data=data)
+                        event = _event_from(sse)
+                        if event is None:
+                            continue
                         if event.id:
                             last_event_id = event.id
                         yield event
+                error: Exception | None = None
             except (Unauthorized, Forbidden, NotFound):
                 raise
             except (httpx.TransportError, ApiError) as exc:
-                log.info("event stream to %s lost (%r); reconnecting in %.1fs", path, exc, delay)
+                error = exc
             except ValueError as exc:
                 # A garbled event (a proxy cutting lines): reconnect and replay from the last
                 # good id rather than hand the caller something the server never said.
                 log.warning("malformed event on %s (%s); reconnecting", path, exc)
-            if connected and on_connection:
-                on_connection(False)
-            connected = False
+                error = None
+            if connected:
+                heard(False)
+            delay = failures.next_delay(error)
+            if error is not None:
+                log.info("event stream to %s lost (%r); reconnecting in %.1fs", path, error, delay)
             await asyncio.sleep(delay)
-            delay = min(delay * 2, max_backoff)
+
+    @contextlib.asynccontextmanager
+    async def _event_source(
+        self, path: str, last_event_id: int | None, silence: float
+    ) -> AsyncIterator[EventSource]:
+        """The stream of ``path`` from after ``last_event_id``; raises the server's refusal."""
+        headers = {"Last-Event-ID": str(last_event_id)} if last_event_id is not None else {}
+        async with aconnect_sse(
+            self._http, "GET", path, headers=headers, timeout=httpx.Timeout(5.0, read=silence)
+        ) as source:
+            if not source.response.is_success:
+                await source.response.aread()  # the problem body, to raise with it
+            _raise_for_problem(source.response)
+            yield source
+
+
+def _nobody(up: bool) -> None:
+    """Nobody listens to the stream going up and down."""
+
+
+def _event_from(sse: ServerSentEvent) -> Event | None:
+    """The Event an SSE message carries; None for a newer server's event older devices skip.
+    Raises ValueError when the data is not JSON."""
+    if sse.event not in KNOWN_EVENTS:
+        return None
+    data = json.loads(sse.data)
+    return Event(id=int(sse.id or 0), type=EventType(sse.event), data=data)

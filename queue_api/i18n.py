@@ -7,8 +7,10 @@ translation shows up as text, never as a crash.
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
@@ -45,3 +47,41 @@ def translate(package: str, language: str, key: str, **values: object) -> str:
     """The text for ``key`` in ``language``, formatted with ``values``."""
     text = _catalog(package, language).get(key) or _catalog(package, FALLBACK).get(key) or key
     return text.format(**values) if values else text
+
+
+def wait_minutes(seconds: float) -> int:
+    """The one rule for an estimated wait in whole minutes, everywhere (paper, screens, phone):
+    rounded up, since a citizen told "5 min" who waits 5:40 feels misled; one told 6 does not."""
+    return math.ceil(seconds / 60)
+
+
+@dataclass(frozen=True)
+class Words:
+    """Text in one language from one package's catalogs (``kiosk``, ``counter``, ``display``,
+    ``device``; ``queue_api`` for the server's own pages)."""
+
+    language: str = FALLBACK
+    package: str = "queue_api"
+
+    def __call__(self, key: str, **values: object) -> str:
+        """The catalog text for ``key``, formatted with ``values``."""
+        return translate(self.package, self.language, key, **values)
+
+    def wait(self, seconds: float | None) -> str:
+        """An estimated wait as people say it: "12 min", "1 h 5 min" (keys ``wait.*``)."""
+        if seconds is None:
+            return self("wait.unknown")
+        if seconds < 60:
+            return self("wait.under_minute")
+        minutes = wait_minutes(seconds)
+        if minutes < 60:
+            return self("wait.minutes", m=minutes)
+        return self("wait.hours", h=minutes // 60, m=minutes % 60)
+
+    def counted(self, prefix: str, n: int) -> str:
+        """``prefix_none`` / ``prefix_one`` / ``prefix_many`` chosen by ``n``."""
+        if n <= 0:
+            return self(f"{prefix}_none")
+        if n == 1:
+            return self(f"{prefix}_one")
+        return self(f"{prefix}_many", n=n)

@@ -41,7 +41,7 @@ def setup(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 def test_a_complete_venv_is_not_installed_again(tmp_path: Path) -> None:
     folder = project(tmp_path)
-    installed(folder, ".[test]")
+    installed(folder, ".[test,postgres]")
     for args in ((), ("--test",)):  # the demo's setup, and the tests'
         result = setup(folder, *args)
         assert result.returncode == 0, result.stderr

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
-from queue_api.i18n import translate
+from queue_api.i18n import Words
 from queue_api.schema import PublicTicket, TicketStatus
 
 REFRESH_SECONDS = 15
@@ -36,7 +36,7 @@ ACCENTS = {
 
 
 def _t(lang: str, key: str, **values: object) -> str:
-    return escape(translate("queue_api", lang, key, **values))
+    return escape(Words(lang)(key, **values))
 
 
 def render_status_page(ticket: PublicTicket | None, lang: str) -> str:
@@ -60,8 +60,8 @@ def render_status_page(ticket: PublicTicket | None, lang: str) -> str:
     if ticket.status is TicketStatus.WAITING:
         rows.append((_t(lang, "status.ahead"), str(ticket.ahead or 0)))
         if ticket.ewt_seconds is not None:
-            minutes = max(1, round(ticket.ewt_seconds / 60))
-            rows.append((_t(lang, "status.wait"), _t(lang, "status.minutes", n=minutes)))
+            # Worded as on the paper ticket and the counter (one rule: queue_api.i18n).
+            rows.append((_t(lang, "status.wait"), escape(Words(lang).wait(ticket.ewt_seconds))))
     if ticket.counter_label:
         rows.append((_t(lang, "status.counter"), escape(ticket.counter_label)))
     details = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in rows)

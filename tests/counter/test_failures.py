@@ -382,3 +382,28 @@ async def test_a_terminal_with_another_counters_token_says_so_and_disables_its_k
         assert not screen.busy
         desk = (await api(server, tokens["admin"], "GET", "/counters/1")).json()
         assert desk["current"] is None  # nothing was tried, so nothing was refused either
+
+
+async def test_a_board_fault_while_the_server_is_down_is_reported_once_it_is_back(
+    server: ServerProcess, tokens, device, clock, pty_board: PtyBoard
+):
+    app = CounterApp(
+        device, board=pty_board.board, clock=clock, board_retry=0.1, board_heartbeat=0.2
+    )
+
+    def reports_done() -> bool:
+        return not any(w.group == "alerts" and not w.is_finished for w in app.workers)
+
+    async with app.run_test(size=(100, 34)) as pilot:
+        screen = app.counter_screen
+        warning = screen.query_one("#board-warning")
+        await until(pilot, lambda: screen.online and screen.counter is not None)
+        server.kill()
+        pty_board.fake.mode = "silent"  # the board lost its cable while the server was away
+        await until(pilot, lambda: warning.display and reports_done(), within=10)
+
+        server.start()
+        await until(pilot, lambda: screen.online and reports_done(), within=15)
+        response = await api(server, tokens["admin"], "GET", "/alerts")
+        standing = [(alert["device"], alert["kind"]) for alert in response.json()["alerts"]]
+        assert ("ventanilla-1", "board.lost") in standing

@@ -170,7 +170,7 @@ async def test_alert_raised_while_the_server_is_down_is_sent_when_it_is_back(
         await until(pilot, lambda: not screen.available, within=10)
         printer.simulate(PrinterStatus(known=True, online=False, paper=Paper.OUT))
         await until(pilot, lambda: screen.printer_blocked)
-        await until(pilot, lambda: screen._unsent_alerts, within=10)
+        await until(pilot, lambda: screen.alerts.pending, within=10)
         server.start()
         await until(pilot, lambda: screen.available, within=10)
         (alert,) = await alerts(server.url, tokens["display"], 1)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import httpx
+import pytest
 
 from queue_api.client import QueueClient, TooManyRequests, new_idempotency_key
 from queue_api.server.ticket_allowance import TicketAllowance
@@ -103,5 +105,75 @@ async def test_a_replayed_key_gets_its_ticket_after_the_allowance_is_spent(
             again = await press("press-2")
             assert again.status_code == 200
             assert again.json()["id"] == second.json()["id"]
+    finally:
+        server.stop()
+
+
+class Timeline(httpx.AsyncBaseTransport):
+    """The real HTTP transport, noting on the event loop's clock when each request left and
+    each answer (its status and Retry-After) came back."""
+
+    def __init__(self) -> None:
+        self._real = httpx.AsyncHTTPTransport()
+        self.sent: list[float] = []
+        self.answers: list[tuple[float, int, str | None]] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        loop = asyncio.get_running_loop()
+        self.sent.append(loop.time())
+        response = await self._real.handle_async_request(request)
+        self.answers.append(
+            (loop.time(), response.status_code, response.headers.get("retry-after"))
+        )
+        return response
+
+    async def aclose(self) -> None:
+        await self._real.aclose()
+
+
+async def test_a_refused_issue_is_retried_no_sooner_than_the_server_said(tmp_path: Path) -> None:
+    # 20 a minute: a burst of 20, then one ticket back every 3 s (Retry-After: 3).
+    server = ServerProcess(office_file(tmp_path, tmp_path / "t.db", kiosk_tickets_per_minute=20))
+    server.start()
+    try:
+        async with QueueClient(server.url, TOKENS["kiosk"], retries=0) as burst:
+            for _ in range(20):
+                await burst.issue_ticket(
+                    "centro", "registro", idempotency_key=new_idempotency_key()
+                )
+        timeline = Timeline()
+        async with QueueClient(server.url, TOKENS["kiosk"], transport=timeline) as kiosk:
+            ticket = await kiosk.issue_ticket(
+                "centro", "registro", idempotency_key=new_idempotency_key()
+            )
+        assert ticket.number == "C021"
+        first_at, status, retry_after = timeline.answers[0]
+        assert status == 429 and retry_after is not None
+        # The client asked again only once the server's wait was over, and then got its ticket.
+        assert len(timeline.sent) == 2
+        assert timeline.sent[1] - first_at >= int(retry_after)
+        assert timeline.answers[1][1] == 201
+    finally:
+        server.stop()
+
+
+async def test_a_wait_longer_than_a_press_can_bear_is_not_retried_sooner(tmp_path: Path) -> None:
+    # 2 a minute: after the burst the server asks for about 30 s, more than REQUEST_PATIENCE.
+    server = ServerProcess(office_file(tmp_path, tmp_path / "t.db", kiosk_tickets_per_minute=2))
+    server.start()
+    try:
+        timeline = Timeline()
+        async with QueueClient(server.url, TOKENS["kiosk"], transport=timeline) as kiosk:
+            for _ in range(2):
+                await kiosk.issue_ticket(
+                    "centro", "registro", idempotency_key=new_idempotency_key()
+                )
+            with pytest.raises(TooManyRequests) as refused:
+                await kiosk.issue_ticket(
+                    "centro", "registro", idempotency_key=new_idempotency_key()
+                )
+        # Told to come back in half a minute, the client did not ask again before that.
+        assert [status for _, status, _ in timeline.answers] == [201, 201, 429]
+        assert refused.value.retry_after is not None and refused.value.retry_after > 5
     finally:
         server.stop()
