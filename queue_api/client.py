@@ -15,8 +15,8 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any, TypeVar
 
 import httpx
-from httpx_sse import aconnect_sse
-from pydantic import BaseModel
+from httpx_sse import ServerSentEvent, aconnect_sse
+from pydantic import BaseModel, ValidationError
 
 from queue_api.schema import (
     API_PREFIX,
@@ -110,6 +110,26 @@ def _raise_for_problem(response: httpx.Response) -> None:
     except (ValueError, AttributeError):
         title, detail = response.reason_phrase, response.text[:200]
     raise _ERRORS.get(response.status_code, ApiError)(response.status_code, title, detail)
+
+
+def _event_of(sse: ServerSentEvent) -> Event | None:
+    """The event ``sse`` carries, its data read once; None for a type a newer server added
+    (older devices ignore it) and for data the contract cannot read (logged). ValueError
+    when the frame is garbled."""
+    if sse.event not in KNOWN_EVENTS:
+        return None
+    event_id, data = int(sse.id or 0), json.loads(sse.data)
+    if not isinstance(data, dict):
+        raise ValueError(f"event {event_id} carries no JSON object")
+    try:
+        return Event.model_validate({"id": event_id, "type": sse.event, "data": data})
+    except ValidationError as exc:
+        # Not a cut line but a server that wrote what its contract does not say: replaying
+        # would bring the same event back for ever, so it is skipped, loudly.
+        log.warning(
+            "event %s (%s) does not fit the contract, skipped: %s", event_id, sse.event, exc
+        )
+        return None
 
 
 class QueueClient:
@@ -330,10 +350,9 @@ class QueueClient:
                     if on_connection:
                         on_connection(True)
                     async for sse in source.aiter_sse():
-                        if sse.event not in KNOWN_EVENTS:
-                            continue  # a newer server's event: older devices ignore it
-                        data = json.loads(sse.data)
-                        event = Event(id=int(sse.id or 0), type=EventType(sse.event), data=data)
+                        event = _event_of(sse)
+                        if event is None:
+                            continue
                         if event.id:
                             last_event_id = event.id
                         yield event

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict, StringConstraints, field_serializer
 
 API_PREFIX = "/api/v1"
 
@@ -230,29 +230,49 @@ class EventType(StrEnum):
     RESYNC = "resync"
 
 
+class EventData(WireModel):
+    """What an event's ``data:`` carries (API.md "Events"): its time, the ticket and/or
+    counter as the REST calls return them, the alert of a ``device.alert``, and the id a
+    ``resync`` resumes from. Fields in the order they go on the wire."""
+
+    ticket: Ticket | None = None
+    counter: Counter | None = None
+    alert: Alert | None = None
+    at: datetime
+    last_event_id: int | None = None
+
+    @field_serializer("at", when_used="json")
+    def _at_in_utc(self, at: datetime) -> str:
+        # As events have always carried it: UTC to the microsecond with a "+00:00" offset
+        # (pydantic would write "Z", and drop zero microseconds).
+        return at.astimezone(UTC).isoformat(timespec="microseconds")
+
+    def wire(self) -> dict[str, Any]:
+        """The JSON object sent as the event's ``data:``; the parts it lacks are left out."""
+        return self.model_dump(mode="json", exclude={name for name, value in self if value is None})
+
+
 class Event(WireModel):
-    """One entry of a branch's event log; ``data`` holds the ticket and/or counter and ``at``."""
+    """One entry of a branch's event log, its ``data`` read once into an ``EventData``."""
 
     id: int
     type: EventType
-    data: dict[str, Any]
+    data: EventData
 
     @property
     def ticket(self) -> Ticket | None:
-        raw = self.data.get("ticket")
-        return Ticket.model_validate(raw) if raw else None
+        return self.data.ticket
 
     @property
     def counter(self) -> Counter | None:
-        raw = self.data.get("counter")
-        return Counter.model_validate(raw) if raw else None
+        return self.data.counter
 
     @property
     def alert(self) -> ReportedAlert | None:
-        """The alert a ``device.alert`` event carries; ValueError if it is unreadable."""
-        if "alert" not in self.data:
+        """The alert a ``device.alert`` event carries, with the event's id and time."""
+        if self.data.alert is None:
             return None
-        return ReportedAlert.from_event(self.id, self.data)
+        return ReportedAlert(**self.data.alert.model_dump(), event_id=self.id, at=self.data.at)
 
 
 class Health(WireModel):

@@ -14,7 +14,7 @@ from fastapi.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from queue_api.office import Office
-from queue_api.schema import EventType
+from queue_api.schema import EventData, EventType
 from queue_api.server.auth import BranchReader
 from queue_api.server.hub import CLOSED, EventHub, StreamQueue, sse_frame
 from queue_api.server.limits import RETRY_AFTER_SECONDS, StreamQuota
@@ -103,9 +103,8 @@ class _Feed:
         """Every event after ``resume`` up to the top, or ``resync`` when they are not kept."""
         horizon = await run_in_threadpool(self.office.store.replay_horizon, self.branch)
         if resume < horizon or resume > self.top:
-            at = datetime.now(UTC).isoformat()
-            data = {"at": at, "last_event_id": self.top}
-            yield sse_frame(self.top, EventType.RESYNC.value, data)
+            data = EventData(at=datetime.now(UTC), last_event_id=self.top)
+            yield sse_frame(self.top, EventType.RESYNC.value, data.wire())
             return
         self.last = resume
         while self.last < self.top:
