@@ -564,8 +564,7 @@ class CounterScreen(CounterWords, Screen[None]):
         self.branch = branch
         self.service_names.clear()
         for service in branch.services:
-            name = service.name.get(self.language) or next(iter(service.name.values()), "")
-            self.service_names[service.id] = name or service.id
+            self.service_names[service.id] = service.name_in(self.language)
         self._render_desk()
 
     def _take_queue(self, queue: Queue) -> None:

@@ -236,7 +236,7 @@ class KioskScreen(Screen[None]):
         self.query_one("#home-keypad", Label).update(words("home.keypad") if self.branch else "")
         self._draw_tiles()
         if self._chosen is not None:
-            self.query_one("#priority-service", Label).update(words.service_name(self._chosen.name))
+            self.query_one("#priority-service", Label).update(self._chosen.name_in(words.language))
         self.query_one("#priority-question", Label).update(words("priority.question"))
         self.query_one("#priority-who", Label).update(words("priority.who"))
         self.query_one("#priority-yes", Button).label = words("priority.yes")
@@ -351,12 +351,12 @@ class KioskScreen(Screen[None]):
     def _choose(self, service_id: str) -> None:
         if self.step != "home" or self.branch is None or not self.available:
             return
-        service = next((s for s in self.branch.services if s.id == service_id), None)
+        service = self.branch.service(service_id)
         if service is None or not service.open:
             return
         if service.priority_allowed:
             self._chosen = service
-            self.query_one("#priority-service", Label).update(self.words.service_name(service.name))
+            self.query_one("#priority-service", Label).update(service.name_in(self.words.language))
             self._show("priority")
         else:
             self._issue(service, priority=False)
@@ -469,9 +469,8 @@ class KioskScreen(Screen[None]):
     def _show_ticket(self, ticket: Ticket, *, printed: bool) -> None:
         self._issue_done()
         words = Words(ticket.language)
-        services = self.branch.services if self.branch else []
-        service = next((s for s in services if s.id == ticket.service), None)
-        name = words.service_name(service.name) if service else ticket.service
+        service = self.branch.service(ticket.service) if self.branch else None
+        name = service.name_in(words.language) if service else ticket.service
         self.query_one(TicketPanel).show(ticket, name, words, printed=printed)
         self._show("ticket")
         seconds = self.timings.ticket * (1 if printed else 3)

@@ -39,11 +39,3 @@ class Words:
         if n == 1:
             return self(f"{prefix}_one")
         return self(f"{prefix}_many", n=n)
-
-    def service_name(self, names: dict[str, str]) -> str:
-        """A service's name in this language, else Spanish, else any."""
-        return (
-            names.get(self.language)
-            or names.get(DEFAULT_LANGUAGE)
-            or next(iter(names.values()), "")
-        )

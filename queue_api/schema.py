@@ -13,6 +13,20 @@ API_PREFIX = "/api/v1"
 LocalizedText = dict[str, str]
 """Text per language code, e.g. ``{"es": "Licencias", "en": "Driver licences"}``."""
 
+FALLBACK_LANGUAGE = "es"
+"""The language every service is named in (the office file requires it)."""
+
+
+def text_in(text: LocalizedText, language: str, fallback: str) -> str:
+    """``text`` in ``language``, else in Spanish, else in any language it has, else
+    ``fallback``: the one rule for showing a name someone may not have translated."""
+    return (
+        text.get(language)
+        or text.get(FALLBACK_LANGUAGE)
+        or next((value for value in text.values() if value), fallback)
+    )
+
+
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
 Language = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]
 
@@ -86,6 +100,10 @@ class PublicTicket(WireModel):
     ahead: int | None = None
     ewt_seconds: int | None = None
 
+    def service_name_in(self, language: str) -> str:
+        """The service's name in ``language`` (``text_in``'s fallbacks, then its id)."""
+        return text_in(self.service_name, language, self.service)
+
 
 class Service(WireModel):
     id: str
@@ -94,6 +112,10 @@ class Service(WireModel):
     priority_allowed: bool
     open: bool
     target_wait_minutes: int
+
+    def name_in(self, language: str) -> str:
+        """The name in ``language`` (``text_in``'s fallbacks, then the service's id)."""
+        return text_in(self.name, language, self.id)
 
 
 class Counter(WireModel):
@@ -110,6 +132,10 @@ class Branch(WireModel):
     name: str
     services: list[Service]
     counters: list[Counter]
+
+    def service(self, service_id: str) -> Service | None:
+        """The branch's service with this id; None when the branch has none such."""
+        return next((service for service in self.services if service.id == service_id), None)
 
 
 class BranchSummary(WireModel):

@@ -1,4 +1,4 @@
-"""The wire models' own rules: event data."""
+"""The wire models' own rules: service names per language, lookups, event data."""
 
 from __future__ import annotations
 
@@ -8,13 +8,59 @@ import pytest
 
 from queue_api.schema import (
     Alert,
+    Branch,
     Event,
     EventData,
     EventType,
+    PublicTicket,
+    Service,
     Ticket,
+    text_in,
 )
 
 AT = datetime(2026, 1, 15, 9, 41, 5, tzinfo=UTC)
+
+
+def service(id: str = "pagos", **name: str) -> Service:
+    return Service(
+        id=id, prefix="B", name=name, priority_allowed=False, open=True, target_wait_minutes=15
+    )
+
+
+def test_a_name_falls_back_to_spanish_then_any_language_then_the_id() -> None:
+    both = service(en="Payments", es="Pagos")  # English first, as an office file may have it
+    assert (both.name_in("en"), both.name_in("es"), both.name_in("fr")) == (
+        "Payments",
+        "Pagos",
+        "Pagos",  # Spanish, the language every service has, not the first one written
+    )
+    assert service(es="Pagos").name_in("en") == "Pagos"
+    assert service(en="Payments").name_in("fr") == "Payments"
+    assert service(es="", en="Payments").name_in("es") == "Payments"  # empty is untranslated
+    assert service().name_in("es") == "pagos"
+    assert text_in({}, "es", "") == ""
+
+
+def test_the_public_ticket_names_its_service_by_the_same_rule() -> None:
+    ticket = PublicTicket(
+        number="B001",
+        branch_name="Oficina Centro",
+        service="pagos",
+        service_name={"en": "Payments", "es": "Pagos"},
+        status="waiting",
+        language="es",
+        issued_at=AT,
+    )
+    assert (ticket.service_name_in("en"), ticket.service_name_in("fr")) == ("Payments", "Pagos")
+    nameless = ticket.model_copy(update={"service_name": {}})
+    assert nameless.service_name_in("en") == "pagos"
+
+
+def test_a_branch_finds_its_service_by_id() -> None:
+    pagos, licencias = service("pagos", es="Pagos"), service("licencias", es="Licencias")
+    branch = Branch(id="centro", name="Centro", services=[pagos, licencias], counters=[])
+    assert branch.service("licencias") is licencias
+    assert branch.service("registro") is None
 
 
 def test_event_data_leaves_out_what_an_event_does_not_carry() -> None:
