@@ -181,7 +181,7 @@ class CounterScreen(CounterWords, Screen[None]):
         self._enabled: set[Action] | None = None
         #: What events made stale, read again once the events of one burst are in.
         self._stale: set[str] = set()
-        self._latest_snapshot: dict = {}
+        self._latest_snapshot: Counter | None = None
         self._flushes = OnceMore()
         self.set_reactive(CounterScreen.clerk, device.counter.clerk.strip())
 
@@ -583,8 +583,7 @@ class CounterScreen(CounterWords, Screen[None]):
         self.branch = branch
         self.service_names.clear()
         for service in branch.services:
-            name = service.name.get(self.language) or next(iter(service.name.values()), "")
-            self.service_names[service.id] = name or service.id
+            self.service_names[service.id] = service.name_in(self.language)
         self._render_desk()
 
     def _take_queue(self, queue: Queue) -> None:
@@ -620,9 +619,8 @@ class CounterScreen(CounterWords, Screen[None]):
         if event.type is EventType.DEVICE_ALERT:
             self._note_alert(event)
             return
-        counter = event.data.get("counter") or {}
-        ticket = event.data.get("ticket") or {}
-        if self.counter_id in (counter.get("id"), ticket.get("counter")):
+        counter, ticket = event.data.counter, event.data.ticket
+        if self.counter_id in (counter.id if counter else None, ticket.counter if ticket else None):
             self._latest_snapshot = counter
             self._stale.add("counter")
         self._stale.add("queue")
@@ -632,10 +630,7 @@ class CounterScreen(CounterWords, Screen[None]):
             self.call_later(self._flush_stale)
 
     def _note_alert(self, event: Event) -> None:
-        try:
-            alert = event.alert
-        except ValueError:
-            alert = None
+        alert = event.alert
         if alert is None:
             log.warning("device.alert %s without a readable alert: ignored", event.id)
             return
@@ -655,14 +650,11 @@ class CounterScreen(CounterWords, Screen[None]):
         if "queue" in stale:
             self._refresh_queue()
 
-    def _shows(self, snapshot: dict) -> bool:
+    def _shows(self, snapshot: Counter | None) -> bool:
         """Whether an event's counter snapshot is exactly what the screen shows already."""
-        if not snapshot or self.counter is None or self.busy:
+        if snapshot is None or self.counter is None or self.busy:
             return False
-        try:
-            return Counter.model_validate(snapshot) == self.counter
-        except ValueError:
-            return False
+        return snapshot == self.counter
 
     # -- the LED board --------------------------------------------------------------------
 

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime, timedelta
 
-from pydantic import ValidationError
-
 from queue_api.schema import Call, Event, EventType
-
-log = logging.getLogger(__name__)
 
 CALL_EVENTS = (EventType.TICKET_CALLED, EventType.TICKET_RECALLED)
 
@@ -20,29 +15,21 @@ announcement would send someone to a desk that has moved on."""
 
 def call_from_event(event: Event, labels: dict[str, str]) -> Call | None:
     """The Call that a ``ticket.called``/``ticket.recalled`` event announces, else None."""
-    if event.type not in CALL_EVENTS:
+    ticket, counter = event.data.ticket, event.data.counter
+    if event.type not in CALL_EVENTS or ticket is None:
         return None
-    ticket = event.data.get("ticket") or {}
-    counter = event.data.get("counter") or {}
-    counter_id = str(ticket.get("counter") or counter.get("id") or "")
-    if not ticket.get("number") or not counter_id:
+    counter_id = ticket.counter or (counter.id if counter else "")
+    if not ticket.number or not counter_id:
         return None
-    try:
-        # Validated from the event's own values: a missing or garbled time fails here.
-        return Call.model_validate(
-            {
-                "event_id": event.id,
-                "number": ticket["number"],
-                "service": ticket.get("service", ""),
-                "counter": counter_id,
-                "counter_label": counter.get("label") or labels.get(counter_id, counter_id),
-                "recall": event.type is EventType.TICKET_RECALLED,
-                "at": event.data.get("at"),
-            }
-        )
-    except ValidationError:
-        log.warning("event %s is not a call the board can show: %r", event.id, event.data)
-        return None
+    return Call(
+        event_id=event.id,
+        number=ticket.number,
+        service=ticket.service,
+        counter=counter_id,
+        counter_label=(counter.label if counter else "") or labels.get(counter_id, counter_id),
+        recall=event.type is EventType.TICKET_RECALLED,
+        at=event.data.at,
+    )
 
 
 def is_fresh(call: Call, now: datetime, window: timedelta = FRESH_FOR) -> bool:
@@ -74,5 +61,5 @@ def one_per_ticket(calls: list[Call]) -> list[Call]:
 def without_ticket(calls: list[Call], event: Event) -> list[Call]:
     """``calls`` without those of the ticket a ``ticket.transferred`` event sent back to
     waiting: nobody should walk to the desk that called it."""
-    number = (event.data.get("ticket") or {}).get("number")
+    number = event.data.ticket.number if event.data.ticket else None
     return [call for call in calls if call.number != number] if number else calls

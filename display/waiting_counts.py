@@ -31,8 +31,8 @@ class WaitingCounts(Widget):
         self.refresh()  # fixed size: a repaint, never a new layout
 
     def service_name(self, service: Service) -> str:
-        """The service's name in the display's language (or any it has)."""
-        return service.name.get(self.language) or next(iter(service.name.values()), service.id)
+        """The service's name in the display's language (``Service.name_in``'s fallbacks)."""
+        return service.name_in(self.language)
 
     def counts(self) -> list[str]:
         """One "prefix count" per service, counts aligned: "A  3", "B 12"."""

@@ -208,7 +208,7 @@ class KioskScreen(Screen[None]):
     def _choose(self, service_id: str) -> None:
         if self.session.step != steps.HOME or self.branch is None or not self.available:
             return
-        service = next((s for s in self.branch.services if s.id == service_id), None)
+        service = self.branch.service(service_id)
         if service is None or not service.open:
             return
         if self.session.choose(service):
@@ -284,9 +284,8 @@ class KioskScreen(Screen[None]):
     def _show_ticket(self, ticket: Ticket, *, printed: bool) -> None:
         self._issue_done()
         words = Words(ticket.language)
-        services = self.branch.services if self.branch else []
-        service = next((s for s in services if s.id == ticket.service), None)
-        name = words.service_name(service.name) if service else ticket.service
+        service = self.branch.service(ticket.service) if self.branch else None
+        name = service.name_in(words.language) if service else ticket.service
         self.ticket.show(ticket, name, words, printed=printed)
         self._show(steps.TICKET)
         seconds = self.timings.ticket * (1 if printed else 3)

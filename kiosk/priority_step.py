@@ -75,7 +75,7 @@ class PriorityStep(Vertical):
         return answer is not None
 
     def _draw_service(self) -> None:
-        name = Words(self.language).service_name(self.service.name) if self.service else ""
+        name = self.service.name_in(self.language) if self.service else ""
         self.service_label.update(name)
 
     @on(Button.Pressed)

@@ -37,7 +37,7 @@ class ServiceTile(Static):
         self.service = service
         self.set_class(not service.open, "-closed")
         self.set_class(not available, "-unavailable")
-        name = words.service_name(service.name)
+        name = service.name_in(words.language)
         if not service.open:
             detail = words("service.closed")
         elif queue is None or not available:

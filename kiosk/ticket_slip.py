@@ -15,8 +15,8 @@ def status_page_url(base_url: str, ticket: Ticket) -> str:
 
 def ticket_view(ticket: Ticket, branch: Branch, base_url: str, words: Words) -> TicketView:
     """The printer's view of ``ticket``: office, service, number, people ahead, wait, QR."""
-    service = next((s for s in branch.services if s.id == ticket.service), None)
-    service_name = words.service_name(service.name) if service else ticket.service
+    service = branch.service(ticket.service)
+    service_name = service.name_in(words.language) if service else ticket.service
     if ticket.priority:
         service_name = f"{service_name} - {words('slip.priority')}"
     # The kiosk's local time: the citizen compares it with the clock on the wall.

@@ -16,11 +16,3 @@ class Words(SharedWords):
 
     language: str = DEFAULT_LANGUAGE
     package: str = "kiosk"
-
-    def service_name(self, names: dict[str, str]) -> str:
-        """A service's name in this language, else Spanish, else any."""
-        return (
-            names.get(self.language)
-            or names.get(DEFAULT_LANGUAGE)
-            or next(iter(names.values()), "")
-        )

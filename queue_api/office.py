@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
-from typing import Any, Protocol
+from typing import Protocol
 
 from queue_api import engine
 from queue_api.config import BranchConfig, CounterConfig, OfficeConfig, ServiceConfig
@@ -28,6 +28,7 @@ from queue_api.schema import (
     Call,
     Counter,
     CounterState,
+    EventData,
     EventType,
     IssueTicket,
     PublicTicket,
@@ -395,16 +396,15 @@ class Office:
         *,
         ticket: TicketRecord | None = None,
         counter: CounterConfig | None = None,
-        extra: dict[str, Any] | None = None,
+        alert: Alert | None = None,
     ) -> StoredEvent:
-        data: dict[str, Any] = {}
-        if ticket is not None:
-            data["ticket"] = self._ticket_view(tx, ticket).model_dump(mode="json")
-        if counter is not None:
-            data["counter"] = self._counter_view(tx, branch, counter).model_dump(mode="json")
-        data.update(extra or {})
-        data["at"] = iso(now)
-        return tx.append_event(branch.id, type, data)
+        data = EventData(
+            ticket=self._ticket_view(tx, ticket) if ticket is not None else None,
+            counter=self._counter_view(tx, branch, counter) if counter is not None else None,
+            alert=alert,
+            at=now,
+        )
+        return tx.append_event(branch.id, type, data.wire())
 
     def issue(
         self,
@@ -554,7 +554,7 @@ class Office:
                 branch,
                 EventType.DEVICE_ALERT,
                 now,
-                extra={"alert": body.model_dump(mode="json")},
+                alert=body,
             )
             tx.on_commit(lambda: self._publish([event]))
         return body

@@ -2,16 +2,30 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict, StringConstraints, field_serializer
 
 API_PREFIX = "/api/v1"
 
 LocalizedText = dict[str, str]
 """Text per language code, e.g. ``{"es": "Licencias", "en": "Driver licences"}``."""
+
+FALLBACK_LANGUAGE = "es"
+"""The language every service is named in (the office file requires it)."""
+
+
+def text_in(text: LocalizedText, language: str, fallback: str) -> str:
+    """``text`` in ``language``, else in Spanish, else in any language it has, else
+    ``fallback``: the one rule for showing a name someone may not have translated."""
+    return (
+        text.get(language)
+        or text.get(FALLBACK_LANGUAGE)
+        or next((value for value in text.values() if value), fallback)
+    )
+
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
 Language = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]
@@ -90,6 +104,10 @@ class PublicTicket(WireModel):
     ahead: int | None = None
     ewt_seconds: int | None = None
 
+    def service_name_in(self, language: str) -> str:
+        """The service's name in ``language`` (``text_in``'s fallbacks, then its id)."""
+        return text_in(self.service_name, language, self.service)
+
 
 class Service(WireModel):
     id: str
@@ -98,6 +116,10 @@ class Service(WireModel):
     priority_allowed: bool
     open: bool
     target_wait_minutes: int
+
+    def name_in(self, language: str) -> str:
+        """The name in ``language`` (``text_in``'s fallbacks, then the service's id)."""
+        return text_in(self.name, language, self.id)
 
 
 class Counter(WireModel):
@@ -114,6 +136,10 @@ class Branch(WireModel):
     name: str
     services: list[Service]
     counters: list[Counter]
+
+    def service(self, service_id: str) -> Service | None:
+        """The branch's service with this id; None when the branch has none such."""
+        return next((service for service in self.services if service.id == service_id), None)
 
 
 class BranchSummary(WireModel):
@@ -236,29 +262,49 @@ class EventType(StrEnum):
     RESYNC = "resync"
 
 
+class EventData(WireModel):
+    """What an event's ``data:`` carries (API.md "Events"): its time, the ticket and/or
+    counter as the REST calls return them, the alert of a ``device.alert``, and the id a
+    ``resync`` resumes from. Fields in the order they go on the wire."""
+
+    ticket: Ticket | None = None
+    counter: Counter | None = None
+    alert: Alert | None = None
+    at: datetime
+    last_event_id: int | None = None
+
+    @field_serializer("at", when_used="json")
+    def _at_in_utc(self, at: datetime) -> str:
+        # As events have always carried it: UTC to the microsecond with a "+00:00" offset
+        # (pydantic would write "Z", and drop zero microseconds).
+        return at.astimezone(UTC).isoformat(timespec="microseconds")
+
+    def wire(self) -> dict[str, Any]:
+        """The JSON object sent as the event's ``data:``; the parts it lacks are left out."""
+        return self.model_dump(mode="json", exclude={name for name, value in self if value is None})
+
+
 class Event(WireModel):
-    """One entry of a branch's event log; ``data`` holds the ticket and/or counter and ``at``."""
+    """One entry of a branch's event log, its ``data`` read once into an ``EventData``."""
 
     id: int
     type: EventType
-    data: dict[str, Any]
+    data: EventData
 
     @property
     def ticket(self) -> Ticket | None:
-        raw = self.data.get("ticket")
-        return Ticket.model_validate(raw) if raw else None
+        return self.data.ticket
 
     @property
     def counter(self) -> Counter | None:
-        raw = self.data.get("counter")
-        return Counter.model_validate(raw) if raw else None
+        return self.data.counter
 
     @property
     def alert(self) -> ReportedAlert | None:
-        """The alert a ``device.alert`` event carries; ValueError if it is unreadable."""
-        if "alert" not in self.data:
+        """The alert a ``device.alert`` event carries, with the event's id and time."""
+        if self.data.alert is None:
             return None
-        return ReportedAlert.from_event(self.id, self.data)
+        return ReportedAlert(**self.data.alert.model_dump(), event_id=self.id, at=self.data.at)
 
 
 class Health(WireModel):

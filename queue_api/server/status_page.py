@@ -54,7 +54,7 @@ def render_status_page(ticket: PublicTicket | None, lang: str) -> str:
     rows = [
         (
             _t(lang, "status.service"),
-            escape(ticket.service_name.get(lang) or ticket.service_name.get("es", ticket.service)),
+            escape(ticket.service_name_in(lang)),
         )
     ]
     if ticket.status is TicketStatus.WAITING:

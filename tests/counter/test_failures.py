@@ -156,7 +156,7 @@ async def test_board_lost_warns_reports_and_catches_up_when_back(
         async with QueueClient(server.url, tokens["display"]) as display:
             async for event in display.events("centro"):
                 if event.type is EventType.DEVICE_ALERT:
-                    alerts.append(event.data["alert"])
+                    alerts.append(event.data.alert)
 
     watcher = asyncio.create_task(watch_alerts())
     app = CounterApp(
@@ -176,7 +176,7 @@ async def test_board_lost_warns_reports_and_catches_up_when_back(
             await until(pilot, lambda: warning.display)
             assert "Tablero LED sin conexión" in str(warning.render())
             await until(pilot, lambda: alerts)
-            assert alerts[0]["device"] == "ventanilla-1" and alerts[0]["kind"] == "board.lost"
+            assert alerts[0].device == "ventanilla-1" and alerts[0].kind == "board.lost"
             # Its own fault has its banner: not repeated among the office's alerts.
             assert not screen.query_one("#office-alerts").display
 
@@ -190,7 +190,7 @@ async def test_board_lost_warns_reports_and_catches_up_when_back(
             fake.mode = "ack"  # plugged back in
             await until(pilot, lambda: not warning.display)
             assert fake.wait_until(lambda: second["number"] in shown(fake.frames[count:]))
-            await until(pilot, lambda: alerts[-1]["kind"] == "board.ok")
+            await until(pilot, lambda: alerts[-1].kind == "board.ok")
     finally:
         watcher.cancel()
 

@@ -4,19 +4,33 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+from pydantic import ValidationError
+
 from display.calls import call_from_event, is_fresh, newest_first
 from queue_api.schema import Event, EventType
 
 AT = datetime(2026, 1, 15, 9, 41, tzinfo=UTC)
+TICKET = {
+    "id": "t-42",
+    "number": "A042",
+    "branch": "centro",
+    "service": "licencias",
+    "priority": False,
+    "status": "called",
+    "language": "es",
+    "issued_at": AT,
+    "counter": "3",
+}
+COUNTER = {"id": "3", "label": "Caja 3", "services": ["licencias"], "state": "open"}
 
 
 def event(type: EventType, event_id: int = 7, **data: object) -> Event:
-    base = {"ticket": {"number": "A042", "service": "licencias", "counter": "3"}, "at": AT}
-    return Event(id=event_id, type=type, data={**base, **data} | {"at": str(data.get("at", AT))})
+    return Event(id=event_id, type=type, data={"ticket": TICKET, "at": AT.isoformat(), **data})
 
 
 def test_a_called_ticket_becomes_a_call_with_its_counter_label():
-    called = event(EventType.TICKET_CALLED, counter={"id": "3", "label": "Caja 3"})
+    called = event(EventType.TICKET_CALLED, counter=COUNTER)
     call = call_from_event(called, {"3": "Ventanilla 3"})
     assert (call.number, call.counter, call.counter_label, call.recall, call.at) == (
         "A042",
@@ -34,8 +48,13 @@ def test_a_called_ticket_becomes_a_call_with_its_counter_label():
 
 def test_other_and_malformed_events_are_not_calls():
     assert call_from_event(event(EventType.TICKET_ISSUED), {}) is None
-    assert call_from_event(event(EventType.TICKET_CALLED, at="yesterday"), {}) is None
-    assert call_from_event(event(EventType.TICKET_CALLED, ticket={"number": "A1"}), {}) is None
+    nowhere = {**TICKET, "counter": None}
+    assert call_from_event(event(EventType.TICKET_CALLED, ticket=nowhere), {}) is None
+    # Malformed data never reaches the board: the event refuses it when it is read.
+    with pytest.raises(ValidationError):
+        event(EventType.TICKET_CALLED, at="yesterday")
+    with pytest.raises(ValidationError):
+        event(EventType.TICKET_CALLED, ticket={"number": "A1"})
 
 
 def test_freshness_and_the_bounded_list():

@@ -120,7 +120,7 @@ async def alerts(
     found: list[Event] = []
 
     def kind(event: Event) -> str:
-        return event.data["alert"]["kind"]
+        return event.data.alert.kind
 
     async with QueueClient(url, token) as client:
 

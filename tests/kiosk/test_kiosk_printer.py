@@ -29,7 +29,7 @@ from tests.server_process import TOKENS, ServerProcess, office_file
 
 
 def alert_kinds(events: list) -> list[str]:
-    return [event.data["alert"]["kind"] for event in events]
+    return [event.data.alert.kind for event in events]
 
 
 async def test_paper_out_ticket_shown_alert_warning_then_reprint(
@@ -64,8 +64,8 @@ async def test_paper_out_ticket_shown_alert_warning_then_reprint(
         # (A status read while the paper was being changed may add a passing fault between.)
         assert alert_kinds(sent)[0] == "printer.paper_out"
         assert alert_kinds(sent)[-1] == "printer.ok"
-        assert sent[0].data["alert"]["device"] == "kiosk-entrada"  # its token's device name
-        assert "load a new paper roll" in sent[0].data["alert"]["detail"]
+        assert sent[0].data.alert.device == "kiosk-entrada"  # its token's device name
+        assert "load a new paper roll" in sent[0].data.alert.detail
 
         # The technician reprints the ticket that was not printed.
         await pilot.press("ctrl+t", *PIN, "enter")
@@ -93,7 +93,7 @@ async def test_fault_while_printing_is_reported_and_offered_for_reprint(
         assert [view.number for view in screen.unprinted] == ["C001"]
         assert screen.printer_blocked
         (alert,) = await alerts(server.url, tokens["display"], 1)
-        assert alert.data["alert"]["kind"] == "printer.paper_out"
+        assert alert.data.alert.kind == "printer.paper_out"
 
 
 async def test_silent_printer_counts_as_offline(
@@ -109,7 +109,7 @@ async def test_silent_printer_counts_as_offline(
         assert screen.query_one(TicketPanel).has_class("-not-printed")
         assert screen.printer_blocked
         (alert,) = await alerts(server.url, tokens["display"], 1)
-        assert "did not answer" in alert.data["alert"]["detail"]
+        assert "did not answer" in alert.data.alert.detail
 
 
 async def test_unreachable_printer_is_found_at_start_before_any_ticket(
@@ -125,9 +125,9 @@ async def test_unreachable_printer_is_found_at_start_before_any_ticket(
         assert "La impresora no funciona" in str(screen.query_one("#notice").content)
         assert screen.step == "home"
         (alert,) = await alerts(server.url, tokens["display"], 1)
-        assert alert.data["alert"]["kind"] == "printer.error"
-        assert "refused" in alert.data["alert"]["detail"]
-        assert "9100" in alert.data["alert"]["detail"]
+        assert alert.data.alert.kind == "printer.error"
+        assert "refused" in alert.data.alert.detail
+        assert "9100" in alert.data.alert.detail
 
 
 async def test_paper_near_end_alerts_staff_only(
@@ -138,7 +138,7 @@ async def test_paper_near_end_alerts_staff_only(
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
         (alert,) = await alerts(server.url, tokens["display"], 1)
-        assert alert.data["alert"]["kind"] == "printer.paper_near_end"
+        assert alert.data.alert.kind == "printer.paper_near_end"
         assert not screen.printer_blocked
         assert not screen.query_one("#notice").display
         await pilot.press("3")
@@ -174,7 +174,7 @@ async def test_alert_raised_while_the_server_is_down_is_sent_when_it_is_back(
         server.start()
         await until(pilot, lambda: screen.available, within=10)
         (alert,) = await alerts(server.url, tokens["display"], 1)
-        assert alert.data["alert"]["kind"] == "printer.paper_out"
+        assert alert.data.alert.kind == "printer.paper_out"
 
 
 async def test_device_file_printer_missing_then_back(
@@ -206,7 +206,7 @@ async def test_device_file_printer_missing_then_back(
         assert url.startswith(f"{server.url}/t/")
         sent = await alerts(server.url, tokens["display"], 2, last_kind="printer.ok")
         assert alert_kinds(sent) == ["printer.error", "printer.ok"]
-        assert "no device file" in sent[0].data["alert"]["detail"]
+        assert "no device file" in sent[0].data.alert.detail
 
 
 async def test_qr_code_points_at_the_servers_public_url(tmp_path: Path) -> None:

@@ -175,10 +175,10 @@ async def test_wrong_pins_lock_the_pad_and_tell_staff(
         assert screen.step == "pin"
         assert str(message.content) == "Demasiados intentos: espere 1 min"
         (alert,) = await alerts(server.url, tokens["display"], 1)
-        assert alert.data["alert"]["kind"] == "kiosk.pin_locked"
-        assert PIN not in alert.data["alert"]["detail"]
+        assert alert.data.alert.kind == "kiosk.pin_locked"
+        assert PIN not in alert.data.alert.detail
         await until(pilot, lambda: not screen.pin_attempts.locked_for(time.monotonic()))
         await pilot.press(*PIN, "enter")
         assert screen.step == "technician"
         *_, cleared = await alerts(server.url, tokens["display"], 2)
-        assert cleared.data["alert"]["kind"] == "kiosk.ok"
+        assert cleared.data.alert.kind == "kiosk.ok"

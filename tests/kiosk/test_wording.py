@@ -57,11 +57,6 @@ def test_counts_in_words() -> None:
     assert Words("en").counted("service.waiting", 2) == "2 people waiting"
 
 
-def test_service_name_falls_back_to_spanish() -> None:
-    assert Words("en").service_name({"es": "Pagos"}) == "Pagos"
-    assert Words("en").service_name({"es": "Pagos", "en": "Payments"}) == "Payments"
-
-
 def test_ticket_view_for_paper() -> None:
     service = Service(
         id="licencias", prefix="A", name={"es": "Licencias", "en": "Licences"},

@@ -242,12 +242,18 @@ async def first_event(url: str, last_event_id: int | None = None) -> Event:
             await stream.aclose()
 
 
+ALERT = (
+    b'{"alert": {"branch": "centro", "device": "kiosko", "kind": "printer.ok", "detail": "",'
+    b' "role": "kiosk"}, "at": "2026-01-05T09:00:01+00:00"}'
+)
+
+
 async def test_events_of_a_newer_server_that_this_client_does_not_know_are_skipped() -> None:
     """A device older than its server keeps working: unknown event types pass it by."""
     body = (
         b": connected\n\n"
         b'id: 7\nevent: counter.renamed\ndata: {"at": "2026-01-05T09:00:00+00:00"}\n\n'
-        b'id: 8\nevent: device.alert\ndata: {"alert": {}, "at": "2026-01-05T09:00:01+00:00"}\n\n'
+        b"id: 8\nevent: device.alert\ndata: " + ALERT + b"\n\n"
     )
     async with event_source([body]) as (url, _):
         event = await first_event(url)
@@ -258,13 +264,26 @@ async def test_a_garbled_event_makes_the_stream_reconnect_instead_of_failing() -
     """A proxy that cuts a line must not end the caller's stream: it reconnects and replays."""
     answers = [
         b'id: 5\nevent: ticket.called\ndata: {"ticket": {"numb\n\n',
-        b'id: 5\nevent: device.alert\ndata: {"alert": {}, "at": "2026-01-05T09:00:01+00:00"}\n\n',
+        b"id: 5\nevent: device.alert\ndata: " + ALERT + b"\n\n",
     ]
     async with event_source(answers) as (url, requests):
         event = await first_event(url, last_event_id=4)
     assert (event.id, event.type) == (5, EventType.DEVICE_ALERT)
     assert len(requests) == 2
     assert b"last-event-id: 4" in requests[1].lower(), "the retry resumes after the last good id"
+
+
+async def test_an_event_whose_data_does_not_fit_the_contract_is_skipped() -> None:
+    """Read once, typed: the caller never gets data the contract cannot read, and the stream
+    goes on (a replay would bring the same event back for ever)."""
+    body = (
+        b'id: 5\nevent: ticket.called\ndata: {"ticket": {"number": "A1"}, "at": "x"}\n\n'
+        b"id: 6\nevent: device.alert\ndata: " + ALERT + b"\n\n"
+    )
+    async with event_source([body]) as (url, requests):
+        event = await first_event(url)
+    assert (event.id, event.type, event.alert.kind) == (6, EventType.DEVICE_ALERT, "printer.ok")
+    assert len(requests) == 1
 
 
 def test_fields_a_newer_server_adds_are_ignored_but_requests_stay_strict() -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 import signal
 import time
 from collections.abc import AsyncIterator
@@ -15,7 +17,7 @@ import pytest
 
 from queue_api.client import QueueClient, new_idempotency_key
 from queue_api.config import load_office_config
-from queue_api.schema import AlertIn, Event, EventType
+from queue_api.schema import AlertIn, Counter, Event, EventType, Ticket
 from queue_api.server import create_app
 from queue_api.store import open_store
 from tests.queue_api.conftest import as_role
@@ -99,8 +101,8 @@ async def test_live_events_in_the_order_they_happened(clients: dict) -> None:
     # Counter actions carry the ticket and the counter; every event has a zoned time.
     assert events[5].counter.current.number == "A002"
     assert events[4].ticket.status.value == "done"
-    assert all(datetime.fromisoformat(e.data["at"]).tzinfo is not None for e in events)
-    assert events[7].data["alert"] == {
+    assert all(e.data.at.tzinfo is not None for e in events)
+    assert events[7].data.alert.model_dump() == {
         "branch": B,
         "device": "pantalla-sala",  # the token's device, whatever the body says
         "kind": "paper_out",
@@ -189,7 +191,7 @@ async def test_resync_for_an_unknown_id(clients: dict) -> None:
     async with following(clients["display"], last_event_id=999) as display:
         (resync,) = await display.take(1)
         assert resync.type is EventType.RESYNC
-        assert resync.id == 1 and resync.data["last_event_id"] == 1
+        assert resync.id == 1 and resync.data.last_event_id == 1
         await issue(clients)
         (live,) = await display.take(1)
     assert (live.id, live.type) == (2, EventType.TICKET_ISSUED)
@@ -209,7 +211,7 @@ async def test_resync_when_the_events_were_pruned(clients: dict, office_config: 
     assert board.last_event_id == 3  # ids never go back, even with an empty log
     async with following(clients["display"], last_event_id=1) as display:
         (resync,) = await display.take(1)
-        assert resync.type is EventType.RESYNC and resync.data["last_event_id"] == 3
+        assert resync.type is EventType.RESYNC and resync.data.last_event_id == 3
         ticket = await issue(clients)
         (live,) = await display.take(1)
     assert (live.id, live.ticket.number) == (4, ticket.number)
@@ -244,6 +246,56 @@ async def raw_lines(lines_of: AsyncIterator[str], until: str, within: float) -> 
 
     await asyncio.wait_for(read(), within)
     return lines
+
+
+def frames(lines: list[str]) -> list[tuple[str, dict]]:
+    """(type, data) of each event in raw stream lines, ``data`` as its JSON object."""
+    types = [line.removeprefix("event: ") for line in lines if line.startswith("event: ")]
+    datas = [json.loads(line.removeprefix("data: ")) for line in lines if line.startswith("data: ")]
+    return list(zip(types, datas, strict=True))
+
+
+UTC_MICROSECONDS = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00"
+
+
+async def test_event_data_keeps_its_shape_on_the_wire(server: ServerProcess, clients) -> None:
+    """What devices in the field parse: only the parts an event has, in this order, the
+    ticket and counter whole (nulls too), and ``at`` in UTC to the microsecond."""
+    async with httpx.AsyncClient(base_url=server.url, timeout=10) as http:
+        async with http.stream("GET", EVENTS, headers=as_role("display")) as response:
+            lines_of = response.aiter_lines()
+            await raw_lines(lines_of, ": connected", within=5)
+            await issue(clients)
+            await clients["counter1"].call_next(B, "1")
+            await clients["display"].report_alert(B, "pantalla", "printer.paper_out", "no paper")
+            lines = await raw_lines(lines_of, "event: device.alert", within=10)
+            lines += await raw_lines(lines_of, "data: ", within=5)
+        headers = {**as_role("display"), "Last-Event-ID": "999"}
+        async with http.stream("GET", EVENTS, headers=headers) as response:
+            resync = await raw_lines(response.aiter_lines(), "data: ", within=5)
+    live = frames(lines)
+    assert [(type, list(data)) for type, data in live] == [
+        ("ticket.issued", ["ticket", "at"]),
+        ("counter.updated", ["counter", "at"]),
+        ("ticket.called", ["ticket", "counter", "at"]),
+        ("device.alert", ["alert", "at"]),
+    ]
+    assert all(re.fullmatch(UTC_MICROSECONDS, data["at"]) for _, data in live)
+    issued, opened, called, alert = (data for _, data in live)
+    assert list(issued["ticket"]) == list(Ticket.model_fields)
+    assert issued["ticket"]["called_at"] is None and issued["ticket"]["issued_at"].endswith("Z")
+    assert list(opened["counter"]) == list(Counter.model_fields)
+    assert called["counter"]["current"] == called["ticket"]
+    assert alert["alert"] == {
+        "branch": B,
+        "device": "pantalla-sala",
+        "kind": "printer.paper_out",
+        "detail": "no paper",
+        "role": "display",
+    }
+    ((type, data),) = frames(resync)
+    assert (type, list(data), data["last_event_id"]) == ("resync", ["at", "last_event_id"], 4)
+    assert datetime.fromisoformat(data["at"]).utcoffset() == timedelta(0)
 
 
 @pytest.fixture

@@ -14,9 +14,9 @@ from fastapi.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from queue_api.office import Office
-from queue_api.schema import EventType
+from queue_api.schema import EventData, EventType
 from queue_api.server.auth import BranchReader
-from queue_api.server.hub import CLOSED, EventHub, sse_frame
+from queue_api.server.hub import CLOSED, EventHub, StreamQueue, sse_frame
 from queue_api.server.limits import RETRY_AFTER_SECONDS, StreamQuota
 from queue_api.server.problems import responses
 
@@ -73,38 +73,65 @@ async def events(
         ended()
         raise
 
-    async def stream() -> AsyncIterator[bytes]:
-        last = top
+    feed = _Feed(office, b, queue, heartbeat, top)
+    return EventStream(feed.frames(resume), on_close=ended)
+
+
+class _Feed:
+    """One client's stream of a branch: catch up from ``Last-Event-ID``, then follow the
+    hub's frames, each event once and in order."""
+
+    def __init__(
+        self, office: Office, branch: str, queue: StreamQueue, heartbeat: float, top: int
+    ) -> None:
+        self.office, self.branch, self.queue, self.heartbeat = office, branch, queue, heartbeat
+        self.top = top
+        # The newest event this client has (sent, or before its Last-Event-ID, or covered by
+        # a resync): live frames up to it are not sent again.
+        self.last = top
+
+    async def frames(self, resume: int | None) -> AsyncIterator[bytes]:
+        """The bytes of the answer: a greeting, the catch-up, then live events for ever."""
         yield b": connected\n\n"
         if resume is not None:
-            horizon = await run_in_threadpool(office.store.replay_horizon, b)
-            if resume < horizon or resume > top:
-                at = datetime.now(UTC).isoformat()
-                yield sse_frame(top, EventType.RESYNC.value, {"at": at, "last_event_id": top})
-            else:
-                last = resume
-                while last < top:
-                    page = await run_in_threadpool(office.store.events_after, b, last, REPLAY_PAGE)
-                    if not page:
-                        break
-                    for event in page:
-                        yield sse_frame(event.id, event.type.value, event.data)
-                    last = page[-1].id
+            async for frame in self._catch_up(resume):
+                yield frame
+        async for frame in self._live():
+            yield frame
+
+    async def _catch_up(self, resume: int) -> AsyncIterator[bytes]:
+        """Every event after ``resume`` up to the top, or ``resync`` when they are not kept."""
+        horizon = await run_in_threadpool(self.office.store.replay_horizon, self.branch)
+        if resume < horizon or resume > self.top:
+            data = EventData(at=datetime.now(UTC), last_event_id=self.top)
+            yield sse_frame(self.top, EventType.RESYNC.value, data.wire())
+            return
+        self.last = resume
+        while self.last < self.top:
+            page = await run_in_threadpool(
+                self.office.store.events_after, self.branch, self.last, REPLAY_PAGE
+            )
+            if not page:
+                break
+            for event in page:
+                yield sse_frame(event.id, event.type.value, event.data)
+            self.last = page[-1].id
+
+    async def _live(self) -> AsyncIterator[bytes]:
+        """Frames the hub hands over as they commit, with a comment when none came a while."""
         while True:
             try:
                 # asyncio.timeout, not wait_for: no extra task per event and stream.
-                async with asyncio.timeout(heartbeat):
-                    frame = await queue.get()
+                async with asyncio.timeout(self.heartbeat):
+                    frame = await self.queue.get()
             except TimeoutError:
                 yield b": keep-alive\n\n"
                 continue
             if frame is CLOSED:
                 return
-            if frame.id > last:
+            if frame.id > self.last:
                 yield frame.text
-                last = frame.id
-
-    return EventStream(stream(), on_close=ended)
+                self.last = frame.id
 
 
 class EventStream(StreamingResponse):
