@@ -171,6 +171,8 @@ TICKET_FIXED = frozenset({"branch", "id", "number", "day", "issued_at", "queue_a
 COUNTER_COLUMNS = ("branch", "id", "state", "day", "clerk")
 
 CALL_TYPES = (EventType.TICKET_CALLED.value, EventType.TICKET_RECALLED.value)
+CURRENT = (TicketStatus.CALLED, TicketStatus.SERVING)
+"""A counter's current ticket has one of these (``current_ticket``)."""
 CHANNEL = "turnero_events"
 MIGRATION_LOCK = 0x7475726E65726F01  # "turnero" + 1: one schema upgrade at a time
 HOUSEKEEPING_LOCK = 0x7475726E65726F02  # one housekeeper among all servers
@@ -233,21 +235,53 @@ class PostgresTx:
         self.locked: set[str] = set()
         self.appended: set[str] = set()
         self.committed: list[Callable[[], None]] = []
+        # What this transaction already read, kept up to date by its own writes: nobody else
+        # changes a branch while we hold its lock (or in a read's snapshot), and each query
+        # saved is time the branch stays locked.
+        self._clocks: dict[str, BranchClock | None] = {}
+        self._counters: dict[str, dict[str, CounterRecord]] = {}
+        self._current: dict[tuple[str, str], TicketRecord | None] = {}
 
-    def _q(self, sql: str, params: Sequence[Any] = ()) -> psycopg.Cursor[dict[str, Any]]:
-        return self.conn.execute(sql, params)  # type: ignore[arg-type]
+    def _q(
+        self, query: str | sql.Composed, params: Sequence[Any] = ()
+    ) -> psycopg.Cursor[dict[str, Any]]:
+        return self.conn.execute(query, params)  # type: ignore[arg-type]
 
     def _hold(self, branch: str) -> None:
         if not self.writing or branch in self.locked:
             return
-        held = self._q("SELECT 1 FROM branch_log WHERE branch = %s FOR UPDATE", (branch,))
-        if held.fetchone() is None:
+        if not self._lock_and_read(branch):
             self._q(
                 "INSERT INTO branch_log (branch) VALUES (%s) ON CONFLICT (branch) DO NOTHING",
                 (branch,),
             )
-            self._q("SELECT 1 FROM branch_log WHERE branch = %s FOR UPDATE", (branch,))
+            self._lock_and_read(branch)
         self.locked.add(branch)
+
+    def _lock_and_read(self, branch: str) -> bool:
+        """Lock ``branch``'s log row and read its clock and counters, in one round trip; False
+        if the row does not exist yet.
+
+        Three statements, not one query with joins: after waiting for the lock, a statement
+        sees the rows it joins as they were when it began, not what the holder committed.
+        """
+        cursor = self._q(
+            sql.SQL(
+                "SELECT 1 FROM branch_log WHERE branch = {b} FOR UPDATE;"
+                " SELECT day, queue_at FROM branch_clock WHERE branch = {b};"
+                " SELECT * FROM counters WHERE branch = {b}"
+            ).format(b=sql.Literal(branch))
+        )
+        if cursor.fetchone() is None:
+            return False
+        cursor.nextset()
+        clock = cursor.fetchone()
+        self._clocks[branch] = (
+            BranchClock(branch, clock["day"], clock["queue_at"]) if clock else None
+        )
+        cursor.nextset()
+        self._counters[branch] = {row["id"]: _counter(row) for row in cursor}
+        return True
 
     def on_commit(self, callback: Callable[[], None]) -> None:
         self.committed.append(callback)
@@ -298,12 +332,29 @@ class PostgresTx:
 
     def current_ticket(self, branch: str, counter: str) -> TicketRecord | None:
         self._hold(branch)
+        if (branch, counter) in self._current:
+            return self._current[branch, counter]
         row = self._q(
             "SELECT * FROM tickets WHERE branch = %s AND counter = %s"
             " AND status IN ('called', 'serving') ORDER BY called_at DESC LIMIT 1",
             (branch, counter),
         ).fetchone()
-        return _ticket(row) if row else None
+        current = self._current[branch, counter] = _ticket(row) if row else None
+        return current
+
+    def _ticket_written(self, ticket: TicketRecord) -> None:
+        """Keep the current tickets this transaction knows true after ``ticket`` is written."""
+        for key, known in list(self._current.items()):
+            if known is not None and known.id == ticket.id:
+                del self._current[key]  # it may have left: another one could be current now
+        key = (ticket.branch, ticket.counter or "")
+        if ticket.status not in CURRENT or key not in self._current:
+            return  # not current, or not known: a later read asks the database
+        known = self._current[key]
+        if known is None:
+            self._current[key] = ticket
+        elif not (ticket.called_at and known.called_at and ticket.called_at > known.called_at):
+            del self._current[key]  # which one is current is the database's to say
 
     def waiting_ahead(self, ticket: TicketRecord) -> int:
         self._hold(ticket.branch)
@@ -327,8 +378,10 @@ class PostgresTx:
 
     def counters(self, branch: str) -> dict[str, CounterRecord]:
         self._hold(branch)
-        rows = self._q("SELECT * FROM counters WHERE branch = %s", (branch,))
-        return {row["id"]: _counter(row) for row in rows}
+        if branch not in self._counters:
+            rows = self._q("SELECT * FROM counters WHERE branch = %s", (branch,))
+            self._counters[branch] = {row["id"]: _counter(row) for row in rows}
+        return dict(self._counters[branch])
 
     def recent_service_seconds(self, branch: str, service: str, limit: int) -> list[float]:
         self._hold(branch)
@@ -379,13 +432,16 @@ class PostgresTx:
     def branch_clock(self, branch: str) -> BranchClock | None:
         # In a write transaction the branch lock holds the row until commit (as FOR UPDATE would).
         self._hold(branch)
-        row = self._q(
-            "SELECT day, queue_at FROM branch_clock WHERE branch = %s", (branch,)
-        ).fetchone()
-        return BranchClock(branch, row["day"], row["queue_at"]) if row else None
+        if branch not in self._clocks:
+            row = self._q(
+                "SELECT day, queue_at FROM branch_clock WHERE branch = %s", (branch,)
+            ).fetchone()
+            self._clocks[branch] = BranchClock(branch, row["day"], row["queue_at"]) if row else None
+        return self._clocks[branch]
 
     def save_branch_clock(self, clock: BranchClock) -> None:
         self._hold(clock.branch)
+        self._clocks[clock.branch] = clock
         self._q(
             "INSERT INTO branch_clock (branch, day, queue_at) VALUES (%s, %s, %s)"
             " ON CONFLICT (branch) DO UPDATE SET day = excluded.day, queue_at = excluded.queue_at",
@@ -405,6 +461,7 @@ class PostgresTx:
 
     def insert_ticket(self, ticket: TicketRecord) -> None:
         self._hold(ticket.branch)
+        self._ticket_written(ticket)
         self._q(
             f"INSERT INTO tickets ({', '.join(TICKET_COLUMNS)})"
             f" VALUES ({', '.join(['%s'] * len(TICKET_COLUMNS))})",
@@ -413,6 +470,7 @@ class PostgresTx:
 
     def update_ticket(self, ticket: TicketRecord) -> None:
         self._hold(ticket.branch)
+        self._ticket_written(ticket)
         changing = [column for column in TICKET_COLUMNS if column not in TICKET_FIXED]
         self._q(
             f"UPDATE tickets SET {', '.join(f'{column} = %s' for column in changing)}"
@@ -422,6 +480,8 @@ class PostgresTx:
 
     def save_counter(self, counter: CounterRecord) -> None:
         self._hold(counter.branch)
+        if counter.branch in self._counters:
+            self._counters[counter.branch][counter.id] = counter
         self._q(
             f"INSERT INTO counters ({', '.join(COUNTER_COLUMNS)})"
             f" VALUES ({', '.join(['%s'] * len(COUNTER_COLUMNS))})"
