@@ -52,7 +52,7 @@ def create_app(config: OfficeConfig, store: Store | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        hub.bind(asyncio.get_running_loop())
+        hub.bind(asyncio.get_running_loop(), app.state.heartbeat_seconds)
         if follower is not None:
             await asyncio.to_thread(follower.start)
         pruner = asyncio.create_task(_housekeeping(office))

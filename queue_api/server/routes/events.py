@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
@@ -16,7 +15,7 @@ from starlette.types import Receive, Scope, Send
 from queue_api.office import Office
 from queue_api.schema import EventType
 from queue_api.server.auth import BranchReader
-from queue_api.server.hub import CLOSED, EventHub, sse_frame
+from queue_api.server.hub import CLOSED, KEEP_ALIVE, EventHub, sse_frame
 from queue_api.server.limits import RETRY_AFTER_SECONDS, StreamQuota
 from queue_api.server.problems import responses
 
@@ -44,7 +43,6 @@ async def events(
     """Replay every event after ``Last-Event-ID`` (or ``resync``), then follow live ones."""
     office: Office = request.app.state.office
     hub: EventHub = request.app.state.hub
-    heartbeat: float = request.app.state.heartbeat_seconds
     office.branch_config(b)
     resume = _resume_from(last_event_id)
     if hub.closing:
@@ -91,18 +89,21 @@ async def events(
                         yield sse_frame(event.id, event.type.value, event.data)
                     last = page[-1].id
         while True:
-            try:
-                # asyncio.timeout, not wait_for: no extra task per event and stream.
-                async with asyncio.timeout(heartbeat):
-                    frame = await queue.get()
-            except TimeoutError:
-                yield b": keep-alive\n\n"
-                continue
-            if frame is CLOSED:
+            # What queued up meanwhile goes in the same write: one send per wake-up.
+            frames = [await queue.get()]
+            while not queue.empty():
+                frames.append(queue.get_nowait())
+            out = []
+            for frame in frames:
+                if frame is CLOSED:
+                    break
+                if frame is KEEP_ALIVE or frame.id > last:
+                    out.append(frame.text)
+                    last = max(last, frame.id)
+            if out:
+                yield b"".join(out)
+            if CLOSED in frames:
                 return
-            if frame.id > last:
-                yield frame.text
-                last = frame.id
 
     return EventStream(stream(), on_close=ended)
 
