@@ -41,6 +41,22 @@ stream's wait cost more than the rest of sending an event (a timer rescheduled p
 StreamQueue = asyncio.Queue[Frame | None]
 
 
+def drain(queue: StreamQueue, first: Frame | None, last: int) -> tuple[bytes, int, bool]:
+    """``first`` and every frame queued behind it, as one write: the bytes to send (events up to
+    id ``last`` left out), the last id sent, and whether the stream ends there."""
+    frames = [first]
+    while not queue.empty():
+        frames.append(queue.get_nowait())
+    out: list[bytes] = []
+    for frame in frames:
+        if frame is CLOSED:
+            return b"".join(out), last, True
+        if frame is KEEP_ALIVE or frame.id > last:
+            out.append(frame.text)
+            last = max(last, frame.id)
+    return b"".join(out), last, False
+
+
 class EventHub:
     """The open event streams per branch, fed with each write's events once committed."""
 

@@ -15,7 +15,7 @@ from starlette.types import Receive, Scope, Send
 from queue_api.office import Office
 from queue_api.schema import EventType
 from queue_api.server.auth import BranchReader
-from queue_api.server.hub import CLOSED, KEEP_ALIVE, EventHub, sse_frame
+from queue_api.server.hub import EventHub, drain, sse_frame
 from queue_api.server.limits import RETRY_AFTER_SECONDS, StreamQuota
 from queue_api.server.problems import responses
 
@@ -90,19 +90,10 @@ async def events(
                     last = page[-1].id
         while True:
             # What queued up meanwhile goes in the same write: one send per wake-up.
-            frames = [await queue.get()]
-            while not queue.empty():
-                frames.append(queue.get_nowait())
-            out = []
-            for frame in frames:
-                if frame is CLOSED:
-                    break
-                if frame is KEEP_ALIVE or frame.id > last:
-                    out.append(frame.text)
-                    last = max(last, frame.id)
-            if out:
-                yield b"".join(out)
-            if CLOSED in frames:
+            text, last, closed = drain(queue, await queue.get(), last)
+            if text:
+                yield text
+            if closed:
                 return
 
     return EventStream(stream(), on_close=ended)
