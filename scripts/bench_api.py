@@ -15,10 +15,12 @@ example one, with 20 counters so that 20 clerks can press *Next* at once), then 
 - the server's resident memory (VmRSS) with those streams open.
 
 Then the same load on PostgreSQL (a throwaway cluster, ``--postgres 1,2,4``) with 1, 2 and 4
-server processes, the clients spread over them: issue and ``next`` throughput with p50/p99,
-event delivery p99 with ``--postgres-streams`` (2,000) streams spread over the servers while
-the calls go through the first one (the other servers' streams are the cross-server figure),
-RSS per server, and numbers or calls found twice in the database.
+server processes, the clients spread over them, on an office of ``PG_BRANCHES`` (8) branches
+with the 20 counters and the kiosks dealt round them (an organisation's load spreads over its
+branches, and a branch's writers take turns): issue and ``next`` throughput with p50/p99, event
+delivery p99 with ``--postgres-streams`` (2,000) streams spread over the servers and branches
+while the calls, dealt round the branches, go through the first server (the other servers'
+streams are the cross-server figure), RSS per server, and numbers or calls found twice.
 
 Targets on a 2-core machine: issue >= 40 % of the baseline, event p99 <= 50 ms, RSS <= 150 MB;
 PostgreSQL: ``next`` with 2 processes >= 1.3x one process, cross-server event p99 <= 50 ms,
@@ -31,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import math
 import multiprocessing
@@ -61,13 +64,37 @@ EVENT_P99_TARGET_MS = 50.0
 RSS_TARGET_MB = 150.0
 
 
+PG_BRANCHES = 8
+"""Branches of the PostgreSQL runs: an organisation's load spreads over its offices, and each
+branch's writers take turns (its lock), so one branch alone would measure one lock."""
+
+
 def counter_token(n: int) -> str:
     return f"bench-counter-{n}"
 
 
-def office_toml(database: Path | str) -> str:
-    """The bench office: three services, 20 counters with their own tokens; on a SQLite file,
-    or on ``database`` when it is a ``postgresql://`` URL."""
+def branch_name(index: int) -> str:
+    """The id of the bench office's branch ``index`` (0 is ``BRANCH``)."""
+    return BRANCH if index == 0 else f"oficina-{index + 1}"
+
+
+def counter_branch(n: int, branches: int) -> int:
+    """The branch of counter ``n`` (1..COUNTERS): the counters are dealt round the branches."""
+    return (n - 1) % branches
+
+
+def kiosk_token(index: int) -> str:
+    return KIOSK_TOKEN if index == 0 else f"{KIOSK_TOKEN}-{index + 1}"
+
+
+def display_token(index: int) -> str:
+    return DISPLAY_TOKEN if index == 0 else f"{DISPLAY_TOKEN}-{index + 1}"
+
+
+def office_toml(database: Path | str, branches: int = 1) -> str:
+    """The bench office: ``branches`` branches of three services, 20 counters dealt round them
+    with their own tokens, a kiosk and a display per branch; on a SQLite file, or on
+    ``database`` when it is a ``postgresql://`` URL."""
     url = database if str(database).startswith("postgresql://") else f"sqlite:///{database}"
     lines = [
         "[server]",
@@ -77,30 +104,38 @@ def office_toml(database: Path | str) -> str:
         "connections_per_address = 100000",
         "streams_per_address = 100000",
         'timezone = "America/Mexico_City"',
-        "[[branches]]",
-        f'id = "{BRANCH}"',
-        'name = "Oficina Centro"',
     ]
-    for service, prefix in SERVICES:
-        lines += [
-            "[[branches.services]]",
-            f'id = "{service}"',
-            f'prefix = "{prefix}"',
-            f'name = {{ es = "{service}" }}',
-        ]
     names = [service for service, _ in SERVICES]
-    for n in range(1, COUNTERS + 1):
-        served = json.dumps([names[(n + i) % 3] for i in range(1 + n % 3)])
-        lines += ["[[branches.counters]]", f'id = "{n}"', f'label = "Ventanilla {n}"']
-        lines += [f"services = {served}"]
-    devices = [("kiosk", "kiosk", KIOSK_TOKEN), ("display", "display", DISPLAY_TOKEN)]
-    for name, role, token in devices:
-        lines += ["[[devices]]", f'name = "{name}"', f'role = "{role}"', f'branch = "{BRANCH}"']
-        lines += [f'token = "{token}"']
+    for index in range(branches):
+        lines += ["[[branches]]", f'id = "{branch_name(index)}"', f'name = "Oficina {index + 1}"']
+        for service, prefix in SERVICES:
+            lines += [
+                "[[branches.services]]",
+                f'id = "{service}"',
+                f'prefix = "{prefix}"',
+                f'name = {{ es = "{service}" }}',
+            ]
+        for n in range(1, COUNTERS + 1):
+            if counter_branch(n, branches) != index:
+                continue
+            served = json.dumps([names[(n + i) % 3] for i in range(1 + n % 3)])
+            lines += ["[[branches.counters]]", f'id = "{n}"', f'label = "Ventanilla {n}"']
+            lines += [f"services = {served}"]
+    for index in range(branches):
+        branch = branch_name(index)
+        suffix = "" if index == 0 else f"-{index + 1}"
+        devices = [
+            (f"kiosk{suffix}", "kiosk", kiosk_token(index)),
+            (f"display{suffix}", "display", display_token(index)),
+        ]
+        for name, role, token in devices:
+            lines += ["[[devices]]", f'name = "{name}"', f'role = "{role}"', f'branch = "{branch}"']
+            lines += [f'token = "{token}"']
     lines += ["[[devices]]", 'name = "admin"', 'role = "admin"', f'token = "{ADMIN_TOKEN}"']
     for n in range(1, COUNTERS + 1):
+        branch = branch_name(counter_branch(n, branches))
         lines += ["[[devices]]", f'name = "counter-{n}"', 'role = "counter"']
-        lines += [f'branch = "{BRANCH}"', f'counter = "{n}"', f'token = "{counter_token(n)}"']
+        lines += [f'branch = "{branch}"', f'counter = "{n}"', f'token = "{counter_token(n)}"']
     return "\n".join(lines) + "\n"
 
 
@@ -180,12 +215,14 @@ async def health(http: httpx.AsyncClient, worker: int, i: int) -> bool:
     return True
 
 
-async def issue(http: httpx.AsyncClient, worker: int, i: int) -> bool:
+async def issue(http: httpx.AsyncClient, worker: int, i: int, branches: int = 1) -> bool:
+    """Kiosk ``worker`` issues its ``i``-th ticket, at branch ``worker % branches``."""
+    index = worker % branches
     response = await http.post(
-        f"/api/v1/branches/{BRANCH}/tickets",
+        f"/api/v1/branches/{branch_name(index)}/tickets",
         json={"service": SERVICES[(worker + i) % 3][0]},
         headers={
-            "Authorization": f"Bearer {KIOSK_TOKEN}",
+            "Authorization": f"Bearer {kiosk_token(index)}",
             "Idempotency-Key": f"bench-{worker}-{i}-{time.time_ns()}",
         },
     )
@@ -193,10 +230,12 @@ async def issue(http: httpx.AsyncClient, worker: int, i: int) -> bool:
     return True
 
 
-async def call_next(http: httpx.AsyncClient, worker: int, i: int) -> bool:
+async def call_next(http: httpx.AsyncClient, worker: int, i: int, branches: int = 1) -> bool:
+    """Counter ``worker + 1`` calls its next ticket; False once its queue is empty."""
     counter = worker + 1
+    branch = branch_name(counter_branch(counter, branches))
     response = await http.post(
-        f"/api/v1/branches/{BRANCH}/counters/{counter}/next",
+        f"/api/v1/branches/{branch}/counters/{counter}/next",
         headers={"Authorization": f"Bearer {counter_token(counter)}"},
     )
     assert response.status_code in (200, 204), response.text
@@ -206,29 +245,43 @@ async def call_next(http: httpx.AsyncClient, worker: int, i: int) -> bool:
 # Event delivery ---------------------------------------------------------------------------
 
 
-def read_streams(base_urls: list[str], streams: int, expected: int, results, ready) -> None:
-    """Child process: open ``streams`` event streams spread over ``base_urls``, note when each
-    ``ticket.called`` arrives (monotonic clock, shared by processes on Linux) and on which
-    server's stream, and send them back."""
-    asyncio.run(_read_streams(base_urls, streams, expected, results, ready))
+def read_streams(base_urls: list[str], plan: list[tuple[int, int, int]], results, ready) -> None:
+    """Child process: open an event stream per ``plan`` entry (server index, branch index,
+    ``ticket.called`` events to wait for), note when each ``ticket.called`` arrives (monotonic
+    clock, shared by processes on Linux) and on which server's stream, and send them back."""
+    asyncio.run(_read_streams(base_urls, plan, results, ready))
+
+
+def stream_plan(
+    servers: int, streams: int, calls: int, branches: int
+) -> list[tuple[int, int, int]]:
+    """Stream k on server k % servers, following branch k % branches, where call i is made
+    (``deliveries``): (server, branch, calls it will see) per stream."""
+    made = [sum(1 for i in range(calls) if i % branches == b) for b in range(branches)]
+    return [(k % servers, k % branches, made[k % branches]) for k in range(streams)]
 
 
 CALLED = re.compile(rb'event: ticket\.called\ndata: \{"ticket":\{"id":"([^"]+)"')
 
 
-async def _read_streams(base_urls: list[str], streams: int, expected: int, results, ready) -> None:
+async def _read_streams(
+    base_urls: list[str], plan: list[tuple[int, int, int]], results, ready
+) -> None:
     # Raw sockets and a regex rather than an HTTP client: parsing 200 streams with httpx costs
     # more CPU than the server spends sending them, and the figure would measure the reader.
     arrivals: list[tuple[str, float, int]] = []
     connected = 0
     all_connected = asyncio.Event()
 
-    async def follow(server: int) -> None:
+    streams = len(plan)
+
+    async def follow(server: int, branch: int, expected: int) -> None:
         nonlocal connected
         host, port = base_urls[server].removeprefix("http://").split(":")
         request = (
-            f"GET /api/v1/branches/{BRANCH}/events HTTP/1.1\r\nHost: {host}\r\n"
-            f"Authorization: Bearer {DISPLAY_TOKEN}\r\nAccept: text/event-stream\r\n\r\n"
+            f"GET /api/v1/branches/{branch_name(branch)}/events HTTP/1.1\r\nHost: {host}\r\n"
+            f"Authorization: Bearer {display_token(branch)}\r\n"
+            "Accept: text/event-stream\r\n\r\n"
         ).encode()
         reader, writer = await asyncio.open_connection(host, int(port))
         writer.write(request)
@@ -254,7 +307,7 @@ async def _read_streams(base_urls: list[str], streams: int, expected: int, resul
             buffer = buffer[end:] if end else buffer[-4096:]
         writer.close()
 
-    tasks = [asyncio.create_task(follow(n % len(base_urls))) for n in range(streams)]
+    tasks = [asyncio.create_task(follow(*entry)) for entry in plan]
     await all_connected.wait()
     ready.set()
     await asyncio.gather(*tasks)
@@ -277,21 +330,24 @@ async def event_latency(
 
 
 async def deliveries(
-    base_urls: list[str], server_pids: list[int], streams: int, calls: int
+    base_urls: list[str], server_pids: list[int], streams: int, calls: int, branches: int = 1
 ) -> tuple[list[tuple[str, float, int]], dict[str, float], dict[str, float], list[float], list]:
-    """``calls`` calls through the first server, followed by ``streams`` event streams spread
-    over every server: each arrival (ticket, when, server index), when each call was answered
-    and sent, and every server's RSS with the streams open and before."""
+    """``calls`` calls through the first server, call i at branch i % ``branches``, followed
+    by ``streams`` event streams spread over every server and branch (``stream_plan``): each
+    arrival (ticket, when, server index), when each call was answered and sent, and every
+    server's RSS with the streams open and before."""
     base_url = base_urls[0]
     async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
-        for i in range(calls):  # a waiting ticket for every call to come
-            await issue(http, i % KIOSKS, i)
+        for i in range(calls):  # a waiting ticket at its branch for every call to come
+            await issue(http, i % (KIOSKS * branches), i, branches)
     rss_before = [rss_mb(pid) for pid in server_pids]
     context = multiprocessing.get_context("spawn")
     results = context.Queue()
     ready = context.Event()
     reader = context.Process(
-        target=read_streams, args=(base_urls, streams, calls, results, ready), daemon=True
+        target=read_streams,
+        args=(base_urls, stream_plan(len(base_urls), streams, calls, branches), results, ready),
+        daemon=True,
     )
     reader.start()
     if not await asyncio.to_thread(ready.wait, 60):
@@ -301,21 +357,25 @@ async def deliveries(
     sent: dict[str, float] = {}
     admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
     async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
-        # Counters 1..20 take turns (admin may act on any): one call every 25 ms, as a busy
-        # office would never see, so that each delivery is measured on its own.
-        made = 0
-        counter = 0
-        while made < calls:
-            counter = counter % COUNTERS + 1
-            begun = time.monotonic()
-            response = await http.post(
-                f"/api/v1/branches/{BRANCH}/counters/{counter}/next", headers=admin
-            )
-            if response.status_code == 200:
-                ticket = response.json()["id"]
-                answered[ticket] = time.monotonic()
-                sent[ticket] = begun
-                made += 1
+        # Each branch's counters take turns (admin may act on any): one call every 25 ms, as a
+        # busy office would never see, so that each delivery is measured on its own.
+        turns = [0] * branches
+        for i in range(calls):
+            index = i % branches
+            mine = [n for n in range(1, COUNTERS + 1) if counter_branch(n, branches) == index]
+            while True:  # a counter that serves none of the waiting tickets' services: the next
+                counter = mine[turns[index] % len(mine)]
+                turns[index] += 1
+                begun = time.monotonic()
+                response = await http.post(
+                    f"/api/v1/branches/{branch_name(index)}/counters/{counter}/next",
+                    headers=admin,
+                )
+                if response.status_code == 200:
+                    break
+            ticket = response.json()["id"]
+            answered[ticket] = time.monotonic()
+            sent[ticket] = begun
             await asyncio.sleep(0.025)
     arrivals = await asyncio.to_thread(results.get, True, 120)
     reader.join(10)
@@ -459,13 +519,20 @@ class SharedRun:
     twice: tuple[int, int]
 
 
+def spread(
+    request: Callable[..., Awaitable[bool]],
+) -> Callable[[httpx.AsyncClient, int, int], Awaitable[bool]]:
+    """``request`` on the PostgreSQL runs' ``PG_BRANCHES`` branches."""
+    return functools.partial(request, branches=PG_BRANCHES)
+
+
 async def shared_run(
     cluster, servers: int, seconds: float, streams: int, calls: int, folder: Path
 ) -> SharedRun:
     """``servers`` processes on one fresh database: issue, next, cross-server events, RSS."""
     url = cluster.database()
     config = folder / f"office-{servers}.toml"
-    config.write_text(office_toml(url), encoding="utf-8")
+    config.write_text(office_toml(url, PG_BRANCHES), encoding="utf-8")
     processes = [ServerProcess(config) for _ in range(servers)]
     try:
         for process in processes:
@@ -473,12 +540,14 @@ async def shared_run(
         urls = [p.url for p in processes]
         pids = [p.process.pid for p in processes if p.process]
         issued = await spread_load(
-            f"POST tickets, {KIOSKS} kiosks", KIOSKS, seconds, issue, urls, pids
+            f"POST tickets, {KIOSKS} kiosks", KIOSKS, seconds, spread(issue), urls, pids
         )
         nexts = await spread_load(
-            f"POST next, {COUNTERS} counters", COUNTERS, seconds, call_next, urls, pids
+            f"POST next, {COUNTERS} counters", COUNTERS, seconds, spread(call_next), urls, pids
         )
-        arrivals, answered, _, rss_open, _ = await deliveries(urls, pids, streams, calls)
+        arrivals, answered, _, rss_open, _ = await deliveries(
+            urls, pids, streams, calls, PG_BRANCHES
+        )
     finally:
         for process in processes:
             process.stop()
@@ -492,7 +561,7 @@ async def shared_run(
         percentile(latency or [math.nan], 0.99),
         percentile(cross or latency or [math.nan], 0.99),
         len(arrivals),
-        streams * calls,
+        sum(seen for _, _, seen in stream_plan(servers, streams, calls, PG_BRANCHES)),
         rss_open,
         duplicates(url),
     )
@@ -502,7 +571,10 @@ async def bench_shared(seconds: float, streams: int, calls: int, counts: list[in
     """The same load on PostgreSQL with 1, 2, 4... server processes."""
     from scripts.pg_cluster import PgCluster
 
-    print(f"\nPostgreSQL (throwaway cluster), {streams} streams spread over the servers")
+    print(
+        f"\nPostgreSQL (throwaway cluster), {PG_BRANCHES} branches with {COUNTERS} counters"
+        f" dealt round them; {streams} streams spread over the servers and branches"
+    )
     cluster = PgCluster().start()
     runs: list[SharedRun] = []
     try:

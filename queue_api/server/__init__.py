@@ -11,6 +11,7 @@ import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from types import FrameType
 
 from fastapi import FastAPI
 
@@ -21,11 +22,10 @@ from queue_api.server import problems
 from queue_api.server.auth import TokenBook
 from queue_api.server.hub import EventHub
 from queue_api.server.limits import (
-    Limits,
     StreamQuota,
-    connection_budget,
     guarded_protocol,
     raise_open_files_limit,
+    server_limits,
 )
 from queue_api.server.log_follower import LogFollower
 from queue_api.server.routes import branches, counters, events, health, tickets
@@ -52,7 +52,7 @@ def create_app(config: OfficeConfig, store: Store | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        hub.bind(asyncio.get_running_loop())
+        hub.bind(asyncio.get_running_loop(), app.state.heartbeat_seconds)
         if follower is not None:
             await asyncio.to_thread(follower.start)
         pruner = asyncio.create_task(_housekeeping(office))
@@ -90,7 +90,7 @@ def create_app(config: OfficeConfig, store: Store | None = None) -> FastAPI:
 
 async def _housekeeping(office: Office) -> None:
     """Close past business days soon after midnight; prune old events and keys hourly."""
-    last_prune = -PRUNE_EVERY_SECONDS
+    last_prune: float = -PRUNE_EVERY_SECONDS
     loop = asyncio.get_running_loop()
     while True:
         try:
@@ -158,15 +158,11 @@ def serve(config: OfficeConfig, host: str, port: int) -> None:
         raise
     app = create_app(config, store)
     open_files = raise_open_files_limit()
-    limits = Limits(
-        connections=connection_budget(open_files),
-        request_seconds=config.server.request_timeout_seconds,
-        connections_per_address=config.server.connections_per_address,
-    )
+    limits = server_limits(config.server, open_files)
     log.info("open-files limit %d: at most %d connections at once", open_files, limits.connections)
 
     class Server(uvicorn.Server):
-        def handle_exit(self, sig: int, frame: object) -> None:
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
             app.state.hub.close()
             super().handle_exit(sig, frame)
 
@@ -208,8 +204,12 @@ def serve_workers(config: Path, host: str, port: int, workers: int) -> None:
     """Run ``workers`` server processes on one port (needs a store they can share)."""
     import uvicorn
 
+    from queue_api.config import load_office_config
+
     os.environ[CONFIG_ENV] = str(config.resolve())
     log.info("Turnero %s: %d server processes on http://%s:%d", __version__, workers, host, port)
+    # Raised here, inherited by every worker: each worker bounds itself by it as serve() does.
+    limits = server_limits(load_office_config(config).server, raise_open_files_limit())
     uvicorn.run(
         "queue_api.server:app_from_environment",
         factory=True,
@@ -220,4 +220,8 @@ def serve_workers(config: Path, host: str, port: int, workers: int) -> None:
         access_log=False,
         timeout_graceful_shutdown=5,
         lifespan="on",
+        # Workers get the config by pickling: a class made here would not survive that, so
+        # each worker builds the bounded protocol from the config file (server.worker).
+        http="queue_api.server.worker:GuardedProtocol",
+        limit_concurrency=limits.connections,
     )

@@ -34,7 +34,27 @@ class Frame(NamedTuple):
 CLOSED = None
 """Put on a stream's queue to end it (server shutting down, or the stream fell behind)."""
 
+KEEP_ALIVE = Frame(0, b": keep-alive\n\n")
+"""Put on idle streams' queues by the hub's one heartbeat timer: a timeout around every
+stream's wait cost more than the rest of sending an event (a timer rescheduled per frame)."""
+
 StreamQueue = asyncio.Queue[Frame | None]
+
+
+def drain(queue: StreamQueue, first: Frame | None, last: int) -> tuple[bytes, int, bool]:
+    """``first`` and every frame queued behind it, as one write: the bytes to send (events up to
+    id ``last`` left out), the last id sent, and whether the stream ends there."""
+    frames = [first]
+    while not queue.empty():
+        frames.append(queue.get_nowait())
+    out: list[bytes] = []
+    for frame in frames:
+        if frame is CLOSED:
+            return b"".join(out), last, True
+        if frame is KEEP_ALIVE or frame.id > last:
+            out.append(frame.text)
+            last = max(last, frame.id)
+    return b"".join(out), last, False
 
 
 class EventHub:
@@ -43,11 +63,23 @@ class EventHub:
     def __init__(self) -> None:
         self._streams: dict[str, set[StreamQueue]] = defaultdict(set)
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._heartbeat: asyncio.TimerHandle | None = None
         self.closing = False
 
-    def bind(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Deliver on ``loop``: the one the streams run on."""
+    def bind(self, loop: asyncio.AbstractEventLoop, heartbeat_seconds: float | None = None) -> None:
+        """Deliver on ``loop``: the one the streams run on; with ``heartbeat_seconds``, give
+        every idle stream a ``KEEP_ALIVE`` that often."""
         self._loop = loop
+        if heartbeat_seconds:
+            self._heartbeat = loop.call_later(heartbeat_seconds, self._beat, heartbeat_seconds)
+
+    def _beat(self, seconds: float) -> None:
+        for streams in self._streams.values():
+            for queue in streams:
+                if queue.empty():
+                    queue.put_nowait(KEEP_ALIVE)
+        if self._loop is not None and not self.closing:
+            self._heartbeat = self._loop.call_later(seconds, self._beat, seconds)
 
     def subscribe(self, branch: str) -> StreamQueue:
         """A new stream's queue of frames for ``branch``."""
@@ -88,6 +120,8 @@ class EventHub:
             self._loop.call_soon_threadsafe(self._close_all)
 
     def _close_all(self) -> None:
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
         for streams in self._streams.values():
             for queue in streams:
                 while not queue.empty():

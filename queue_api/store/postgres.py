@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -23,14 +25,15 @@ import psycopg
 import psycopg.errors
 from psycopg import sql
 from psycopg.rows import dict_row
+from pydantic import ValidationError
 
-from queue_api.engine import CounterRecord, TicketRecord
-from queue_api.schema import CounterState, EventType, TicketStatus
+from queue_api.engine import BranchClock, CounterRecord, TicketRecord
+from queue_api.schema import Alert, CounterState, EventType, TicketStatus
 from queue_api.store import IdempotentIssue, StoredEvent, StoreUnavailable
 
 log = logging.getLogger("turnero.store")
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 4
 
 # Every table is keyed by branch first, so it can be distributed by ``branch`` (Citus) as is.
 # ``tickets_by_id`` is the one index without it: the public ticket page knows only the id.
@@ -100,6 +103,48 @@ MIGRATIONS: dict[int, str] = {
     );
     CREATE INDEX idempotency_by_age ON idempotency (branch, created_at);
     """,
+    # The queue is ordered by queue time (engine.next_queue_at), not by the wall clock's issue
+    # time; each branch keeps the business day and queue time its clock reached.
+    2: """
+    ALTER TABLE tickets ADD COLUMN queue_at timestamptz;
+    UPDATE tickets SET queue_at = issued_at;
+    ALTER TABLE tickets ALTER COLUMN queue_at SET NOT NULL;
+    CREATE TABLE branch_clock (
+        branch text COLLATE "C" NOT NULL PRIMARY KEY,
+        day date NOT NULL,
+        queue_at timestamptz NOT NULL
+    );
+    INSERT INTO branch_clock (branch, day, queue_at)
+        SELECT branch, max(day), max(queue_at) FROM tickets GROUP BY branch;
+    DROP INDEX tickets_waiting;
+    CREATE INDEX tickets_waiting ON tickets (branch, day, service, priority DESC, queue_at, id)
+        WHERE status = 'waiting';
+    """,
+    # The latest device.alert per device and part: standing faults without reading every alert.
+    3: """
+    CREATE TABLE latest_alerts (
+        branch text COLLATE "C" NOT NULL,
+        device text COLLATE "C" NOT NULL,
+        part text COLLATE "C" NOT NULL,
+        event_id bigint NOT NULL,
+        PRIMARY KEY (branch, device, part)
+    );
+    INSERT INTO latest_alerts (branch, device, part, event_id)
+    SELECT branch, device, split_part(kind, '.', 1), max(id)
+    FROM (SELECT id, branch, data -> 'alert' ->> 'device' AS device,
+                 data -> 'alert' ->> 'kind' AS kind
+          FROM events WHERE type = 'device.alert') AS alerts
+    WHERE device IS NOT NULL AND kind IS NOT NULL
+    GROUP BY 1, 2, 3;
+    """,
+    # /health commits a row here now and then: reads alone pass on a database that takes no
+    # writes (read-only, a standby after failover, disk full). One row per server process.
+    4: """
+    CREATE TABLE write_probe (
+        server text COLLATE "C" NOT NULL PRIMARY KEY,
+        at timestamptz NOT NULL
+    );
+    """,
 }
 
 # One place per table for its columns: a new column is one more name here (and a migration).
@@ -119,12 +164,15 @@ TICKET_COLUMNS = (
     "counter",
     "recalls",
     "clerk",
+    "queue_at",
 )
-TICKET_FIXED = frozenset({"branch", "id", "number", "day", "issued_at"})
+TICKET_FIXED = frozenset({"branch", "id", "number", "day", "issued_at", "queue_at"})
 """Columns a ticket keeps from issue on; ``update_ticket`` writes the others."""
 COUNTER_COLUMNS = ("branch", "id", "state", "day", "clerk")
 
 CALL_TYPES = (EventType.TICKET_CALLED.value, EventType.TICKET_RECALLED.value)
+CURRENT = (TicketStatus.CALLED, TicketStatus.SERVING)
+"""A counter's current ticket has one of these (``current_ticket``)."""
 CHANNEL = "turnero_events"
 MIGRATION_LOCK = 0x7475726E65726F01  # "turnero" + 1: one schema upgrade at a time
 HOUSEKEEPING_LOCK = 0x7475726E65726F02  # one housekeeper among all servers
@@ -134,7 +182,10 @@ UNAVAILABLE = (
     psycopg.OperationalError,
     psycopg.InterfaceError,
     psycopg.errors.IdleInTransactionSessionTimeout,  # we stalled: PostgreSQL ended the session
+    psycopg.errors.ReadOnlySqlTransaction,  # a read-only database, or a standby after failover
 )
+#: /health commits a probe write at most this often while writes succeed.
+PROBE_EVERY_SECONDS = 10.0
 
 
 def _db(value: Any) -> Any:
@@ -153,6 +204,14 @@ def _event(row: dict[str, Any]) -> StoredEvent:
     return StoredEvent(
         id=int(row["id"]), branch=row["branch"], type=EventType(row["type"]), data=row["data"]
     )
+
+
+def _readable_alert(data: dict[str, Any]) -> Alert | None:
+    """The alert a device.alert event carries; None if unreadable (then no fault stands)."""
+    try:
+        return Alert.model_validate(data.get("alert"))
+    except ValidationError:
+        return None
 
 
 def _end(conn: psycopg.Connection[Any], statement: str) -> None:
@@ -176,21 +235,53 @@ class PostgresTx:
         self.locked: set[str] = set()
         self.appended: set[str] = set()
         self.committed: list[Callable[[], None]] = []
+        # What this transaction already read, kept up to date by its own writes: nobody else
+        # changes a branch while we hold its lock (or in a read's snapshot), and each query
+        # saved is time the branch stays locked.
+        self._clocks: dict[str, BranchClock | None] = {}
+        self._counters: dict[str, dict[str, CounterRecord]] = {}
+        self._current: dict[tuple[str, str], TicketRecord | None] = {}
 
-    def _q(self, sql: str, params: Sequence[Any] = ()) -> psycopg.Cursor[dict[str, Any]]:
-        return self.conn.execute(sql, params)  # type: ignore[arg-type]
+    def _q(
+        self, query: str | sql.Composed, params: Sequence[Any] = ()
+    ) -> psycopg.Cursor[dict[str, Any]]:
+        return self.conn.execute(query, params)  # type: ignore[arg-type]
 
     def _hold(self, branch: str) -> None:
         if not self.writing or branch in self.locked:
             return
-        held = self._q("SELECT 1 FROM branch_log WHERE branch = %s FOR UPDATE", (branch,))
-        if held.fetchone() is None:
+        if not self._lock_and_read(branch):
             self._q(
                 "INSERT INTO branch_log (branch) VALUES (%s) ON CONFLICT (branch) DO NOTHING",
                 (branch,),
             )
-            self._q("SELECT 1 FROM branch_log WHERE branch = %s FOR UPDATE", (branch,))
+            self._lock_and_read(branch)
         self.locked.add(branch)
+
+    def _lock_and_read(self, branch: str) -> bool:
+        """Lock ``branch``'s log row and read its clock and counters, in one round trip; False
+        if the row does not exist yet.
+
+        Three statements, not one query with joins: after waiting for the lock, a statement
+        sees the rows it joins as they were when it began, not what the holder committed.
+        """
+        cursor = self._q(
+            sql.SQL(
+                "SELECT 1 FROM branch_log WHERE branch = {b} FOR UPDATE;"
+                " SELECT day, queue_at FROM branch_clock WHERE branch = {b};"
+                " SELECT * FROM counters WHERE branch = {b}"
+            ).format(b=sql.Literal(branch))
+        )
+        if cursor.fetchone() is None:
+            return False
+        cursor.nextset()
+        clock = cursor.fetchone()
+        self._clocks[branch] = (
+            BranchClock(branch, clock["day"], clock["queue_at"]) if clock else None
+        )
+        cursor.nextset()
+        self._counters[branch] = {row["id"]: _counter(row) for row in cursor}
+        return True
 
     def on_commit(self, callback: Callable[[], None]) -> None:
         self.committed.append(callback)
@@ -233,7 +324,7 @@ class PostgresTx:
         rows = self._q(
             "SELECT DISTINCT ON (service) * FROM tickets WHERE branch = %s AND day = %s"
             " AND status = 'waiting' AND service = ANY(%s)"
-            " ORDER BY service, priority DESC, issued_at, id",
+            " ORDER BY service, priority DESC, queue_at, id",
             (branch, day, list(services)),
         )
         heads = {row["service"]: _ticket(row) for row in rows}
@@ -241,19 +332,36 @@ class PostgresTx:
 
     def current_ticket(self, branch: str, counter: str) -> TicketRecord | None:
         self._hold(branch)
+        if (branch, counter) in self._current:
+            return self._current[branch, counter]
         row = self._q(
             "SELECT * FROM tickets WHERE branch = %s AND counter = %s"
             " AND status IN ('called', 'serving') ORDER BY called_at DESC LIMIT 1",
             (branch, counter),
         ).fetchone()
-        return _ticket(row) if row else None
+        current = self._current[branch, counter] = _ticket(row) if row else None
+        return current
+
+    def _ticket_written(self, ticket: TicketRecord) -> None:
+        """Keep the current tickets this transaction knows true after ``ticket`` is written."""
+        for key, known in list(self._current.items()):
+            if known is not None and known.id == ticket.id:
+                del self._current[key]  # it may have left: another one could be current now
+        key = (ticket.branch, ticket.counter or "")
+        if ticket.status not in CURRENT or key not in self._current:
+            return  # not current, or not known: a later read asks the database
+        known = self._current[key]
+        if known is None:
+            self._current[key] = ticket
+        elif not (ticket.called_at and known.called_at and ticket.called_at > known.called_at):
+            del self._current[key]  # which one is current is the database's to say
 
     def waiting_ahead(self, ticket: TicketRecord) -> int:
         self._hold(ticket.branch)
         row = self._q(
             "SELECT count(*) AS n FROM tickets WHERE branch = %s AND day = %s"
             " AND status = 'waiting' AND service = %s AND id != %s"
-            " AND (priority > %s OR (priority = %s AND (issued_at, id) < (%s, %s)))",
+            " AND (priority > %s OR (priority = %s AND (queue_at, id) < (%s, %s)))",
             (
                 ticket.branch,
                 ticket.day,
@@ -261,7 +369,7 @@ class PostgresTx:
                 ticket.id,
                 ticket.priority,
                 ticket.priority,
-                ticket.issued_at,
+                ticket.queue_at,
                 ticket.id,
             ),
         ).fetchone()
@@ -270,8 +378,10 @@ class PostgresTx:
 
     def counters(self, branch: str) -> dict[str, CounterRecord]:
         self._hold(branch)
-        rows = self._q("SELECT * FROM counters WHERE branch = %s", (branch,))
-        return {row["id"]: _counter(row) for row in rows}
+        if branch not in self._counters:
+            rows = self._q("SELECT * FROM counters WHERE branch = %s", (branch,))
+            self._counters[branch] = {row["id"]: _counter(row) for row in rows}
+        return dict(self._counters[branch])
 
     def recent_service_seconds(self, branch: str, service: str, limit: int) -> list[float]:
         self._hold(branch)
@@ -295,9 +405,12 @@ class PostgresTx:
 
     def alerts(self, branch: str) -> list[StoredEvent]:
         self._hold(branch)
+        # Pruned events drop out through the join.
         rows = self._q(
-            "SELECT * FROM events WHERE branch = %s AND type = %s ORDER BY id",
-            (branch, EventType.DEVICE_ALERT.value),
+            "SELECT e.* FROM latest_alerts a JOIN events e"
+            " ON e.branch = a.branch AND e.id = a.event_id"
+            " WHERE a.branch = %s ORDER BY e.id",
+            (branch,),
         )
         return [_event(row) for row in rows]
 
@@ -316,6 +429,25 @@ class PostgresTx:
         ).fetchone()
         return IdempotentIssue(**row) if row else None
 
+    def branch_clock(self, branch: str) -> BranchClock | None:
+        # In a write transaction the branch lock holds the row until commit (as FOR UPDATE would).
+        self._hold(branch)
+        if branch not in self._clocks:
+            row = self._q(
+                "SELECT day, queue_at FROM branch_clock WHERE branch = %s", (branch,)
+            ).fetchone()
+            self._clocks[branch] = BranchClock(branch, row["day"], row["queue_at"]) if row else None
+        return self._clocks[branch]
+
+    def save_branch_clock(self, clock: BranchClock) -> None:
+        self._hold(clock.branch)
+        self._clocks[clock.branch] = clock
+        self._q(
+            "INSERT INTO branch_clock (branch, day, queue_at) VALUES (%s, %s, %s)"
+            " ON CONFLICT (branch) DO UPDATE SET day = excluded.day, queue_at = excluded.queue_at",
+            (clock.branch, clock.day, clock.queue_at),
+        )
+
     def next_sequence(self, branch: str, service: str, day: date) -> int:
         self._hold(branch)
         row = self._q(
@@ -329,6 +461,7 @@ class PostgresTx:
 
     def insert_ticket(self, ticket: TicketRecord) -> None:
         self._hold(ticket.branch)
+        self._ticket_written(ticket)
         self._q(
             f"INSERT INTO tickets ({', '.join(TICKET_COLUMNS)})"
             f" VALUES ({', '.join(['%s'] * len(TICKET_COLUMNS))})",
@@ -337,6 +470,7 @@ class PostgresTx:
 
     def update_ticket(self, ticket: TicketRecord) -> None:
         self._hold(ticket.branch)
+        self._ticket_written(ticket)
         changing = [column for column in TICKET_COLUMNS if column not in TICKET_FIXED]
         self._q(
             f"UPDATE tickets SET {', '.join(f'{column} = %s' for column in changing)}"
@@ -346,6 +480,8 @@ class PostgresTx:
 
     def save_counter(self, counter: CounterRecord) -> None:
         self._hold(counter.branch)
+        if counter.branch in self._counters:
+            self._counters[counter.branch][counter.id] = counter
         self._q(
             f"INSERT INTO counters ({', '.join(COUNTER_COLUMNS)})"
             f" VALUES ({', '.join(['%s'] * len(COUNTER_COLUMNS))})"
@@ -368,6 +504,13 @@ class PostgresTx:
         ).fetchone()
         assert row is not None
         event_id = int(row["id"])
+        if type is EventType.DEVICE_ALERT and (alert := _readable_alert(data)) is not None:
+            self._q(
+                "INSERT INTO latest_alerts (branch, device, part, event_id)"
+                " VALUES (%s, %s, %s, %s)"
+                " ON CONFLICT (branch, device, part) DO UPDATE SET event_id = excluded.event_id",
+                (branch, alert.device, alert.part, event_id),
+            )
         self.appended.add(branch)
         return StoredEvent(id=event_id, branch=branch, type=type, data=data)
 
@@ -517,6 +660,10 @@ class PostgresStore:
         )
         self._pool = _Pool(url, pool_size, wait_seconds=10.0, session=session)
         self._listener: Connection | None = None
+        # The last write failure, until a write succeeds: health stays 503 meanwhile.
+        self._fault: str | None = None
+        self._probed = -PROBE_EVERY_SECONDS
+        self._server = f"{socket.gethostname()}:{os.getpid()}"
         if migrate:
             self.upgrade()
 
@@ -565,20 +712,28 @@ class PostgresStore:
     def write(self) -> Iterator[PostgresTx]:
         """A write transaction serialised per branch, committed when the block ends."""
         # READ COMMITTED: each query after the branch lock sees every earlier commit.
-        with self._unavailable("write to"), self._pool.connection("BEGIN") as conn:
-            tx = PostgresTx(conn, write=True)
-            try:
-                yield tx
-                # Notifications go out at commit only, and only if it commits; sent with the
-                # COMMIT in one round trip, as the branch stays locked until it is done.
-                ending = [
-                    sql.SQL("SELECT pg_notify({}, {})").format(sql.Literal(CHANNEL), sql.Literal(b))
-                    for b in sorted(tx.appended)
-                ]
-                conn.execute(sql.SQL("; ").join([*ending, sql.SQL("COMMIT")]))
-            except BaseException:
-                _end(conn, "ROLLBACK")
-                raise
+        try:
+            with self._unavailable("write to"), self._pool.connection("BEGIN") as conn:
+                tx = PostgresTx(conn, write=True)
+                try:
+                    yield tx
+                    # Notifications go out at commit only, and only if it commits; sent with the
+                    # COMMIT in one round trip, as the branch stays locked until it is done.
+                    ending = [
+                        sql.SQL("SELECT pg_notify({}, {})").format(
+                            sql.Literal(CHANNEL), sql.Literal(b)
+                        )
+                        for b in sorted(tx.appended)
+                    ]
+                    conn.execute(sql.SQL("; ").join([*ending, sql.SQL("COMMIT")]))
+                except BaseException:
+                    _end(conn, "ROLLBACK")
+                    raise
+        except StoreUnavailable as exc:
+            if isinstance(exc.__cause__, UNAVAILABLE):
+                self._fault = str(exc)
+            raise
+        self._fault = None
         for callback in tx.committed:
             callback()
 
@@ -620,10 +775,24 @@ class PostgresStore:
                     (row["top"], branch),
                 )
                 tx._q("DELETE FROM events WHERE branch = %s AND id <= %s", (branch, row["top"]))
+        with self.write() as tx:
+            # Probe rows of servers that are gone.
+            tx._q("DELETE FROM write_probe WHERE at < %s", (before,))
 
     def ping(self) -> None:
+        """Raise StoreUnavailable unless the database answers and takes writes."""
         with self.read() as tx:
             tx._q("SELECT max(version) FROM schema_version").fetchone()
+        if self._fault is None and time.monotonic() - self._probed < PROBE_EVERY_SECONDS:
+            return
+        # A real commit: reads alone pass on a read-only database while every write fails.
+        with self.write() as tx:
+            tx._q(
+                "INSERT INTO write_probe (server, at) VALUES (%s, now())"
+                " ON CONFLICT (server) DO UPDATE SET at = excluded.at",
+                (self._server,),
+            )
+        self._probed = time.monotonic()
 
     @contextmanager
     def housekeeping_lock(self) -> Iterator[bool]:

@@ -19,6 +19,13 @@ from queue_api.store.postgres import SCHEMA_VERSION
 from scripts.pg_cluster import PgCluster
 from tests.queue_api.conftest import bearer
 from tests.queue_api.test_events import Follower
+from tests.queue_api.test_limits import (
+    MAX_HEADER_BYTES,
+    answer,
+    connect,
+    health_answers,
+    is_problem,
+)
 from tests.queue_api.test_load import COUNTERS, SERVICES, busy_office, check_call_order, read_log
 from tests.server_process import TOKENS, ServerProcess, office_file
 
@@ -339,3 +346,20 @@ async def test_workers_on_postgresql_serve_one_port_together(
     assert sorted(r.json()["number"] for r in answers) == [f"B{n:03}" for n in range(1, 21)]
     started = "".join(server.output).count("Started server process")
     assert started == 2, "".join(server.output)
+
+
+def test_workers_refuse_an_oversized_header_as_one_server_does(
+    pg_cluster: PgCluster, tmp_path: Path
+) -> None:
+    server = ServerProcess(office_file(tmp_path, pg_cluster.database()), workers=2).start()
+    try:
+        # Every connection is refused, whichever worker accepts it.
+        for _ in range(4):
+            with connect(server) as sock:
+                sock.sendall(b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\nX-Big: ")
+                sock.sendall(b"a" * (MAX_HEADER_BYTES + 1000))  # and no end of the headers
+                status, headers, body = answer(sock)
+            assert status == 431 and is_problem(431, headers, body)
+        assert health_answers(server)
+    finally:
+        server.stop()

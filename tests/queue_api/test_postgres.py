@@ -5,19 +5,23 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
+import httpx
 import psycopg
 import pytest
 
 from queue_api.config import load_office_config
+from queue_api.engine import BranchClock
 from queue_api.schema import AlertIn, EventType
 from queue_api.server import create_app
 from queue_api.store import StoreUnavailable
-from queue_api.store.postgres import SCHEMA_VERSION, PostgresStore
+from queue_api.store.postgres import MIGRATIONS, SCHEMA_VERSION, PostgresStore
 from scripts.pg_cluster import PgCluster
-from tests.server_process import office_file
+from tests.queue_api.test_storage_faults import assert_unavailable, issue
+from tests.server_process import ServerProcess, office_file
 
 B = "centro"
 
@@ -219,3 +223,91 @@ def test_a_server_frozen_mid_write_does_not_hold_its_branch_for_ever(url: str) -
         assert [e.data.get("n") for e in reader.events_after(B, 0)] == [2]
     finally:
         reader.close()
+
+
+def test_a_schema_1_database_gets_queue_times_branch_clocks_and_standing_alerts(url: str) -> None:
+    """Migrations 2 and 3: tickets queue by their issue time so far, each branch's clock starts
+    at what its tickets reached, and the latest alert per device and part stands."""
+    day = date(2026, 3, 10)
+    issued = [datetime(2026, 3, 10, 15, minute, tzinfo=UTC) for minute in (0, 5)]
+    with psycopg.connect(url, autocommit=True) as old:
+        old.execute(MIGRATIONS[1])  # type: ignore[arg-type]
+        old.execute("CREATE TABLE schema_version (version integer NOT NULL)")
+        old.execute("INSERT INTO schema_version (version) VALUES (1)")
+        for n, at in enumerate(issued, start=1):
+            old.execute(
+                "INSERT INTO tickets (branch, id, service, number, day, priority, language,"
+                " issued_at, status) VALUES (%s, %s, 'pagos', %s, %s, false, 'es', %s, 'waiting')",
+                (B, f"t{n}", f"B00{n}", day, at),
+            )
+        kinds = [("k", "printer.paper_out"), ("k", "board.ok"), ("k", "printer.cover")]
+        for n, (device, kind) in enumerate(kinds, start=1):
+            data = {"at": issued[0].isoformat(), "alert": {"device": device, "kind": kind}}
+            old.execute(
+                "INSERT INTO events (branch, id, type, data, at)"
+                " VALUES (%s, %s, 'device.alert', %s, %s)",
+                (B, n, psycopg.types.json.Json(data), issued[0]),
+            )
+        old.execute("INSERT INTO branch_log (branch, last_event_id) VALUES (%s, 3)", (B,))
+
+    store = PostgresStore(url)
+    try:
+        with store.read() as tx:
+            tickets = sorted(tx.tickets_of_day(B, day), key=lambda t: t.id)
+            assert [t.queue_at for t in tickets] == issued
+            assert tx.branch_clock(B) == BranchClock(B, day, issued[1])
+            assert tx.branch_clock("norte") is None
+            assert [event.id for event in tx.alerts(B)] == [2, 3]
+        with psycopg.connect(url) as conn:
+            versions = [v for (v,) in conn.execute("SELECT version FROM schema_version")]
+        assert versions == list(range(1, SCHEMA_VERSION + 1))
+    finally:
+        store.close()
+
+
+def test_health_commits_a_probe_so_a_database_that_cannot_write_is_not_ok(url: str) -> None:
+    store = PostgresStore(url)
+    try:
+        # A session that may not write stands for a read-only database; the pool hands its
+        # last connection back first.
+        with store._pool.connection() as conn:
+            conn.execute("SET default_transaction_read_only = on")
+        with pytest.raises(StoreUnavailable, match="read-only"):
+            store.ping()
+        with store._pool.connection() as conn:
+            conn.execute("SET default_transaction_read_only = off")
+        store.ping()  # and ok again once it can
+    finally:
+        store.close()
+
+
+def test_health_is_503_while_the_database_takes_no_writes_and_200_after(
+    pg_cluster: PgCluster, tmp_path: Path
+) -> None:
+    """As after a failover to a standby: every new session is read-only. Health probes a write
+    every 10 s, and a write that failed keeps it 503 until one succeeds."""
+    url = pg_cluster.database()
+    name = urlsplit(url).path.lstrip("/")
+    server = ServerProcess(office_file(tmp_path, url)).start()
+
+    def every_session_read_only(on: bool) -> None:
+        with psycopg.connect(pg_cluster.url(), autocommit=True) as admin:
+            setting = "SET default_transaction_read_only = on" if on else "RESET ALL"
+            admin.execute(f'ALTER DATABASE "{name}" {setting}')  # type: ignore[arg-type]
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = %s AND pid != pg_backend_pid()",
+                (name,),
+            )
+
+    try:
+        assert httpx.get(server.url + "/api/v1/health").status_code == 200
+        every_session_read_only(True)
+        assert_unavailable(issue(server, "while-read-only"))
+        health = httpx.get(server.url + "/api/v1/health")
+        assert_unavailable(health)
+        assert "written" in health.json()["detail"]
+        every_session_read_only(False)
+        assert httpx.get(server.url + "/api/v1/health").status_code == 200
+    finally:
+        server.stop()

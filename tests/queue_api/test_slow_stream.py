@@ -16,7 +16,7 @@ import uvicorn
 from queue_api.client import new_idempotency_key
 from queue_api.config import load_office_config
 from queue_api.server import create_app
-from queue_api.server.hub import STREAM_BACKLOG
+from queue_api.server.hub import CLOSED, KEEP_ALIVE, STREAM_BACKLOG, Frame, StreamQueue, drain
 from tests.queue_api.conftest import as_role
 from tests.server_process import TOKENS, office_file
 
@@ -113,3 +113,13 @@ async def test_a_stream_that_falls_behind_ends_and_replay_covers_every_event(
                     if replayed[-1] == top:
                         break
         assert delivered + replayed == list(range(1, top + 1))
+
+
+async def test_what_queued_up_goes_out_in_one_write_with_no_event_twice() -> None:
+    queue: StreamQueue = asyncio.Queue()
+    for frame in (Frame(3, b"c"), KEEP_ALIVE, Frame(5, b"e"), CLOSED, Frame(6, b"f")):
+        queue.put_nowait(frame)
+    # Events up to the last one sent (a replay's) are left out; the stream ends at CLOSED.
+    assert drain(queue, Frame(2, b"b"), last=3) == (KEEP_ALIVE.text + b"e", 5, True)
+    queue.put_nowait(Frame(7, b"g"))
+    assert drain(queue, KEEP_ALIVE, last=5) == (KEEP_ALIVE.text + b"g", 7, False)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
@@ -16,7 +15,7 @@ from starlette.types import Receive, Scope, Send
 from queue_api.office import Office
 from queue_api.schema import EventData, EventType
 from queue_api.server.auth import BranchReader
-from queue_api.server.hub import CLOSED, EventHub, StreamQueue, sse_frame
+from queue_api.server.hub import EventHub, StreamQueue, drain, sse_frame
 from queue_api.server.limits import RETRY_AFTER_SECONDS, StreamQuota
 from queue_api.server.problems import responses
 
@@ -44,7 +43,6 @@ async def events(
     """Replay every event after ``Last-Event-ID`` (or ``resync``), then follow live ones."""
     office: Office = request.app.state.office
     hub: EventHub = request.app.state.hub
-    heartbeat: float = request.app.state.heartbeat_seconds
     office.branch_config(b)
     resume = _resume_from(last_event_id)
     if hub.closing:
@@ -73,7 +71,7 @@ async def events(
         ended()
         raise
 
-    feed = _Feed(office, b, queue, heartbeat, top)
+    feed = _Feed(office, b, queue, top)
     return EventStream(feed.frames(resume), on_close=ended)
 
 
@@ -81,10 +79,8 @@ class _Feed:
     """One client's stream of a branch: catch up from ``Last-Event-ID``, then follow the
     hub's frames, each event once and in order."""
 
-    def __init__(
-        self, office: Office, branch: str, queue: StreamQueue, heartbeat: float, top: int
-    ) -> None:
-        self.office, self.branch, self.queue, self.heartbeat = office, branch, queue, heartbeat
+    def __init__(self, office: Office, branch: str, queue: StreamQueue, top: int) -> None:
+        self.office, self.branch, self.queue = office, branch, queue
         self.top = top
         # The newest event this client has (sent, or before its Last-Event-ID, or covered by
         # a resync): live frames up to it are not sent again.
@@ -118,20 +114,15 @@ class _Feed:
             self.last = page[-1].id
 
     async def _live(self) -> AsyncIterator[bytes]:
-        """Frames the hub hands over as they commit, with a comment when none came a while."""
+        """Frames the hub hands over as they commit, and its keep-alive comments."""
         while True:
-            try:
-                # asyncio.timeout, not wait_for: no extra task per event and stream.
-                async with asyncio.timeout(self.heartbeat):
-                    frame = await self.queue.get()
-            except TimeoutError:
-                yield b": keep-alive\n\n"
-                continue
-            if frame is CLOSED:
+            # What queued up meanwhile goes in the same write: one send per wake-up. The hub
+            # puts the keep-alives on the queue, so an idle link is still noticed.
+            text, self.last, closed = drain(self.queue, await self.queue.get(), self.last)
+            if text:
+                yield text
+            if closed:
                 return
-            if frame.id > self.last:
-                yield frame.text
-                self.last = frame.id
 
 
 class EventStream(StreamingResponse):
