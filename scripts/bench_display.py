@@ -21,7 +21,7 @@ import os
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from multiprocessing.connection import Connection
 from pathlib import Path
 
@@ -85,42 +85,56 @@ def clerks_process(url: str, conn: Connection) -> None:
     asyncio.run(clerks_loop(url, conn))
 
 
-async def clerks_loop(url: str, conn: Connection) -> None:
-    kiosk = QueueClient(url, "demo-kiosk-centro")
-    counters = {c: QueueClient(url, f"demo-counter-centro-{c}") for c in LICENCIAS_COUNTERS}
+class Desks:
+    """The kiosk and the Licencias counters the benchmark's clerks drive."""
 
-    async def issue(count: int) -> None:
+    def __init__(self, url: str) -> None:
+        self.kiosk = QueueClient(url, "demo-kiosk-centro")
+        self.counters = {
+            c: QueueClient(url, f"demo-counter-centro-{c}") for c in LICENCIAS_COUNTERS
+        }
+
+    async def issue(self, count: int) -> None:
         for _ in range(count):
             key = new_idempotency_key()
-            await kiosk.issue_ticket("centro", "licencias", idempotency_key=key)
+            await self.kiosk.issue_ticket("centro", "licencias", idempotency_key=key)
 
-    async def call(count: int, rate: float) -> None:
+    async def call(self, count: int, rate: float) -> None:
         started = time.monotonic()
         for index in range(count):
             counter = LICENCIAS_COUNTERS[index % len(LICENCIAS_COUNTERS)]
-            await counters[counter].call_next("centro", counter)
+            await self.counters[counter].call_next("centro", counter)
             if rate:
                 await asyncio.sleep(max(0.0, started + (index + 1) / rate - time.monotonic()))
 
-    async def busy(count: int) -> None:
+    async def busy(self, count: int) -> None:
         """Issue and call ``count`` tickets per counter: three events per ticket."""
         for _ in range(count):
-            await issue(len(counters))
-            await asyncio.gather(*(client.call_next("centro", c) for c, client in counters.items()))
+            await self.issue(len(self.counters))
+            await asyncio.gather(
+                *(client.call_next("centro", c) for c, client in self.counters.items())
+            )
 
-    actions = {"issue": issue, "call": call, "busy": busy}
-    while True:
-        command = await asyncio.to_thread(conn.recv)
-        if command[0] == "quit":
-            break
+    async def aclose(self) -> None:
+        for client in [self.kiosk, *self.counters.values()]:
+            await client.aclose()
+
+
+async def clerks_loop(url: str, conn: Connection) -> None:
+    desks = Desks(url)
+    actions: dict[str, Callable[..., Awaitable[None]]] = {
+        "issue": desks.issue,
+        "call": desks.call,
+        "busy": desks.busy,
+    }
+    while (command := await asyncio.to_thread(conn.recv))[0] != "quit":
         try:
             await actions[command[0]](*command[1:])
         except Exception as error:
             conn.send(repr(error))
         else:
             conn.send("done")
-    for client in [kiosk, *counters.values()]:
-        await client.aclose()
+    await desks.aclose()
 
 
 async def bench(url: str, calls: int, rate: float, events: int, size: tuple[int, int]) -> None:

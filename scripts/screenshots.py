@@ -8,14 +8,29 @@ from __future__ import annotations
 import asyncio
 import tempfile
 from pathlib import Path
+from typing import TypeVar
 
+from textual.screen import Screen
+
+from counter.screen import CounterScreen
 from device.config import load_device_config
+from display.board_screen import BoardScreen
+from kiosk.kiosk_screen import KioskScreen
 from tests.pilot_wait import until
 from turnero.demo import demo_server, device_file
 from turnero.demo_app import DemoApp
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 SIZE = (140, 42)
+
+S = TypeVar("S", bound=Screen)
+
+
+def shown(app: DemoApp, kind: type[S]) -> S:
+    """The screen on show, which must be a ``kind``."""
+    screen = app.screen
+    assert isinstance(screen, kind), f"{kind.__name__} expected, {type(screen).__name__} shown"
+    return screen
 
 
 async def visit(folder: Path, url: str) -> None:
@@ -26,21 +41,32 @@ async def visit(folder: Path, url: str) -> None:
     app = DemoApp(devices)
     async with app.run_test(size=SIZE) as pilot:
         # Tiles appear a moment before the kiosk takes touches: wait for both.
-        await until(pilot, lambda: app.screen.available and app.screen.query("ServiceTile"))
+        await until(
+            pilot, lambda: shown(app, KioskScreen).available and app.screen.query("ServiceTile")
+        )
         app.save_screenshot("kiosk-home.svg", str(OUT))
         await pilot.press("3")
-        await until(pilot, lambda: app.screen.step == "ticket" and app.printer.printed)
+        await until(pilot, lambda: shown(app, KioskScreen).step == "ticket" and app.printer.printed)
         await pilot.pause(0.5)
         app.save_screenshot("kiosk-ticket.svg", str(OUT))
         await pilot.press("f11")
-        await until(pilot, lambda: app.screen.online)
+        await until(pilot, lambda: shown(app, CounterScreen).online)
         await pilot.press("n")
-        await until(pilot, lambda: app.screen.counter and app.screen.counter.current)
+        await until(
+            pilot, lambda: bool((desk := shown(app, CounterScreen).counter) and desk.current)
+        )
         await pilot.press("s")
-        await until(pilot, lambda: app.screen.counter.current.status == "serving")
+        await until(
+            pilot,
+            lambda: (
+                (desk := shown(app, CounterScreen).counter) is not None
+                and desk.current is not None
+                and desk.current.status == "serving"
+            ),
+        )
         app.save_screenshot("counter.svg", str(OUT))
         await pilot.press("f12")
-        await until(pilot, lambda: bool(app.screen.calls))
+        await until(pilot, lambda: bool(shown(app, BoardScreen).calls))
         await pilot.pause(0.5)
         app.save_screenshot("display.svg", str(OUT))
 

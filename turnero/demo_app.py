@@ -14,7 +14,6 @@ from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.screen import Screen
 from textual.widgets import Static
 
 from counter.app import board_for
@@ -111,11 +110,9 @@ class ModeBar(Static):
         super().__init__(f"Turnero demo   {keys}   [b]ctrl+q[/b] quit")
 
 
-def css_beside(screen: type[Screen]) -> list[Path]:
+def css_beside(screen: type[KioskScreen | CounterScreen | BoardScreen]) -> str:
     """``screen``'s CSS_PATH made absolute: Textual reads it relative to the subclass's file."""
-    folder = Path(inspect.getfile(screen)).parent
-    paths = screen.CSS_PATH if isinstance(screen.CSS_PATH, list) else [screen.CSS_PATH]
-    return [folder / path for path in paths if path]
+    return str(Path(inspect.getfile(screen)).parent / screen.CSS_PATH)
 
 
 class DemoKioskScreen(KioskScreen):

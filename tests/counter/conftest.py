@@ -10,7 +10,9 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 from textual.pilot import Pilot
+from textual.widgets import DataTable
 
+from counter.app import CounterApp
 from counter.clock import FrozenClock
 from device.config import DeviceConfig
 from drivers.board import LedBoard, open_board
@@ -69,7 +71,9 @@ def kiosk(server: ServerProcess, tokens: dict[str, str]) -> Callable[..., dict]:
 async def events_flowing(pilot: Pilot, kiosk: Callable[..., dict]) -> None:
     """Wait until the counter's event stream is live: a ticket issued now reaches its overview
     through an event (the counter never polls), so what is sent after this is seen."""
-    overview = pilot.app.counter_screen.query_one("#queue")
+    app = pilot.app
+    assert isinstance(app, CounterApp)
+    overview = app.counter_screen.query_one("#queue", DataTable)
     before = int(overview.get_row("licencias")[1])
     await asyncio.to_thread(kiosk, "licencias")
     await until(pilot, lambda: int(overview.get_row("licencias")[1]) == before + 1)
