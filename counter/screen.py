@@ -9,7 +9,7 @@ this screen shows (:mod:`counter.board_link`). Which keys are live is decided by
 
 from __future__ import annotations
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -23,8 +23,8 @@ from counter.board_link import BoardLink
 from counter.clerk_prompt import ClerkPrompt
 from counter.clock import Clock, system_clock
 from counter.desk import Action, allowed
+from counter.desk_actions import DeskActions
 from counter.desk_bar import DeskBar, StateHint
-from counter.desk_calls import DeskCalls
 from counter.desk_rules import BUTTONS, KEYS
 from counter.key_bar import KeyBar
 from counter.messages import BoardStatus, ServerEvent, StreamConnection
@@ -37,7 +37,7 @@ from counter.transfer_picker import TransferPicker
 from counter.wording import CounterWords
 from device.config import DeviceConfig
 from drivers.board import LedBoard
-from queue_api.client import STREAM_SILENCE, ApiError, Conflict, QueueClient, Unreachable
+from queue_api.client import STREAM_SILENCE, QueueClient
 from queue_api.i18n import translate
 from queue_api.schema import Branch, Counter, Queue
 
@@ -117,7 +117,7 @@ class CounterScreen(CounterWords, Screen[None]):
             reconnect_backoff=reconnect_backoff,
             stream_silence=stream_silence,
         )
-        self.calls = DeskCalls(client, self.branch_id, self.counter_id)
+        self.actions = DeskActions(self, client, self.branch_id, self.counter_id)
         self.branch: Branch | None = None
         self.queue: Queue | None = None
         #: Service id -> name in the screen's language; shared with the ticket panel.
@@ -236,7 +236,8 @@ class CounterScreen(CounterWords, Screen[None]):
     def _usable(self) -> bool:
         return desk_rules.usable(self.online, self.server.token_fits)
 
-    def _can(self, action: Action) -> bool:
+    def can(self, action: Action) -> bool:
+        """Whether ``action`` makes sense now (none while another one is in flight)."""
         return allowed(action, self.counter, online=self._usable(), busy=self.busy)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -245,38 +246,38 @@ class CounterScreen(CounterWords, Screen[None]):
             known = Action(action)
         except ValueError:
             return True
-        return True if self._can(known) else None
+        return True if self.can(known) else None
 
     async def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
         await self.run_action((event.button.id or "").removeprefix("do-"))
 
     def action_next(self) -> None:
-        self._begin(Action.NEXT)
+        self.actions.begin(Action.NEXT)
 
     def action_recall(self) -> None:
-        self._begin(Action.RECALL)
+        self.actions.begin(Action.RECALL)
 
     def action_start(self) -> None:
-        self._begin(Action.START)
+        self.actions.begin(Action.START)
 
     def action_finish(self) -> None:
-        self._begin(Action.FINISH)
+        self.actions.begin(Action.FINISH)
 
     def action_no_show(self) -> None:
-        self._begin(Action.NO_SHOW)
+        self.actions.begin(Action.NO_SHOW)
 
     def action_pause_resume(self) -> None:
-        self._begin(Action.PAUSE_RESUME)
+        self.actions.begin(Action.PAUSE_RESUME)
 
     def action_close(self) -> None:
-        self._begin(Action.CLOSE)
+        self.actions.begin(Action.CLOSE)
 
     def action_open(self) -> None:
-        self._begin(Action.OPEN)
+        self.actions.begin(Action.OPEN)
 
     def action_transfer(self) -> None:
-        if not self._can(Action.TRANSFER) or self.counter is None or self.counter.current is None:
+        if not self.can(Action.TRANSFER) or self.counter is None or self.counter.current is None:
             return
         ticket = self.counter.current
         choices = desk_rules.transfer_choices(self.branch, self.service_names, ticket)
@@ -286,41 +287,9 @@ class CounterScreen(CounterWords, Screen[None]):
 
         def chosen(service: str | None) -> None:
             if service:
-                self._begin(Action.TRANSFER, service)
+                self.actions.begin(Action.TRANSFER, service)
 
         self.app.push_screen(TransferPicker(self.language, ticket.number, choices), chosen)
-
-    def _begin(self, action: Action, service: str | None = None) -> None:
-        if not self._can(action):
-            return
-        self.busy = True  # set before the worker starts: a second press finds it disabled
-        self._act(action, service)
-
-    @work(group="action", exit_on_error=False)
-    async def _act(self, action: Action, service: str | None) -> None:
-        name = self.t(desk_rules.action_word(action, self.counter))
-        try:
-            async with self.server.turn:
-                if self.counter is None:
-                    return
-                self.counter = await self.calls.perform(action, self.counter, service, self.clerk)
-            nobody = action is Action.NEXT and self.counter.current is None
-            self.say(self.t("nobody_waiting") if nobody else "")
-        except Unreachable:
-            # The action may or may not have happened: never repeat it; read the counter
-            # again once the server answers, and show that.
-            self.say(self.t("lost_answer", action=name), error=True, until_online=True)
-            self.server.go_offline()
-        except Conflict as exc:
-            self.say(self.t("conflict", action=name, detail=exc.detail), error=True)
-            self.server.refresh_counter()
-        except ApiError as exc:
-            self.say(self.t("refused", action=name, detail=exc.detail), error=True)
-            self.server.refresh_counter()
-        finally:
-            self.busy = False
-            if self.server.stale:
-                self.server.flush_stale()
 
     # -- news from workers and threads ----------------------------------------------------
 
