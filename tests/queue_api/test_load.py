@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -188,13 +190,19 @@ def check_call_order(events: list[dict], server: ServerProcess) -> None:
     assert calls == 90 and not waiting
 
 
-async def test_kill_9_while_kiosks_issue_loses_no_acknowledged_ticket(tmp_path: Path) -> None:
-    config = office_file(tmp_path, tmp_path / "turnero.db", kiosk_tickets_per_minute=0)
-    server = ServerProcess(config).start()
-    acknowledged: dict[str, str] = {}
-    enough = asyncio.Event()
+@dataclass
+class KioskRush:
+    """Kiosks issuing tickets as fast as a server takes them, until it dies under them;
+    ``enough`` is set once 150 are acknowledged (ticket id to number)."""
 
-    async def kiosk(n: int, http: httpx.AsyncClient) -> None:
+    headers: dict[str, str]
+    acknowledged: dict[str, str] = field(default_factory=dict)
+    enough: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def kiosk(
+        self, n: int, http: httpx.AsyncClient, done: Callable[[], bool] = lambda: False
+    ) -> None:
+        """Kiosk ``n`` on ``http``; it also stops once ``done()`` after a ticket."""
         i = 0
         while True:
             i += 1
@@ -202,28 +210,42 @@ async def test_kill_9_while_kiosks_issue_loses_no_acknowledged_ticket(tmp_path: 
                 response = await http.post(
                     "/api/v1/branches/centro/tickets",
                     json={"service": ["licencias", "pagos"][n % 2]},
-                    headers={**bearer("demo-kiosk-centro"), "Idempotency-Key": f"{n}-{i}"},
+                    headers={**self.headers, "Idempotency-Key": f"{n}-{i}"},
                 )
             except httpx.TransportError:
-                return  # the server died under us: this ticket was never acknowledged
+                return  # its server died under it: this ticket was never acknowledged
             assert response.status_code == 201, response.text
-            acknowledged[response.json()["id"]] = response.json()["number"]
-            if len(acknowledged) >= 150:
-                enough.set()
+            self.acknowledged[response.json()["id"]] = response.json()["number"]
+            if len(self.acknowledged) >= 150:
+                self.enough.set()
+            if done():
+                return
+
+
+async def check_all_kept(http: httpx.AsyncClient, acknowledged: dict[str, str]) -> None:
+    """Every acknowledged ticket (id to number) is there, with its number."""
+    for ticket_id, number in acknowledged.items():
+        response = await http.get(f"/api/v1/tickets/{ticket_id}")
+        assert response.status_code == 200, f"{number} acknowledged, then lost"
+        assert response.json()["number"] == number
+
+
+async def test_kill_9_while_kiosks_issue_loses_no_acknowledged_ticket(tmp_path: Path) -> None:
+    config = office_file(tmp_path, tmp_path / "turnero.db", kiosk_tickets_per_minute=0)
+    server = ServerProcess(config).start()
+    rush = KioskRush(bearer("demo-kiosk-centro"))
+    acknowledged = rush.acknowledged
 
     try:
         async with httpx.AsyncClient(base_url=server.url, timeout=10) as http:
-            kiosks = [asyncio.create_task(kiosk(n, http)) for n in range(8)]
-            await asyncio.wait_for(enough.wait(), 30)
+            kiosks = [asyncio.create_task(rush.kiosk(n, http)) for n in range(8)]
+            await asyncio.wait_for(rush.enough.wait(), 30)
             server.kill()  # mid-flight: kiosks are still sending
             await asyncio.wait_for(asyncio.gather(*kiosks), 15)
         assert len(acknowledged) >= 150
         server.start()
         async with httpx.AsyncClient(base_url=server.url, timeout=10) as http:
-            for ticket_id, number in acknowledged.items():
-                response = await http.get(f"/api/v1/tickets/{ticket_id}")
-                assert response.status_code == 200, f"{number} acknowledged, then lost"
-                assert response.json()["number"] == number
+            await check_all_kept(http, acknowledged)
             after = []
             for i in range(4):
                 response = await http.post(
