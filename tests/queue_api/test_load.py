@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -90,35 +90,48 @@ def record(data: dict) -> TicketRecord:
     )
 
 
+async def issue_ninety(clients: Sequence[httpx.AsyncClient]) -> list[str]:
+    """90 tickets for branch "grande" over its services (every 7th with priority), the
+    kiosk's requests dealt round ``clients``; their ids in order."""
+    issued = []
+    for i in range(90):
+        response = await clients[i % len(clients)].post(
+            "/api/v1/branches/grande/tickets",
+            json={"service": SERVICES[i % 3], "priority": i % 7 == 0},
+            headers={**bearer("kiosk-grande"), "Idempotency-Key": f"k{i}"},
+        )
+        assert response.status_code == 201
+        issued.append(response.json()["id"])
+    return issued
+
+
+async def drain(clients: Sequence[httpx.AsyncClient]) -> list[list[str]]:
+    """Every counter presses *Next* at once until the queue is empty (counter n on
+    ``clients[n % len(clients)]``); the ids each one called."""
+
+    async def counter(n: int) -> list[str]:
+        http = clients[n % len(clients)]
+        called = []
+        while True:
+            response = await http.post(
+                f"/api/v1/branches/grande/counters/{n}/next", headers=bearer(f"counter-grande-{n}")
+            )
+            if response.status_code == 204:
+                return called
+            assert response.status_code == 200, response.text
+            called.append(response.json()["id"])
+
+    return list(await asyncio.gather(*(counter(n) for n in range(1, COUNTERS + 1))))
+
+
 async def test_twenty_counters_calling_at_once_never_share_or_skip(tmp_path: Path) -> None:
     server = ServerProcess(busy_office(tmp_path)).start()
     try:
         async with httpx.AsyncClient(
             base_url=server.url, timeout=30, limits=httpx.Limits(max_connections=40)
         ) as http:
-            issued = []
-            for i in range(90):
-                response = await http.post(
-                    "/api/v1/branches/grande/tickets",
-                    json={"service": SERVICES[i % 3], "priority": i % 7 == 0},
-                    headers={**bearer("kiosk-grande"), "Idempotency-Key": f"k{i}"},
-                )
-                assert response.status_code == 201
-                issued.append(response.json()["id"])
-
-            async def counter(n: int) -> list[str]:
-                called = []
-                headers = bearer(f"counter-grande-{n}")
-                while True:
-                    response = await http.post(
-                        f"/api/v1/branches/grande/counters/{n}/next", headers=headers
-                    )
-                    if response.status_code == 204:
-                        return called
-                    assert response.status_code == 200, response.text
-                    called.append(response.json()["id"])
-
-            per_counter = await asyncio.gather(*(counter(n) for n in range(1, COUNTERS + 1)))
+            issued = await issue_ninety([http])
+            per_counter = await drain([http])
             events = []
             after = 0
             while True:  # the whole log, by replay

@@ -20,19 +20,17 @@ from scripts.pg_cluster import PgCluster
 from tests.queue_api.conftest import bearer
 from tests.queue_api.test_events import Follower
 from tests.queue_api.test_limits import (
-    MAX_HEADER_BYTES,
-    answer,
-    connect,
     health_answers,
     is_problem,
+    oversized_header,
 )
 from tests.queue_api.test_load import (
-    COUNTERS,
-    SERVICES,
     KioskRush,
     busy_office,
     check_all_kept,
     check_call_order,
+    drain,
+    issue_ninety,
     read_log,
 )
 from tests.server_process import TOKENS, ServerProcess, office_file
@@ -70,30 +68,8 @@ async def test_counters_on_two_servers_drain_one_queue_never_sharing_or_skipping
             httpx.AsyncClient(base_url=servers[0].url, timeout=30, limits=limits) as a,
             httpx.AsyncClient(base_url=servers[1].url, timeout=30, limits=limits) as b,
         ):
-            issued = []
-            for i in range(90):
-                response = await (a, b)[i % 2].post(
-                    "/api/v1/branches/grande/tickets",
-                    json={"service": SERVICES[i % 3], "priority": i % 7 == 0},
-                    headers={**bearer("kiosk-grande"), "Idempotency-Key": f"k{i}"},
-                )
-                assert response.status_code == 201
-                issued.append(response.json()["id"])
-
-            async def counter(n: int) -> list[str]:
-                http = (a, b)[n % 2]  # half the counters on each server
-                called = []
-                while True:
-                    response = await http.post(
-                        f"/api/v1/branches/grande/counters/{n}/next",
-                        headers=bearer(f"counter-grande-{n}"),
-                    )
-                    if response.status_code == 204:
-                        return called
-                    assert response.status_code == 200, response.text
-                    called.append(response.json()["id"])
-
-            per_counter = await asyncio.gather(*(counter(n) for n in range(1, COUNTERS + 1)))
+            issued = await issue_ninety([a, b])
+            per_counter = await drain([a, b])  # half the counters on each server
             events = await read_log(a, {**ADMIN, "Last-Event-ID": "0"})
     finally:
         for server in servers:
@@ -344,10 +320,7 @@ def test_workers_refuse_an_oversized_header_as_one_server_does(
     try:
         # Every connection is refused, whichever worker accepts it.
         for _ in range(4):
-            with connect(server) as sock:
-                sock.sendall(b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\nX-Big: ")
-                sock.sendall(b"a" * (MAX_HEADER_BYTES + 1000))  # and no end of the headers
-                status, headers, body = answer(sock)
+            status, headers, body = oversized_header(server)
             assert status == 431 and is_problem(431, headers, body)
         assert health_answers(server)
     finally:
