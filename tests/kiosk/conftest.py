@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -98,16 +98,6 @@ async def running_kiosk(
     app = kiosk_app(device, printer, timings)
     async with app.run_test(size=SIZE) as pilot:
         yield pilot, await ready(pilot)
-
-
-@contextmanager
-def serving(config: Path) -> Iterator[ServerProcess]:
-    """A server of its own for a test that needs another office file; stopped at the end."""
-    server = ServerProcess(config).start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def screen_of(app: KioskApp) -> KioskScreen:

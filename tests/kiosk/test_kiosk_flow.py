@@ -16,11 +16,10 @@ from tests.kiosk.conftest import (
     device_config,
     office_with_closed_registro,
     running_kiosk,
-    serving,
     until,
 )
 from tests.pilot_wait import touch
-from tests.server_process import ServerProcess, office_file
+from tests.server_process import ServerProcess, office_file, serving
 
 
 async def waiting(server: ServerProcess, token: str, service: str) -> int:

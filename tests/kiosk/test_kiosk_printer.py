@@ -20,11 +20,10 @@ from tests.kiosk.conftest import (
     alerts,
     device_config,
     running_kiosk,
-    serving,
     until,
 )
 from tests.pilot_wait import touch
-from tests.server_process import TOKENS, ServerProcess, office_file
+from tests.server_process import TOKENS, ServerProcess, office_file, serving
 
 
 def alert_kinds(events: list) -> list[str]:
