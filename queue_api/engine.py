@@ -265,21 +265,23 @@ def call(
     )
 
 
-def recall(ticket: TicketRecord, now: datetime) -> TicketRecord:
-    """The called ticket is called again; it stays ``called``."""
+def _only_called(ticket: TicketRecord, done: str) -> None:
+    """RuleViolation unless ``ticket`` is called: only then can it be ``done``."""
     if ticket.status is not TicketStatus.CALLED:
         raise RuleViolation(
-            f"{ticket.number} is {ticket.status.value}: only a called ticket can be recalled"
+            f"{ticket.number} is {ticket.status.value}: only a called ticket can be {done}"
         )
+
+
+def recall(ticket: TicketRecord, now: datetime) -> TicketRecord:
+    """The called ticket is called again; it stays ``called``."""
+    _only_called(ticket, "recalled")
     return replace(ticket, recalls=ticket.recalls + 1)
 
 
 def start(ticket: TicketRecord, now: datetime) -> TicketRecord:
     """The citizen arrived at the counter: ``called`` → ``serving``."""
-    if ticket.status is not TicketStatus.CALLED:
-        raise RuleViolation(
-            f"{ticket.number} is {ticket.status.value}: only a called ticket can be started"
-        )
+    _only_called(ticket, "started")
     return replace(ticket, status=TicketStatus.SERVING, started_at=now)
 
 
@@ -292,10 +294,7 @@ def finish(ticket: TicketRecord, now: datetime) -> TicketRecord:
 
 def no_show(ticket: TicketRecord, now: datetime) -> TicketRecord:
     """The citizen never came: only a called ticket (not one being served) can be a no-show."""
-    if ticket.status is not TicketStatus.CALLED:
-        raise RuleViolation(
-            f"{ticket.number} is {ticket.status.value}: only a called ticket can be a no-show"
-        )
+    _only_called(ticket, "a no-show")
     return replace(ticket, status=TicketStatus.NO_SHOW, finished_at=now)
 
 

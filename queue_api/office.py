@@ -10,12 +10,12 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from queue_api import engine
 from queue_api.config import BranchConfig, CounterConfig, OfficeConfig, ServiceConfig
@@ -54,6 +54,21 @@ __all__ = ["Conflict", "NotFound", "Office", "RuleViolation"]
 
 class NotFound(Exception):
     """Unknown branch, service, counter or ticket."""
+
+
+class _HasId(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+_Found = TypeVar("_Found")
+
+
+def _found(found: _Found | None, among: Iterable[_HasId], missing: str) -> _Found:
+    """``found``, else NotFound: ``missing`` followed by the ids of ``among`` (the known ones)."""
+    if found is None:
+        raise NotFound(missing + ", ".join(item.id for item in among))
+    return found
 
 
 class Conflict(Exception):
@@ -189,25 +204,16 @@ class Office:
 
     def branch_config(self, branch_id: str) -> BranchConfig:
         """The configured branch, or NotFound naming the known ones."""
-        branch = self.config.branch(branch_id)
-        if branch is None:
-            known = ", ".join(b.id for b in self.config.branches)
-            raise NotFound(f"there is no branch {branch_id!r}; known branches: {known}")
-        return branch
+        missing = f"there is no branch {branch_id!r}; known branches: "
+        return _found(self.config.branch(branch_id), self.config.branches, missing)
 
     def _service(self, branch: BranchConfig, service_id: str) -> ServiceConfig:
-        service = branch.service(service_id)
-        if service is None:
-            known = ", ".join(s.id for s in branch.services)
-            raise NotFound(f"branch {branch.id} has no service {service_id!r}; it has: {known}")
-        return service
+        missing = f"branch {branch.id} has no service {service_id!r}; it has: "
+        return _found(branch.service(service_id), branch.services, missing)
 
     def _counter(self, branch: BranchConfig, counter_id: str) -> CounterConfig:
-        counter = branch.counter(counter_id)
-        if counter is None:
-            known = ", ".join(c.id for c in branch.counters)
-            raise NotFound(f"branch {branch.id} has no counter {counter_id!r}; it has: {known}")
-        return counter
+        missing = f"branch {branch.id} has no counter {counter_id!r}; it has: "
+        return _found(branch.counter(counter_id), branch.counters, missing)
 
     def today(self, now: datetime | None = None) -> date:
         """The business day the clock gives at ``now`` (default: the clock's now), not counting

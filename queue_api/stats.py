@@ -10,6 +10,7 @@ import math
 from collections.abc import Iterable, Sequence
 from datetime import date
 from statistics import StatisticsError, fmean
+from typing import TypedDict
 
 from queue_api import engine
 from queue_api.config import BranchConfig, ServiceConfig
@@ -64,26 +65,30 @@ def service_stats(service: ServiceConfig, tickets: Sequence[TicketRecord]) -> Se
     )
 
 
-def counter_stats(counter: str, tickets: Sequence[TicketRecord]) -> CounterStats:
-    """Served, no-shows and mean service time of the tickets ``counter`` called."""
-    mine = [t for t in tickets if t.counter == counter]
-    return CounterStats(
-        counter=counter,
+class _DeskWork(TypedDict):
+    """What a counter or a clerk did: the figures ``CounterStats`` and ``ClerkStats`` share."""
+
+    served: int
+    no_shows: int
+    mean_service_seconds: float | None
+
+
+def _desk_work(mine: Sequence[TicketRecord]) -> _DeskWork:
+    return _DeskWork(
         served=_served(mine),
         no_shows=_no_shows(mine),
         mean_service_seconds=mean(_service_times(mine)),
     )
+
+
+def counter_stats(counter: str, tickets: Sequence[TicketRecord]) -> CounterStats:
+    """Served, no-shows and mean service time of the tickets ``counter`` called."""
+    return CounterStats(counter=counter, **_desk_work([t for t in tickets if t.counter == counter]))
 
 
 def clerk_stats(clerk: str, tickets: Sequence[TicketRecord]) -> ClerkStats:
     """Served, no-shows and mean service time of the tickets called while ``clerk`` worked."""
-    mine = [t for t in tickets if t.clerk == clerk]
-    return ClerkStats(
-        clerk=clerk,
-        served=_served(mine),
-        no_shows=_no_shows(mine),
-        mean_service_seconds=mean(_service_times(mine)),
-    )
+    return ClerkStats(clerk=clerk, **_desk_work([t for t in tickets if t.clerk == clerk]))
 
 
 def branch_stats(branch: BranchConfig, day: date, tickets: Sequence[TicketRecord]) -> Stats:

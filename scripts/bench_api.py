@@ -186,27 +186,7 @@ async def run_load(
 ) -> Load:
     """``workers`` loops calling ``request(http, worker, i)`` for ``seconds`` (or until it
     answers False); every answer is timed."""
-    latencies: list[float] = []
-    limits = httpx.Limits(max_connections=workers + 4, max_keepalive_connections=workers + 4)
-    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=30) as http:
-        started = time.perf_counter()
-        cpu_before = cpu_seconds(server_pid)
-        stop_at = started + seconds
-
-        async def worker(n: int) -> None:
-            i = 0
-            while time.perf_counter() < stop_at:
-                begun = time.perf_counter()
-                more = await request(http, n, i)
-                latencies.append((time.perf_counter() - begun) * 1000)
-                i += 1
-                if not more:
-                    return
-
-        await asyncio.gather(*(worker(n) for n in range(workers)))
-        elapsed = time.perf_counter() - started
-        cpu_ms = (cpu_seconds(server_pid) - cpu_before) * 1000 / max(len(latencies), 1)
-    return Load(name, len(latencies), elapsed, latencies, cpu_ms)
+    return await spread_load(name, workers, seconds, request, [base_url], [server_pid])
 
 
 async def health(http: httpx.AsyncClient, worker: int, i: int) -> bool:

@@ -1,8 +1,12 @@
 """The server process for tests (turnero/local_server.py) and the example office's tokens."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
 from turnero.local_server import EXAMPLE_OFFICE, ServerProcess, free_port, office_file
 
-__all__ = ["EXAMPLE_OFFICE", "TOKENS", "ServerProcess", "free_port", "office_file"]
+__all__ = ["EXAMPLE_OFFICE", "TOKENS", "ServerProcess", "free_port", "office_file", "serving"]
 
 TOKENS = {
     "kiosk": "demo-kiosk-centro",
@@ -15,3 +19,13 @@ TOKENS = {
     "admin": "demo-admin-token",
 }
 """Tokens of the example office's devices (examples/office.toml)."""
+
+
+@contextmanager
+def serving(config: Path) -> Iterator[ServerProcess]:
+    """A server of its own for a test that needs another office file; stopped at the end."""
+    server = ServerProcess(config).start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -22,6 +23,7 @@ from queue_api.server import problems
 from queue_api.server.auth import TokenBook
 from queue_api.server.hub import EventHub
 from queue_api.server.limits import (
+    Limits,
     StreamQuota,
     guarded_protocol,
     raise_open_files_limit,
@@ -145,6 +147,17 @@ def _housekeep(office: Office, prune: bool) -> None:
         office.prune()
 
 
+def _uvicorn_options(limits: Limits) -> dict[str, Any]:
+    """The uvicorn settings one server and each worker of ``serve_workers`` share."""
+    return {
+        "log_level": "info",
+        "access_log": False,
+        "timeout_graceful_shutdown": 5,
+        "lifespan": "on",
+        "limit_concurrency": limits.connections,
+    }
+
+
 def serve(config: OfficeConfig, host: str, port: int) -> None:
     """Run the server until SIGINT/SIGTERM; open event streams are ended, not waited for."""
     import uvicorn
@@ -177,12 +190,8 @@ def serve(config: OfficeConfig, host: str, port: int) -> None:
             app,
             host=host,
             port=port,
-            log_level="info",
-            access_log=False,
-            timeout_graceful_shutdown=5,
-            lifespan="on",
             http=guarded_protocol(limits),
-            limit_concurrency=limits.connections,
+            **_uvicorn_options(limits),
         )
     )
     with sock:
@@ -216,12 +225,8 @@ def serve_workers(config: Path, host: str, port: int, workers: int) -> None:
         host=host,
         port=port,
         workers=workers,
-        log_level="info",
-        access_log=False,
-        timeout_graceful_shutdown=5,
-        lifespan="on",
         # Workers get the config by pickling: a class made here would not survive that, so
         # each worker builds the bounded protocol from the config file (server.worker).
         http="queue_api.server.worker:GuardedProtocol",
-        limit_concurrency=limits.connections,
+        **_uvicorn_options(limits),
     )

@@ -6,9 +6,13 @@ ticket a second: the paper roll empties and the queue fills with people who do n
 
 from __future__ import annotations
 
+import logging
+import math
 import threading
 import time
 from collections.abc import Callable
+
+from fastapi import HTTPException
 
 
 class TicketAllowance:
@@ -37,3 +41,19 @@ class TicketAllowance:
                 return 0.0
             self._buckets[device] = (left, now)
             return (1.0 - left) / rate
+
+
+def refuse_when_over(
+    allowance: TicketAllowance, device: str, what: str, detail: str, log: logging.Logger
+) -> None:
+    """Take one of ``device``'s ``what`` from ``allowance``, else 429 with ``Retry-After``;
+    ``detail`` is formatted with ``device``, ``per_minute`` and ``seconds``."""
+    wait = allowance.take(device)
+    if wait:
+        seconds = math.ceil(wait)
+        log.warning("%s refused to %s: over %s a minute", what, device, allowance.per_minute)
+        raise HTTPException(
+            429,
+            detail.format(device=device, per_minute=allowance.per_minute, seconds=seconds),
+            headers={"Retry-After": str(seconds)},
+        )

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 import pytest
+from textual.pilot import Pilot
 
 from device.config import DeviceConfig
 from display.announcer import Part
@@ -16,6 +19,7 @@ from display.board_screen import BoardScreen
 from display.clock import Clock, FrozenClock
 from queue_api.client import QueueClient, new_idempotency_key
 from queue_api.schema import Ticket
+from tests.pilot_wait import until
 from tests.server_process import TOKENS, free_port
 
 FROZEN_AT = datetime(2026, 1, 15, 9, 41, tzinfo=UTC)
@@ -59,6 +63,18 @@ def make_display(
         clock=clock or FrozenClock(FROZEN_AT),
         reconnect_max=0.3,
     )
+
+
+@asynccontextmanager
+async def live_display(
+    url: str, player: RecordingPlayer | None = None, clock: Clock | None = None, **display: object
+) -> AsyncIterator[tuple[DisplayApp, Pilot, BoardScreen]]:
+    """``make_display`` under the Pilot, once its board is live on the server."""
+    app = make_display(url, player, clock, **display)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = board(app)
+        await until(pilot, lambda: screen.connection == "live")
+        yield app, pilot, screen
 
 
 def board(app: DisplayApp) -> BoardScreen:

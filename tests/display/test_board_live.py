@@ -24,6 +24,7 @@ from tests.display.conftest import (
     RecordingPlayer,
     board,
     display_device,
+    live_display,
     make_display,
 )
 from tests.pilot_wait import until
@@ -43,10 +44,7 @@ async def test_calls_appear_newest_first_highlighted_and_announced(server, offic
     await office.issue("licencias", 2)
     await office.issue("pagos", 1)
     player = RecordingPlayer()
-    app = make_display(server.url, player, speech=True)
-    async with app.run_test(size=(80, 24)) as pilot:
-        screen = board(app)
-        await until(pilot, lambda: screen.connection == "live")
+    async with live_display(server.url, player, speech=True) as (app, pilot, screen):
         assert hero(app) == ("", "Todavía no hay llamados")
         assert "A   2  Licencias" in str(screen.query_one(WaitingCounts).render())
 
@@ -72,10 +70,7 @@ async def test_calls_appear_newest_first_highlighted_and_announced(server, offic
 
 async def test_a_recall_is_announced_again(server, office: Office):
     await office.issue("licencias", 1)
-    app = make_display(server.url)
-    async with app.run_test(size=(80, 24)) as pilot:
-        screen = board(app)
-        await until(pilot, lambda: screen.connection == "live")
+    async with live_display(server.url) as (app, pilot, screen):
         await office.next("2")
         await until(pilot, lambda: len(screen.announcer.heard) == 1)
         await office.recall("2")
@@ -90,10 +85,7 @@ async def test_a_recalled_number_moves_to_the_top_once(server, office: Office):
     first = await office.next("1")
     await office.next("2")
     await office.recall("1")
-    app = make_display(server.url)
-    async with app.run_test(size=(80, 24)) as pilot:
-        screen = board(app)
-        await until(pilot, lambda: screen.connection == "live")
+    async with live_display(server.url) as (_app, pilot, screen):
         # Loaded from /board, which lists the call and its recall: one row per number.
         assert [(c.number, c.recall) for c in screen.calls] == [("A001", True), ("A002", False)]
         await office.recall("2")
@@ -105,10 +97,7 @@ async def test_a_recalled_number_moves_to_the_top_once(server, office: Office):
 async def test_a_transferred_ticket_leaves_the_big_call(server, office: Office):
     await office.issue("licencias", 1)
     await office.issue("pagos", 1)
-    app = make_display(server.url)
-    async with app.run_test(size=(80, 24)) as pilot:
-        screen = board(app)
-        await until(pilot, lambda: screen.connection == "live")
+    async with live_display(server.url) as (app, pilot, screen):
         await office.next("3")  # B001 (pagos) at Ventanilla 3
         await office.next("1")  # A001 at Ventanilla 1
         await until(pilot, lambda: hero(app) == ("A001", "Ventanilla 1"))
@@ -121,10 +110,7 @@ async def test_a_transferred_ticket_leaves_the_big_call(server, office: Office):
 async def test_a_burst_of_ten_calls_gives_ten_announcements_in_order(server, office: Office):
     await office.issue("licencias", 10)
     player = RecordingPlayer()
-    app = make_display(server.url, player, speech=True)
-    async with app.run_test(size=(80, 24)) as pilot:
-        screen = board(app)
-        await until(pilot, lambda: screen.connection == "live")
+    async with live_display(server.url, player, speech=True) as (app, pilot, screen):
         started = time.monotonic()
         for wave in ("124", "124", "124", "1"):  # three desks pressing Next at once
             await asyncio.gather(*(office.next(counter) for counter in wave))
@@ -149,10 +135,7 @@ async def test_lost_link_keeps_last_board_and_replays_missed_calls(
     server, office: Office, link: Link
 ):
     await office.issue("licencias", 3)
-    app = make_display(link.url)
-    async with app.run_test(size=(80, 24)) as pilot:
-        screen = board(app)
-        await until(pilot, lambda: screen.connection == "live")
+    async with live_display(link.url) as (app, pilot, screen):
         await office.next("1")
         await until(pilot, lambda: len(screen.announcer.heard) == 1)
 
@@ -177,10 +160,7 @@ async def test_calls_older_than_thirty_seconds_only_update_the_board(
 ):
     await office.issue("licencias", 2)
     clock = ShiftedClock()
-    app = make_display(link.url, clock=clock)
-    async with app.run_test(size=(80, 24)) as pilot:
-        screen = board(app)
-        await until(pilot, lambda: screen.connection == "live")
+    async with live_display(link.url, clock=clock) as (app, pilot, screen):
         await link.cut()
         await until(pilot, lambda: screen.connection == "reconnecting")
         late = await office.next("1")
@@ -215,10 +195,7 @@ async def test_server_unreachable_at_start_then_recovers(server, office: Office,
 
 async def test_resync_reloads_the_board(server, office: Office, link: Link, tmp_path: Path):
     await office.issue("licencias", 2)
-    app = make_display(link.url)
-    async with app.run_test(size=(80, 24)) as pilot:
-        screen = board(app)
-        await until(pilot, lambda: screen.connection == "live")
+    async with live_display(link.url) as (app, pilot, screen):
         await office.next("1")
         await office.next("2")
         await until(pilot, lambda: len(screen.calls) == 2)

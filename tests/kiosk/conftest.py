@@ -4,7 +4,8 @@ and a real ESC/POS printer on a socat pty (the drivers' fake printer at the far 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -87,6 +88,16 @@ def kiosk_app(
     device: DeviceConfig, printer: TicketPrinter, timings: KioskTimings = FAST
 ) -> KioskApp:
     return KioskApp(device, printer=printer, timings=timings)
+
+
+@asynccontextmanager
+async def running_kiosk(
+    device: DeviceConfig, printer: TicketPrinter, timings: KioskTimings = FAST
+) -> AsyncIterator[tuple[Pilot, KioskScreen]]:
+    """A kiosk app under the Pilot, once it shows the branch's services."""
+    app = kiosk_app(device, printer, timings)
+    async with app.run_test(size=SIZE) as pilot:
+        yield pilot, await ready(pilot)
 
 
 def screen_of(app: KioskApp) -> KioskScreen:

@@ -12,16 +12,14 @@ from queue_api.client import QueueClient
 from tests.drivers.escpos_decoder import decode
 from tests.kiosk.conftest import (
     FAST,
-    SIZE,
     PtyPrinter,
     device_config,
-    kiosk_app,
     office_with_closed_registro,
-    ready,
+    running_kiosk,
     until,
 )
 from tests.pilot_wait import touch
-from tests.server_process import ServerProcess, office_file
+from tests.server_process import ServerProcess, office_file, serving
 
 
 async def waiting(server: ServerProcess, token: str, service: str) -> int:
@@ -33,9 +31,7 @@ async def waiting(server: ServerProcess, token: str, service: str) -> int:
 async def test_one_touch_issues_prints_and_shows_the_ticket(
     server: ServerProcess, tokens: dict[str, str], device: DeviceConfig, pty_printer: PtyPrinter
 ) -> None:
-    app = kiosk_app(device, pty_printer.driver)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await ready(pilot)
+    async with running_kiosk(device, pty_printer.driver) as (pilot, screen):
         # registro allows no priority: one touch issues.
         await touch(pilot, "#service-registro")
         await until(pilot, lambda: screen.step == "ticket")
@@ -62,9 +58,7 @@ async def test_one_touch_issues_prints_and_shows_the_ticket(
 async def test_waiting_counts_follow_the_branch(
     server: ServerProcess, tokens: dict[str, str], device: DeviceConfig
 ) -> None:
-    app = kiosk_app(device, VirtualPrinter())
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await ready(pilot)
+    async with running_kiosk(device, VirtualPrinter()) as (pilot, screen):
         tile = screen.query_one("#service-pagos")
         assert "Nadie esperando" in str(tile.content)
         async with QueueClient(server.url, tokens["admin"]) as admin:
@@ -79,9 +73,7 @@ async def test_priority_question_then_ticket_with_priority(
     server: ServerProcess, tokens: dict[str, str], device: DeviceConfig
 ) -> None:
     printer = VirtualPrinter()
-    app = kiosk_app(device, printer)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await ready(pilot)
+    async with running_kiosk(device, printer) as (pilot, screen):
         await touch(pilot, "#service-licencias")
         await until(pilot, lambda: screen.step == "priority")
         assert printer.tickets == []  # nothing issued before the answer
@@ -108,9 +100,7 @@ async def test_priority_back_issues_nothing(
     server: ServerProcess, tokens: dict[str, str], device: DeviceConfig
 ) -> None:
     printer = VirtualPrinter()
-    app = kiosk_app(device, printer)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await ready(pilot)
+    async with running_kiosk(device, printer) as (pilot, screen):
         await touch(pilot, "#service-licencias")
         await until(pilot, lambda: screen.step == "priority")
         await touch(pilot, "#priority-back")
@@ -123,14 +113,12 @@ async def test_double_tap_gives_one_ticket(
     server: ServerProcess, tokens: dict[str, str], device: DeviceConfig
 ) -> None:
     printer = VirtualPrinter()
-    app = kiosk_app(device, printer, replace(FAST, tap_guard=1.0))
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await ready(pilot)
+    async with running_kiosk(device, printer, replace(FAST, tap_guard=1.0)) as (pilot, screen):
         await touch(pilot, "#service-registro")
         await pilot.click("#service-registro")  # lands on "preparing" or on the fresh ticket
         await until(pilot, lambda: screen.step == "ticket")
         await pilot.pause(0.2)
-        busy = [worker for worker in app.workers if worker.group in ("issue", "printer")]
+        busy = [worker for worker in pilot.app.workers if worker.group in ("issue", "printer")]
         await until(pilot, lambda: all(worker.is_finished for worker in busy))
         assert screen.step == "ticket"  # the second tap did not dismiss the ticket either
         assert len(printer.tickets) == 1
@@ -141,9 +129,7 @@ async def test_server_down_then_up(
     server: ServerProcess, tokens: dict[str, str], device: DeviceConfig
 ) -> None:
     printer = VirtualPrinter()
-    app = kiosk_app(device, printer)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await ready(pilot)
+    async with running_kiosk(device, printer) as (pilot, screen):
         notice = screen.query_one("#notice")
         server.stop()
         await until(pilot, lambda: not screen.available, within=10)
@@ -169,9 +155,7 @@ async def test_a_press_lost_in_transit_reuses_its_key(
     server: ServerProcess, tokens: dict[str, str], device: DeviceConfig
 ) -> None:
     printer = VirtualPrinter()
-    app = kiosk_app(device, printer)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await ready(pilot)
+    async with running_kiosk(device, printer) as (pilot, screen):
         server.stop()
         # Pressed before the kiosk noticed: the issue itself fails after its retries.
         await pilot.press("3")
@@ -192,32 +176,26 @@ async def test_a_press_lost_in_transit_reuses_its_key(
 async def test_closed_service_is_shown_closed_and_gives_nothing(
     tmp_path: Path, tokens: dict[str, str]
 ) -> None:
-    server = ServerProcess(office_with_closed_registro(tmp_path)).start()
-    try:
+    with serving(office_with_closed_registro(tmp_path)) as server:
         printer = VirtualPrinter()
-        app = kiosk_app(device_config(server.url, tokens["kiosk"]), printer)
-        async with app.run_test(size=SIZE) as pilot:
-            screen = await ready(pilot)
+        device = device_config(server.url, tokens["kiosk"])
+        async with running_kiosk(device, printer) as (pilot, screen):
             tile = screen.query_one("#service-registro")
             assert tile.has_class("-closed") and "Cerrado" in str(tile.content)
             await touch(pilot, "#service-registro")
             await pilot.press("3")
             await pilot.pause(0.1)
             assert screen.step == "home" and printer.tickets == []
-    finally:
-        server.stop()
 
 
 async def test_a_kiosk_over_its_tickets_a_minute_says_to_wait(
     tmp_path: Path, tokens: dict[str, str]
 ) -> None:
     config = office_file(tmp_path, tmp_path / "t.db", kiosk_tickets_per_minute=1)
-    server = ServerProcess(config).start()
-    try:
+    with serving(config) as server:
         printer = VirtualPrinter()
-        app = kiosk_app(device_config(server.url, tokens["kiosk"]), printer)
-        async with app.run_test(size=SIZE) as pilot:
-            screen = await ready(pilot)
+        device = device_config(server.url, tokens["kiosk"])
+        async with running_kiosk(device, printer) as (pilot, screen):
             await pilot.press("3")
             await until(pilot, lambda: screen.step == "ticket")
             await touch(pilot, "#ticket")
@@ -227,15 +205,11 @@ async def test_a_kiosk_over_its_tickets_a_minute_says_to_wait(
             await until(pilot, lambda: "muchos turnos seguidos" in str(notice.content))
             assert screen.step == "home" and len(printer.tickets) == 1
             assert screen.available  # the server answers; only this kiosk must wait
-    finally:
-        server.stop()
 
 
 async def test_language_switch_and_reset_with_the_session(device: DeviceConfig) -> None:
     printer = VirtualPrinter()
-    app = kiosk_app(device, printer)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await ready(pilot)
+    async with running_kiosk(device, printer) as (pilot, screen):
         title = screen.query_one("#home-title")
         assert str(title.content) == "Toque el trámite que viene a hacer"
         await touch(pilot, "#lang-en")
@@ -256,9 +230,7 @@ async def test_double_tap_does_not_answer_the_priority_question(
     server: ServerProcess, tokens: dict[str, str], device: DeviceConfig
 ) -> None:
     printer = VirtualPrinter()
-    app = kiosk_app(device, printer, replace(FAST, tap_guard=1.0))
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await ready(pilot)
+    async with running_kiosk(device, printer, replace(FAST, tap_guard=1.0)) as (pilot, screen):
         await touch(pilot, "#service-pagos")
         # The second tap lands on "Yes" as soon as it shows, well within the tap guard.
         await touch(pilot, "#priority-yes")

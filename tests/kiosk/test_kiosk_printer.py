@@ -16,16 +16,14 @@ from queue_api.client import QueueClient
 from tests.drivers.escpos_decoder import decode
 from tests.kiosk.conftest import (
     PIN,
-    SIZE,
     PtyPrinter,
     alerts,
     device_config,
-    kiosk_app,
-    ready,
+    running_kiosk,
     until,
 )
 from tests.pilot_wait import touch
-from tests.server_process import TOKENS, ServerProcess, office_file
+from tests.server_process import TOKENS, ServerProcess, office_file, serving
 
 
 def alert_kinds(events: list) -> list[str]:
@@ -36,9 +34,7 @@ async def test_paper_out_ticket_shown_alert_warning_then_reprint(
     server: ServerProcess, tokens: dict[str, str], device: DeviceConfig, pty_printer: PtyPrinter
 ) -> None:
     pty_printer.fake.brain.state = "paper_out"
-    app = kiosk_app(device, pty_printer.driver)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await ready(pilot)
+    async with running_kiosk(device, pty_printer.driver) as (pilot, screen):
         notice = screen.query_one("#notice")
         # Found by the status check between tickets, before anyone touches anything.
         await until(pilot, lambda: screen.printer_blocked)
@@ -70,7 +66,7 @@ async def test_paper_out_ticket_shown_alert_warning_then_reprint(
         # The technician reprints the ticket that was not printed.
         await pilot.press("ctrl+t", *PIN, "enter")
         await until(pilot, lambda: screen.step == "technician")
-        assert "C001" in str(app.screen.query_one("#tech-unprinted").content)
+        assert "C001" in str(pilot.app.screen.query_one("#tech-unprinted").content)
         await touch(pilot, "#tech-reprint")
         await until(pilot, lambda: screen.unprinted == [])
         data = pty_printer.data
@@ -84,9 +80,7 @@ async def test_fault_while_printing_is_reported_and_offered_for_reprint(
 ) -> None:
     # The roll runs out during this ticket: the printer took the job but holds it.
     pty_printer.fake.brain.state_after_job = "paper_out"
-    app = kiosk_app(device, pty_printer.driver)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await ready(pilot)
+    async with running_kiosk(device, pty_printer.driver) as (pilot, screen):
         await pilot.press("3")
         await until(pilot, lambda: screen.step == "ticket")
         assert screen.query_one(TicketPanel).has_class("-not-printed")
@@ -100,9 +94,7 @@ async def test_silent_printer_counts_as_offline(
     server: ServerProcess, tokens: dict[str, str], device: DeviceConfig, pty_printer: PtyPrinter
 ) -> None:
     pty_printer.fake.brain.silent = True  # switched off, or its cable pulled
-    app = kiosk_app(device, pty_printer.driver)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await ready(pilot)
+    async with running_kiosk(device, pty_printer.driver) as (pilot, screen):
         await pilot.press("3")
         await until(pilot, lambda: screen.step == "ticket")
         assert screen.query_one(TicketPanel).number == "C001"
@@ -118,9 +110,8 @@ async def test_unreachable_printer_is_found_at_start_before_any_ticket(
     """Nobody must learn of a dead printer from the first citizen's failed ticket."""
     with socket.create_server(("127.0.0.1", 0)) as probe:
         port = probe.getsockname()[1]  # closed again: connections to it are refused
-    app = kiosk_app(device, open_printer(f"tcp://127.0.0.1:{port}", timeout=1.0))
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await ready(pilot)
+    printer = open_printer(f"tcp://127.0.0.1:{port}", timeout=1.0)
+    async with running_kiosk(device, printer) as (pilot, screen):
         await until(pilot, lambda: screen.printer_blocked)
         assert "La impresora no funciona" in str(screen.query_one("#notice").content)
         assert screen.step == "home"
@@ -134,9 +125,7 @@ async def test_paper_near_end_alerts_staff_only(
     server: ServerProcess, tokens: dict[str, str], device: DeviceConfig, pty_printer: PtyPrinter
 ) -> None:
     pty_printer.fake.brain.state = "near_end"
-    app = kiosk_app(device, pty_printer.driver)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await ready(pilot)
+    async with running_kiosk(device, pty_printer.driver) as (pilot, screen):
         (alert,) = await alerts(server.url, tokens["display"], 1)
         assert alert.data.alert.kind == "printer.paper_near_end"
         assert not screen.printer_blocked
@@ -150,9 +139,7 @@ async def test_paper_near_end_alerts_staff_only(
 async def test_cover_open_on_a_virtual_printer_warns_until_closed(device: DeviceConfig) -> None:
     printer = VirtualPrinter()
     printer.simulate(PrinterStatus(known=True, online=False, paper=Paper.OK, cover_open=True))
-    app = kiosk_app(device, printer)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await ready(pilot)
+    async with running_kiosk(device, printer) as (pilot, screen):
         await until(pilot, lambda: screen.printer_blocked)
         printer.simulate(PrinterStatus(known=True, online=True, paper=Paper.OK))
         await until(pilot, lambda: not screen.printer_blocked)
@@ -163,9 +150,7 @@ async def test_alert_raised_while_the_server_is_down_is_sent_when_it_is_back(
     server: ServerProcess, tokens: dict[str, str], device: DeviceConfig
 ) -> None:
     printer = VirtualPrinter()
-    app = kiosk_app(device, printer)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await ready(pilot)
+    async with running_kiosk(device, printer) as (pilot, screen):
         server.stop()
         await until(pilot, lambda: not screen.available, within=10)
         printer.simulate(PrinterStatus(known=True, online=False, paper=Paper.OUT))
@@ -183,9 +168,7 @@ async def test_device_file_printer_missing_then_back(
     """A printer that cannot report status (file://): its device file missing at start is a
     fault found before anyone needs a ticket; the repair shows when something prints again."""
     paper = tmp_path / "lp0"
-    app = kiosk_app(device, open_printer(f"file://{paper}"))
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await ready(pilot)
+    async with running_kiosk(device, open_printer(f"file://{paper}")) as (pilot, screen):
         await until(pilot, lambda: screen.printer_blocked)  # the device file is not there
         await pilot.press("3")  # the device file is not there: unplugged
         await until(pilot, lambda: screen.step == "ticket")
@@ -216,13 +199,11 @@ async def test_qr_code_points_at_the_servers_public_url(tmp_path: Path) -> None:
     config = office_file(tmp_path, tmp_path / "turnero.db")
     text = config.read_text(encoding="utf-8")
     config.write_text(text.replace("[server]\n", f'[server]\npublic_url = "{public}"\n', 1))
-    server = ServerProcess(config).start()
-    try:
+    with serving(config) as server:
         paper = tmp_path / "lp0"
         paper.write_bytes(b"")
-        app = kiosk_app(device_config(server.url, TOKENS["kiosk"]), open_printer(f"file://{paper}"))
-        async with app.run_test(size=SIZE) as pilot:
-            screen = await ready(pilot)
+        device = device_config(server.url, TOKENS["kiosk"])
+        async with running_kiosk(device, open_printer(f"file://{paper}")) as (pilot, screen):
             await pilot.press("3")
             await until(pilot, lambda: screen.step == "ticket")
             assert not screen.query_one(TicketPanel).has_class("-not-printed")
@@ -231,5 +212,3 @@ async def test_qr_code_points_at_the_servers_public_url(tmp_path: Path) -> None:
         async with QueueClient(server.url, TOKENS["kiosk"]) as client:
             ticket = await client.public_ticket(url.removeprefix(f"{public}/t/"))
         assert ticket.number == "C001"
-    finally:
-        server.stop()

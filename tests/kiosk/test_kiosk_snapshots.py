@@ -3,13 +3,13 @@ printer warning. Each runs against a fresh server, so numbers and counts are alw
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 
 import pytest
 from textual.pilot import Pilot
 
 from device.config import DeviceConfig
-from drivers.printer import Paper, PrinterStatus, VirtualPrinter
+from drivers.printer import Paper, PrinterStatus, TicketPrinter, VirtualPrinter
 from tests.kiosk.conftest import SIZE, device_config, kiosk_app, ready, screen_of, until
 from tests.pilot_wait import touch
 from tests.server_process import TOKENS, ServerProcess, free_port, office_file
@@ -26,6 +26,18 @@ def quiet_device(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DeviceCon
     server.stop()
 
 
+def kiosk_snapshot(
+    snap_compare: Callable[..., bool],
+    device: DeviceConfig,
+    run_before: Callable[[Pilot], Awaitable[None]],
+    printer: TicketPrinter | None = None,
+) -> bool:
+    """The kiosk on ``device`` (on a virtual printer unless given) matches its snapshot once
+    ``run_before`` has brought it there."""
+    app = kiosk_app(device, VirtualPrinter() if printer is None else printer)
+    return snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
 async def choose_language(pilot: Pilot, language: str) -> None:
     await ready(pilot)
     if language != "es":
@@ -38,10 +50,8 @@ async def choose_language(pilot: Pilot, language: str) -> None:
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_home(snap_compare, quiet_device: DeviceConfig, language: str) -> None:
-    assert snap_compare(
-        kiosk_app(quiet_device, VirtualPrinter()),
-        terminal_size=SIZE,
-        run_before=lambda pilot: choose_language(pilot, language),
+    assert kiosk_snapshot(
+        snap_compare, quiet_device, lambda pilot: choose_language(pilot, language)
     )
 
 
@@ -53,9 +63,7 @@ def test_priority_question(snap_compare, quiet_device: DeviceConfig, language: s
         await until(pilot, lambda: screen_of(pilot.app).step == "priority")
         await pilot.pause()
 
-    assert snap_compare(
-        kiosk_app(quiet_device, VirtualPrinter()), terminal_size=SIZE, run_before=run_before
-    )
+    assert kiosk_snapshot(snap_compare, quiet_device, run_before)
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -66,9 +74,7 @@ def test_ticket_shown(snap_compare, device: DeviceConfig, language: str) -> None
         await until(pilot, lambda: screen_of(pilot.app).step == "ticket")
         await pilot.pause()
 
-    assert snap_compare(
-        kiosk_app(device, VirtualPrinter()), terminal_size=SIZE, run_before=run_before
-    )
+    assert kiosk_snapshot(snap_compare, device, run_before)
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -83,7 +89,7 @@ def test_ticket_not_printed(snap_compare, device: DeviceConfig, language: str) -
         await until(pilot, lambda: screen.step == "ticket")
         await pilot.pause()
 
-    assert snap_compare(kiosk_app(device, printer), terminal_size=SIZE, run_before=run_before)
+    assert kiosk_snapshot(snap_compare, device, run_before, printer)
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -99,9 +105,7 @@ def test_out_of_service(
         await until(pilot, lambda: not screen.available, within=10)
         await pilot.pause()
 
-    assert snap_compare(
-        kiosk_app(device, VirtualPrinter()), terminal_size=SIZE, run_before=run_before
-    )
+    assert kiosk_snapshot(snap_compare, device, run_before)
 
 
 def test_server_never_reached(snap_compare, tokens: dict[str, str]) -> None:
@@ -114,9 +118,7 @@ def test_server_never_reached(snap_compare, tokens: dict[str, str]) -> None:
         await until(pilot, lambda: screen.query_one("#notice").display, within=10)
         await pilot.pause()
 
-    assert snap_compare(
-        kiosk_app(device, VirtualPrinter()), terminal_size=SIZE, run_before=run_before
-    )
+    assert kiosk_snapshot(snap_compare, device, run_before)
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -129,7 +131,7 @@ def test_printer_warning(snap_compare, quiet_device: DeviceConfig, language: str
         await until(pilot, lambda: screen_of(pilot.app).printer_blocked)
         await pilot.pause()
 
-    assert snap_compare(kiosk_app(quiet_device, printer), terminal_size=SIZE, run_before=run_before)
+    assert kiosk_snapshot(snap_compare, quiet_device, run_before, printer)
 
 
 def test_ticket_number_with_any_letter(snap_compare, tmp_path) -> None:
@@ -150,8 +152,6 @@ def test_ticket_number_with_any_letter(snap_compare, tmp_path) -> None:
 
     try:
         device = device_config(server.url, TOKENS["kiosk"])
-        assert snap_compare(
-            kiosk_app(device, VirtualPrinter()), terminal_size=SIZE, run_before=run_before
-        )
+        assert kiosk_snapshot(snap_compare, device, run_before)
     finally:
         server.stop()

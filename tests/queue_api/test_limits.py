@@ -68,11 +68,16 @@ def health_answers(server: ServerProcess) -> bool:
     return httpx.get(f"{server.url}/api/v1/health", timeout=5).status_code == 200
 
 
-def test_an_oversized_header_is_refused_without_waiting_for_its_end(server) -> None:
+def oversized_header(server: ServerProcess) -> tuple[int, dict[str, str], bytes]:
+    """Send a header over the limit, and no end of the headers; the answer."""
     with connect(server) as sock:
         sock.sendall(b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\nX-Big: ")
-        sock.sendall(b"a" * (MAX_HEADER_BYTES + 1000))  # and no end of the headers
-        status, headers, body = answer(sock)
+        sock.sendall(b"a" * (MAX_HEADER_BYTES + 1000))
+        return answer(sock)
+
+
+def test_an_oversized_header_is_refused_without_waiting_for_its_end(server) -> None:
+    status, headers, body = oversized_header(server)
     assert status == 431 and is_problem(431, headers, body)
     assert health_answers(server)
 

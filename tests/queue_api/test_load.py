@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -88,35 +90,48 @@ def record(data: dict) -> TicketRecord:
     )
 
 
+async def issue_ninety(clients: Sequence[httpx.AsyncClient]) -> list[str]:
+    """90 tickets for branch "grande" over its services (every 7th with priority), the
+    kiosk's requests dealt round ``clients``; their ids in order."""
+    issued = []
+    for i in range(90):
+        response = await clients[i % len(clients)].post(
+            "/api/v1/branches/grande/tickets",
+            json={"service": SERVICES[i % 3], "priority": i % 7 == 0},
+            headers={**bearer("kiosk-grande"), "Idempotency-Key": f"k{i}"},
+        )
+        assert response.status_code == 201
+        issued.append(response.json()["id"])
+    return issued
+
+
+async def drain(clients: Sequence[httpx.AsyncClient]) -> list[list[str]]:
+    """Every counter presses *Next* at once until the queue is empty (counter n on
+    ``clients[n % len(clients)]``); the ids each one called."""
+
+    async def counter(n: int) -> list[str]:
+        http = clients[n % len(clients)]
+        called = []
+        while True:
+            response = await http.post(
+                f"/api/v1/branches/grande/counters/{n}/next", headers=bearer(f"counter-grande-{n}")
+            )
+            if response.status_code == 204:
+                return called
+            assert response.status_code == 200, response.text
+            called.append(response.json()["id"])
+
+    return list(await asyncio.gather(*(counter(n) for n in range(1, COUNTERS + 1))))
+
+
 async def test_twenty_counters_calling_at_once_never_share_or_skip(tmp_path: Path) -> None:
     server = ServerProcess(busy_office(tmp_path)).start()
     try:
         async with httpx.AsyncClient(
             base_url=server.url, timeout=30, limits=httpx.Limits(max_connections=40)
         ) as http:
-            issued = []
-            for i in range(90):
-                response = await http.post(
-                    "/api/v1/branches/grande/tickets",
-                    json={"service": SERVICES[i % 3], "priority": i % 7 == 0},
-                    headers={**bearer("kiosk-grande"), "Idempotency-Key": f"k{i}"},
-                )
-                assert response.status_code == 201
-                issued.append(response.json()["id"])
-
-            async def counter(n: int) -> list[str]:
-                called = []
-                headers = bearer(f"counter-grande-{n}")
-                while True:
-                    response = await http.post(
-                        f"/api/v1/branches/grande/counters/{n}/next", headers=headers
-                    )
-                    if response.status_code == 204:
-                        return called
-                    assert response.status_code == 200, response.text
-                    called.append(response.json()["id"])
-
-            per_counter = await asyncio.gather(*(counter(n) for n in range(1, COUNTERS + 1)))
+            issued = await issue_ninety([http])
+            per_counter = await drain([http])
             events = []
             after = 0
             while True:  # the whole log, by replay
@@ -188,13 +203,19 @@ def check_call_order(events: list[dict], server: ServerProcess) -> None:
     assert calls == 90 and not waiting
 
 
-async def test_kill_9_while_kiosks_issue_loses_no_acknowledged_ticket(tmp_path: Path) -> None:
-    config = office_file(tmp_path, tmp_path / "turnero.db", kiosk_tickets_per_minute=0)
-    server = ServerProcess(config).start()
-    acknowledged: dict[str, str] = {}
-    enough = asyncio.Event()
+@dataclass
+class KioskRush:
+    """Kiosks issuing tickets as fast as a server takes them, until it dies under them;
+    ``enough`` is set once 150 are acknowledged (ticket id to number)."""
 
-    async def kiosk(n: int, http: httpx.AsyncClient) -> None:
+    headers: dict[str, str]
+    acknowledged: dict[str, str] = field(default_factory=dict)
+    enough: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def kiosk(
+        self, n: int, http: httpx.AsyncClient, done: Callable[[], bool] = lambda: False
+    ) -> None:
+        """Kiosk ``n`` on ``http``; it also stops once ``done()`` after a ticket."""
         i = 0
         while True:
             i += 1
@@ -202,28 +223,42 @@ async def test_kill_9_while_kiosks_issue_loses_no_acknowledged_ticket(tmp_path: 
                 response = await http.post(
                     "/api/v1/branches/centro/tickets",
                     json={"service": ["licencias", "pagos"][n % 2]},
-                    headers={**bearer("demo-kiosk-centro"), "Idempotency-Key": f"{n}-{i}"},
+                    headers={**self.headers, "Idempotency-Key": f"{n}-{i}"},
                 )
             except httpx.TransportError:
-                return  # the server died under us: this ticket was never acknowledged
+                return  # its server died under it: this ticket was never acknowledged
             assert response.status_code == 201, response.text
-            acknowledged[response.json()["id"]] = response.json()["number"]
-            if len(acknowledged) >= 150:
-                enough.set()
+            self.acknowledged[response.json()["id"]] = response.json()["number"]
+            if len(self.acknowledged) >= 150:
+                self.enough.set()
+            if done():
+                return
+
+
+async def check_all_kept(http: httpx.AsyncClient, acknowledged: dict[str, str]) -> None:
+    """Every acknowledged ticket (id to number) is there, with its number."""
+    for ticket_id, number in acknowledged.items():
+        response = await http.get(f"/api/v1/tickets/{ticket_id}")
+        assert response.status_code == 200, f"{number} acknowledged, then lost"
+        assert response.json()["number"] == number
+
+
+async def test_kill_9_while_kiosks_issue_loses_no_acknowledged_ticket(tmp_path: Path) -> None:
+    config = office_file(tmp_path, tmp_path / "turnero.db", kiosk_tickets_per_minute=0)
+    server = ServerProcess(config).start()
+    rush = KioskRush(bearer("demo-kiosk-centro"))
+    acknowledged = rush.acknowledged
 
     try:
         async with httpx.AsyncClient(base_url=server.url, timeout=10) as http:
-            kiosks = [asyncio.create_task(kiosk(n, http)) for n in range(8)]
-            await asyncio.wait_for(enough.wait(), 30)
+            kiosks = [asyncio.create_task(rush.kiosk(n, http)) for n in range(8)]
+            await asyncio.wait_for(rush.enough.wait(), 30)
             server.kill()  # mid-flight: kiosks are still sending
             await asyncio.wait_for(asyncio.gather(*kiosks), 15)
         assert len(acknowledged) >= 150
         server.start()
         async with httpx.AsyncClient(base_url=server.url, timeout=10) as http:
-            for ticket_id, number in acknowledged.items():
-                response = await http.get(f"/api/v1/tickets/{ticket_id}")
-                assert response.status_code == 200, f"{number} acknowledged, then lost"
-                assert response.json()["number"] == number
+            await check_all_kept(http, acknowledged)
             after = []
             for i in range(4):
                 response = await http.post(

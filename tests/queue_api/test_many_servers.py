@@ -20,13 +20,19 @@ from scripts.pg_cluster import PgCluster
 from tests.queue_api.conftest import bearer
 from tests.queue_api.test_events import Follower
 from tests.queue_api.test_limits import (
-    MAX_HEADER_BYTES,
-    answer,
-    connect,
     health_answers,
     is_problem,
+    oversized_header,
 )
-from tests.queue_api.test_load import COUNTERS, SERVICES, busy_office, check_call_order, read_log
+from tests.queue_api.test_load import (
+    KioskRush,
+    busy_office,
+    check_all_kept,
+    check_call_order,
+    drain,
+    issue_ninety,
+    read_log,
+)
 from tests.server_process import TOKENS, ServerProcess, office_file
 
 KIOSK = {**bearer(TOKENS["kiosk"])}
@@ -62,30 +68,8 @@ async def test_counters_on_two_servers_drain_one_queue_never_sharing_or_skipping
             httpx.AsyncClient(base_url=servers[0].url, timeout=30, limits=limits) as a,
             httpx.AsyncClient(base_url=servers[1].url, timeout=30, limits=limits) as b,
         ):
-            issued = []
-            for i in range(90):
-                response = await (a, b)[i % 2].post(
-                    "/api/v1/branches/grande/tickets",
-                    json={"service": SERVICES[i % 3], "priority": i % 7 == 0},
-                    headers={**bearer("kiosk-grande"), "Idempotency-Key": f"k{i}"},
-                )
-                assert response.status_code == 201
-                issued.append(response.json()["id"])
-
-            async def counter(n: int) -> list[str]:
-                http = (a, b)[n % 2]  # half the counters on each server
-                called = []
-                while True:
-                    response = await http.post(
-                        f"/api/v1/branches/grande/counters/{n}/next",
-                        headers=bearer(f"counter-grande-{n}"),
-                    )
-                    if response.status_code == 204:
-                        return called
-                    assert response.status_code == 200, response.text
-                    called.append(response.json()["id"])
-
-            per_counter = await asyncio.gather(*(counter(n) for n in range(1, COUNTERS + 1)))
+            issued = await issue_ninety([a, b])
+            per_counter = await drain([a, b])  # half the counters on each server
             events = await read_log(a, {**ADMIN, "Last-Event-ID": "0"})
     finally:
         for server in servers:
@@ -156,41 +140,25 @@ async def test_kill_9_of_one_server_under_load_loses_no_acknowledged_ticket(
     two_servers: tuple[ServerProcess, ServerProcess],
 ) -> None:
     victim, survivor = two_servers
-    acknowledged: dict[str, str] = {}
-    enough = asyncio.Event()
+    rush = KioskRush(KIOSK)
 
-    async def kiosk(n: int, http: httpx.AsyncClient) -> None:
-        i = 0
-        while True:
-            i += 1
-            try:
-                response = await http.post(
-                    "/api/v1/branches/centro/tickets",
-                    json={"service": ["licencias", "pagos"][n % 2]},
-                    headers={**KIOSK, "Idempotency-Key": f"{n}-{i}"},
-                )
-            except httpx.TransportError:
-                return  # its server died under it: this ticket was never acknowledged
-            assert response.status_code == 201, response.text
-            acknowledged[response.json()["id"]] = response.json()["number"]
-            if len(acknowledged) >= 150:
-                enough.set()
-            if http.base_url == survivor.url and victim.process and victim.process.poll():
-                return  # the other server is dead and this one carried on: enough
+    # On the survivor, a kiosk stops once the other server is dead and this one carried on.
+    def victim_dead() -> bool:
+        return bool(victim.process and victim.process.poll())
 
     async with (
         httpx.AsyncClient(base_url=victim.url, timeout=10) as a,
         httpx.AsyncClient(base_url=survivor.url, timeout=10) as b,
     ):
-        kiosks = [asyncio.create_task(kiosk(n, (a, b)[n % 2])) for n in range(8)]
-        await asyncio.wait_for(enough.wait(), 30)
+        kiosks = [
+            asyncio.create_task(rush.kiosk(n, b, victim_dead) if n % 2 else rush.kiosk(n, a))
+            for n in range(8)
+        ]
+        await asyncio.wait_for(rush.enough.wait(), 30)
         victim.kill()  # mid-flight: kiosks on both servers are still sending
         await asyncio.wait_for(asyncio.gather(*kiosks), 15)
-        for ticket_id, number in acknowledged.items():
-            response = await b.get(f"/api/v1/tickets/{ticket_id}")
-            assert response.status_code == 200, f"{number} acknowledged, then lost"
-            assert response.json()["number"] == number
-    numbers = list(acknowledged.values())
+        await check_all_kept(b, rush.acknowledged)
+    numbers = list(rush.acknowledged.values())
     assert len(numbers) == len(set(numbers)), "a number was handed out twice"
 
 
@@ -289,10 +257,7 @@ async def test_a_database_restart_under_load_loses_nothing_and_streams_miss_noth
         finally:
             stop.set()
             await follower.stop()
-        for ticket_id, number in acknowledged.items():
-            response = await http_b.get(f"/api/v1/tickets/{ticket_id}")
-            assert response.status_code == 200, f"{number} acknowledged, then lost"
-            assert response.json()["number"] == number
+        await check_all_kept(http_b, acknowledged)
     numbers = list(acknowledged.values())
     assert len(numbers) == len(set(numbers)), "a number was handed out twice"
     assert [e.id for e in events] == list(range(1, len(events) + 1))
@@ -355,10 +320,7 @@ def test_workers_refuse_an_oversized_header_as_one_server_does(
     try:
         # Every connection is refused, whichever worker accepts it.
         for _ in range(4):
-            with connect(server) as sock:
-                sock.sendall(b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\nX-Big: ")
-                sock.sendall(b"a" * (MAX_HEADER_BYTES + 1000))  # and no end of the headers
-                status, headers, body = answer(sock)
+            status, headers, body = oversized_header(server)
             assert status == 431 and is_problem(431, headers, body)
         assert health_answers(server)
     finally:

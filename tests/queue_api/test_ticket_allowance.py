@@ -3,14 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import httpx
 import pytest
 
 from queue_api.client import QueueClient, TooManyRequests, new_idempotency_key
+from queue_api.schema import Ticket
 from queue_api.server.ticket_allowance import TicketAllowance
-from tests.server_process import TOKENS, ServerProcess, office_file
+from tests.server_process import TOKENS, ServerProcess, office_file, serving
+
+
+def allowance_server(folder: Path, per_minute: int) -> AbstractContextManager[ServerProcess]:
+    """The example office with kiosks allowed ``per_minute`` tickets a minute."""
+    return serving(office_file(folder, folder / "t.db", kiosk_tickets_per_minute=per_minute))
+
+
+async def issue_new(kiosk: QueueClient) -> Ticket:
+    """One "registro" ticket, pressed anew (a fresh idempotency key)."""
+    return await kiosk.issue_ticket("centro", "registro", idempotency_key=new_idempotency_key())
 
 
 class Clock:
@@ -42,19 +54,13 @@ def test_zero_means_no_limit() -> None:
 
 
 async def test_the_server_answers_429_with_retry_after_past_the_allowance(tmp_path: Path) -> None:
-    server = ServerProcess(office_file(tmp_path, tmp_path / "t.db", kiosk_tickets_per_minute=2))
-    server.start()
-    try:
+    with allowance_server(tmp_path, 2) as server:
         async with QueueClient(server.url, TOKENS["kiosk"], retries=0) as kiosk:
             for _ in range(2):
-                await kiosk.issue_ticket(
-                    "centro", "registro", idempotency_key=new_idempotency_key()
-                )
+                await issue_new(kiosk)
             refused = None
             try:
-                await kiosk.issue_ticket(
-                    "centro", "registro", idempotency_key=new_idempotency_key()
-                )
+                await issue_new(kiosk)
             except TooManyRequests as exc:
                 refused = exc
             assert refused is not None and refused.status == 429
@@ -79,16 +85,12 @@ async def test_the_server_answers_429_with_retry_after_past_the_allowance(tmp_pa
             assert [(await issue_as("admin")).status_code for _ in range(3)] == [201] * 3
         assert not any("demo-kiosk-centro" in line for line in server.output)
         assert any("ticket refused to kiosk-entrada" in line for line in server.output)
-    finally:
-        server.stop()
 
 
 async def test_a_replayed_key_gets_its_ticket_after_the_allowance_is_spent(
     tmp_path: Path,
 ) -> None:
-    server = ServerProcess(office_file(tmp_path, tmp_path / "t.db", kiosk_tickets_per_minute=2))
-    server.start()
-    try:
+    with allowance_server(tmp_path, 2) as server:
         async with httpx.AsyncClient(base_url=server.url) as http:
 
             async def press(key: str) -> httpx.Response:
@@ -105,8 +107,6 @@ async def test_a_replayed_key_gets_its_ticket_after_the_allowance_is_spent(
             again = await press("press-2")
             assert again.status_code == 200
             assert again.json()["id"] == second.json()["id"]
-    finally:
-        server.stop()
 
 
 class Timeline(httpx.AsyncBaseTransport):
@@ -133,19 +133,13 @@ class Timeline(httpx.AsyncBaseTransport):
 
 async def test_a_refused_issue_is_retried_no_sooner_than_the_server_said(tmp_path: Path) -> None:
     # 20 a minute: a burst of 20, then one ticket back every 3 s (Retry-After: 3).
-    server = ServerProcess(office_file(tmp_path, tmp_path / "t.db", kiosk_tickets_per_minute=20))
-    server.start()
-    try:
+    with allowance_server(tmp_path, 20) as server:
         async with QueueClient(server.url, TOKENS["kiosk"], retries=0) as burst:
             for _ in range(20):
-                await burst.issue_ticket(
-                    "centro", "registro", idempotency_key=new_idempotency_key()
-                )
+                await issue_new(burst)
         timeline = Timeline()
         async with QueueClient(server.url, TOKENS["kiosk"], transport=timeline) as kiosk:
-            ticket = await kiosk.issue_ticket(
-                "centro", "registro", idempotency_key=new_idempotency_key()
-            )
+            ticket = await issue_new(kiosk)
         assert ticket.number == "C021"
         first_at, status, retry_after = timeline.answers[0]
         assert status == 429 and retry_after is not None
@@ -153,27 +147,17 @@ async def test_a_refused_issue_is_retried_no_sooner_than_the_server_said(tmp_pat
         assert len(timeline.sent) == 2
         assert timeline.sent[1] - first_at >= int(retry_after)
         assert timeline.answers[1][1] == 201
-    finally:
-        server.stop()
 
 
 async def test_a_wait_longer_than_a_press_can_bear_is_not_retried_sooner(tmp_path: Path) -> None:
     # 2 a minute: after the burst the server asks for about 30 s, more than REQUEST_PATIENCE.
-    server = ServerProcess(office_file(tmp_path, tmp_path / "t.db", kiosk_tickets_per_minute=2))
-    server.start()
-    try:
+    with allowance_server(tmp_path, 2) as server:
         timeline = Timeline()
         async with QueueClient(server.url, TOKENS["kiosk"], transport=timeline) as kiosk:
             for _ in range(2):
-                await kiosk.issue_ticket(
-                    "centro", "registro", idempotency_key=new_idempotency_key()
-                )
+                await issue_new(kiosk)
             with pytest.raises(TooManyRequests) as refused:
-                await kiosk.issue_ticket(
-                    "centro", "registro", idempotency_key=new_idempotency_key()
-                )
+                await issue_new(kiosk)
         # Told to come back in half a minute, the client did not ask again before that.
         assert [status for _, status, _ in timeline.answers] == [201, 201, 429]
         assert refused.value.retry_after is not None and refused.value.retry_after > 5
-    finally:
-        server.stop()

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import logging
-import math
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 
 from queue_api.schema import (
     Alert,
@@ -20,7 +19,7 @@ from queue_api.schema import (
 from queue_api.server.auth import Admin, BranchReader, Caller
 from queue_api.server.problems import responses
 from queue_api.server.routes import office
-from queue_api.server.ticket_allowance import TicketAllowance
+from queue_api.server.ticket_allowance import TicketAllowance, refuse_when_over
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1/branches", tags=["branches"], responses=responses(401, 403))
@@ -73,16 +72,14 @@ def post_alert(b: str, alert: AlertIn, request: Request, who: BranchReader) -> A
     if not who.is_admin:
         alert = alert.model_copy(update={"device": who.device})
     allowance: TicketAllowance = request.app.state.alert_allowance
-    wait = allowance.take(who.device)
-    if wait:
-        seconds = math.ceil(wait)
-        log.warning("alert refused to %s: over %s a minute", who.device, allowance.per_minute)
-        raise HTTPException(
-            429,
-            f"device {who.device!r} sent {allowance.per_minute} alerts within a minute: "
-            f"send the next in {seconds} s, and only when a part's state changes",
-            headers={"Retry-After": str(seconds)},
-        )
+    refuse_when_over(
+        allowance,
+        who.device,
+        "alert",
+        "device {device!r} sent {per_minute} alerts within a minute: "
+        "send the next in {seconds} s, and only when a part's state changes",
+        log,
+    )
     return office(request).alert(b, who.role, alert)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Callable
 
 from fastapi import APIRouter, HTTPException, Request, Response
@@ -16,7 +15,7 @@ from queue_api.server.auth import Principal, TicketIssuer
 from queue_api.server.problems import responses
 from queue_api.server.routes import office
 from queue_api.server.status_page import render_status_page
-from queue_api.server.ticket_allowance import TicketAllowance
+from queue_api.server.ticket_allowance import TicketAllowance, refuse_when_over
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["tickets"])
@@ -30,15 +29,14 @@ def allowance_check(request: Request, who: Principal) -> Callable[[], None]:
     allowance: TicketAllowance = request.app.state.ticket_allowance
 
     def check() -> None:
-        wait = 0.0 if who.is_admin else allowance.take(who.device)
-        if wait:
-            seconds = math.ceil(wait)
-            log.warning("ticket refused to %s: over %s a minute", who.device, allowance.per_minute)
-            raise HTTPException(
-                429,
-                f"device {who.device!r} issued {allowance.per_minute} tickets within a minute: "
-                f"try again in {seconds} s (is a key stuck?)",
-                headers={"Retry-After": str(seconds)},
+        if not who.is_admin:
+            refuse_when_over(
+                allowance,
+                who.device,
+                "ticket",
+                "device {device!r} issued {per_minute} tickets within a minute: "
+                "try again in {seconds} s (is a key stuck?)",
+                log,
             )
 
     return check
