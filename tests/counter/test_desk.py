@@ -2,37 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 
 from counter.clock import duration, minutes
 from counter.desk import Action, BoardCommand, after_action, allowed, board_command
-from queue_api.schema import Counter, CounterState, Ticket, TicketStatus
-
-T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
-
-
-def ticket(status: TicketStatus = TicketStatus.CALLED, *, id: str = "t1", recalls: int = 0):
-    return Ticket(
-        id=id,
-        number="A001",
-        branch="centro",
-        service="licencias",
-        priority=False,
-        status=status,
-        language="es",
-        issued_at=T0,
-        called_at=T0,
-        counter="1",
-        recalls=recalls,
-    )
-
-
-def desk(state: CounterState = CounterState.OPEN, current: Ticket | None = None) -> Counter:
-    return Counter(
-        id="1", label="Ventanilla 1", services=["licencias"], state=state, current=current
-    )
+from queue_api.schema import Counter, CounterState, TicketStatus
+from tests.counter.desks import T0, desk, ticket
 
 
 def can(counter: Counter) -> set[str]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 
 from counter.desk import Action
@@ -18,30 +16,8 @@ from counter.desk_rules import (
     transfer_choices,
     usable,
 )
-from queue_api.schema import Branch, Counter, CounterState, Service, Ticket, TicketStatus
-
-T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
-
-
-def ticket(status: TicketStatus = TicketStatus.CALLED, service: str = "licencias") -> Ticket:
-    return Ticket(
-        id="t1",
-        number="A001",
-        branch="centro",
-        service=service,
-        priority=False,
-        status=status,
-        language="es",
-        issued_at=T0,
-        called_at=T0,
-        counter="1",
-    )
-
-
-def desk(state: CounterState = CounterState.OPEN, current: Ticket | None = None) -> Counter:
-    return Counter(
-        id="1", label="Ventanilla 1", services=["licencias"], state=state, current=current
-    )
+from queue_api.schema import Branch, CounterState, Service
+from tests.counter.desks import desk, ticket
 
 
 def service(id: str, *, open: bool = True) -> Service:
