@@ -2,8 +2,8 @@
 
 The kiosk's printer appears as a paper strip beside it and the counter's LED board above it;
 both are the drivers' virtual devices, polled a few times a second like a person would look.
-In a narrow terminal (an 80x24 console) the strip gives way to one line, so that the kiosk
-keeps every button usable.
+In a small terminal (an 80x24 console) the strip gives way to one line and the board shrinks,
+so that the kiosk keeps every button usable and the counter its queue and keys.
 """
 
 from __future__ import annotations
@@ -34,6 +34,8 @@ LOOK_EVERY = 0.2
 """Seconds between looks at the virtual devices."""
 WIDE = 100
 """Columns from which the paper strip (46) fits beside the kiosk; below, a line replaces it."""
+ABOVE_COUNTER = 1 + 7
+"""Rows above the counter in a tall terminal: the mode bar and the LED board (one when short)."""
 
 
 class PrinterView(Static):
@@ -181,9 +183,18 @@ class DemoKioskScreen(KioskScreen):
 
 class DemoCounterScreen(CounterScreen):
     CSS_PATH = css_beside(CounterScreen)
+    # The counter's own breakpoints, moved by the rows the demo puts above it when tall: the
+    # desk keeps the height each of its layouts needs.
+    VERTICAL_BREAKPOINTS: list[tuple[int, str]] | None = [  # noqa: RUF012
+        (rows + ABOVE_COUNTER if rows else 0, name)
+        for rows, name in CounterScreen.VERTICAL_BREAKPOINTS or []
+    ]
     DEFAULT_CSS = """
     #demo-top { dock: top; height: auto; }
     #demo-top > * { dock: none; }
+    /* Short (under 38 rows): the board as one band of plain digits, so that the counter
+       keeps its queue at 80x24, even under the closed desk's hint. */
+    DemoCounterScreen.-short LedBoardView { height: 1; border: none; padding: 0 1; }
     """
 
     def __init__(self, device: DeviceConfig, client: QueueClient, board: LedBoard | None):

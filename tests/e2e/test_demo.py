@@ -17,6 +17,8 @@ from rich.cells import cell_len
 from textual.pilot import Pilot
 from textual.widget import Widget
 
+from counter.queue_overview import QueueOverview
+from counter.screen import CounterScreen
 from device.big_text import BigText
 from device.config import DeviceConfig, load_device_config
 from kiosk.home_step import HomeStep
@@ -137,6 +139,26 @@ async def test_at_80x24_every_button_of_the_priority_question_is_usable(tmp_path
             await pilot.press("3")  # registro: one touch
             await until(pilot, lambda: "printed C001" in str(note.render()))
             assert kiosk.region.contains_region(note.region) and uncovered(note)
+
+
+# 80x31: tall enough for the counter's roomy layout alone, not under the demo's 7-row board.
+@pytest.mark.parametrize("size", [(80, 24), (80, 31)], ids=["80x24", "80x31"])
+async def test_in_a_short_terminal_the_counter_keeps_its_queue_under_the_led_board(
+    tmp_path: Path, size: tuple[int, int]
+) -> None:
+    with demo_server(tmp_path) as url:
+        app = DemoApp(demo_devices(tmp_path, url))
+        async with app.run_test(size=size) as pilot:
+            await pilot.press("f11")
+            counter = app.screen
+            assert isinstance(counter, CounterScreen)
+            queue = counter.query_one(QueueOverview)
+            await until(pilot, lambda: counter.online and queue.row_count > 0)
+            await pilot.pause()
+            # The whole queue (border, header, every service) above the buttons, on screen.
+            assert queue.region.height == 2 + 1 + queue.row_count
+            assert queue.region.bottom <= counter.query_one("#actions").region.y
+            assert counter.query_one(LedBoardView).region.height > 0
 
 
 def test_two_demos_run_side_by_side_on_their_own_ports(tmp_path: Path) -> None:
