@@ -2,6 +2,8 @@
 
 The kiosk's printer appears as a paper strip beside it and the counter's LED board above it;
 both are the drivers' virtual devices, polled a few times a second like a person would look.
+In a small terminal (an 80x24 console) the strip gives way to one line and the board shrinks,
+so that the kiosk keeps every button usable and the counter its queue and keys.
 """
 
 from __future__ import annotations
@@ -24,14 +26,42 @@ from display.board_screen import BoardScreen
 from display.sound import open_player
 from drivers.board import LedBoard, VirtualBoard
 from drivers.printer import VirtualPrinter
+from drivers.ticket_layout import Text as TextBlock
 from kiosk.kiosk_screen import KioskScreen
 from queue_api.client import QueueClient
 
 LOOK_EVERY = 0.2
 """Seconds between looks at the virtual devices."""
+WIDE = 100
+"""Columns from which the paper strip (46) fits beside the kiosk; below, a line replaces it."""
+ABOVE_COUNTER = 1 + 7
+"""Rows above the counter in a tall terminal: the mode bar and the LED board (one when short)."""
 
 
-class PaperStrip(Static):
+class PrinterView(Static):
+    """Something drawn from the virtual printer's last print, redrawn when a new one comes."""
+
+    def __init__(self, printer: VirtualPrinter, *, id: str) -> None:
+        super().__init__(id=id)
+        self.printer = printer
+        self._seen = -1
+
+    def on_mount(self) -> None:
+        self.set_interval(LOOK_EVERY, self.look)
+        self.look()
+
+    def look(self) -> None:
+        if len(self.printer.tickets) == self._seen:
+            return
+        self._seen = len(self.printer.tickets)
+        self.update(self.drawn())
+
+    def drawn(self) -> Text:
+        """The last print as this view shows it."""
+        raise NotImplementedError
+
+
+class PaperStrip(PrinterView):
     """The last ticket the virtual printer printed, as a strip of paper."""
 
     DEFAULT_CSS = """
@@ -47,20 +77,37 @@ class PaperStrip(Static):
     """
 
     def __init__(self, printer: VirtualPrinter) -> None:
-        super().__init__("(paper)", id="demo-paper")
-        self.printer = printer
-        self._seen = -1
+        super().__init__(printer, id="demo-paper")
 
-    def on_mount(self) -> None:
-        self.set_interval(LOOK_EVERY, self.look)
-        self.look()
+    def drawn(self) -> Text:
+        return Text("\n".join(self.printer.printed or ["(virtual printer: no ticket yet)"]))
 
-    def look(self) -> None:
-        if len(self.printer.tickets) == self._seen:
-            return
-        self._seen = len(self.printer.tickets)
-        lines = self.printer.printed or ["(virtual printer: no ticket yet)"]
-        self.update(Text("\n".join(lines)))
+
+class PaperNote(PrinterView):
+    """One line in place of the strip when the terminal is too narrow for both it and the kiosk."""
+
+    DEFAULT_CSS = """
+    PaperNote {
+        dock: bottom;
+        height: 1;
+        background: #f5f5f0;
+        color: #111;
+        padding: 0 1;
+    }
+    """
+
+    def __init__(self, printer: VirtualPrinter) -> None:
+        super().__init__(printer, id="demo-paper-note")
+
+    def drawn(self) -> Text:
+        # The big text of a print is its number (a ticket's, or the test page's sample).
+        big = [
+            block.text
+            for block in self.printer.blocks
+            if isinstance(block, TextBlock) and block.big
+        ]
+        printed = f"printed {big[0]}" if big else "no ticket yet"
+        return Text(f"Virtual printer: {printed}. Its paper shows from {WIDE} columns on.")
 
 
 class LedBoardView(Static):
@@ -117,6 +164,11 @@ def css_beside(screen: type[KioskScreen | CounterScreen | BoardScreen]) -> str:
 
 class DemoKioskScreen(KioskScreen):
     CSS_PATH = css_beside(KioskScreen)
+    HORIZONTAL_BREAKPOINTS: list[tuple[int, str]] | None = [(0, "-narrow"), (WIDE, "-wide")]  # noqa: RUF012
+    DEFAULT_CSS = """
+    DemoKioskScreen.-narrow PaperStrip { display: none; }
+    DemoKioskScreen.-wide PaperNote { display: none; }
+    """
 
     def __init__(self, device: DeviceConfig, client: QueueClient, printer: VirtualPrinter):
         super().__init__(device, client, printer, id="kiosk")
@@ -125,14 +177,24 @@ class DemoKioskScreen(KioskScreen):
     def compose(self) -> ComposeResult:
         yield ModeBar("Kiosk")
         yield PaperStrip(self.paper)
+        yield PaperNote(self.paper)
         yield from super().compose()
 
 
 class DemoCounterScreen(CounterScreen):
     CSS_PATH = css_beside(CounterScreen)
+    # The counter's own breakpoints, moved by the rows the demo puts above it when tall: the
+    # desk keeps the height each of its layouts needs.
+    VERTICAL_BREAKPOINTS: list[tuple[int, str]] | None = [  # noqa: RUF012
+        (rows + ABOVE_COUNTER if rows else 0, name)
+        for rows, name in CounterScreen.VERTICAL_BREAKPOINTS or []
+    ]
     DEFAULT_CSS = """
     #demo-top { dock: top; height: auto; }
     #demo-top > * { dock: none; }
+    /* Short (under 38 rows): the board as one band of plain digits, so that the counter
+       keeps its queue at 80x24, even under the closed desk's hint. */
+    DemoCounterScreen.-short LedBoardView { height: 1; border: none; padding: 0 1; }
     """
 
     def __init__(self, device: DeviceConfig, client: QueueClient, board: LedBoard | None):

@@ -13,12 +13,20 @@ from pathlib import Path
 
 import httpx
 import pytest
+from rich.cells import cell_len
+from textual.pilot import Pilot
+from textual.widget import Widget
 
+from counter.queue_overview import QueueOverview
+from counter.screen import CounterScreen
 from device.big_text import BigText
-from device.config import load_device_config
+from device.config import DeviceConfig, load_device_config
+from kiosk.home_step import HomeStep
+from kiosk.kiosk_screen import KioskScreen
+from kiosk.priority_step import PriorityStep
 from tests.pilot_wait import until
 from turnero.demo import demo_server, device_file
-from turnero.demo_app import DemoApp, LedBoardView, PaperStrip
+from turnero.demo_app import DemoApp, LedBoardView, PaperNote, PaperStrip
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -78,6 +86,79 @@ async def test_a_ticket_from_the_kiosk_is_called_at_the_counter_and_shown_everyw
             lobby = app.screen
             await until(pilot, lambda: bool(lobby.calls) and lobby.calls[0].number == "C001")
             assert lobby.calls[0].counter_label == "Ventanilla 3"
+
+
+def demo_devices(folder: Path, url: str) -> dict[str, DeviceConfig]:
+    """The three demo devices' configs, as ``turnero demo`` writes them, for ``url``."""
+    return {
+        role: load_device_config(device_file(folder, role, url))
+        for role in ("kiosk", "counter", "display")
+    }
+
+
+def uncovered(widget: Widget) -> bool:
+    """No other widget (a docked one, say) is drawn over any cell of ``widget``."""
+    region = widget.region
+    return all(
+        widget.screen.get_widget_at(x, y)[0] is widget
+        for y in range(region.y, region.bottom)
+        for x in range(region.x, region.right)
+    )
+
+
+async def ask_priority_in(pilot: Pilot[None], kiosk: KioskScreen, language: str) -> None:
+    """Choose ``language`` and touch Licencias, which asks about priority; check its buttons."""
+    await pilot.click(f"#lang-{language}")
+    await until(pilot, lambda: kiosk.language == language)
+    await pilot.press("1")
+    step = kiosk.query_one(PriorityStep)
+    await until(pilot, lambda: step.display and step.region.area)
+    await pilot.pause()
+    for button in step.buttons.values():
+        label = str(button.label)
+        # The whole label fits the button, and nothing covers the button.
+        assert button.content_region.width >= cell_len(label), (language, label)
+        assert kiosk.region.contains_region(button.region), (language, label)
+        assert uncovered(button), (language, label)
+    await pilot.press("0")
+    await until(pilot, lambda: kiosk.query_one(HomeStep).display)
+
+
+async def test_at_80x24_every_button_of_the_priority_question_is_usable(tmp_path: Path) -> None:
+    with demo_server(tmp_path) as url:
+        app = DemoApp(demo_devices(tmp_path, url))
+        async with app.run_test(size=(80, 24)) as pilot:
+            kiosk = app.screen
+            assert isinstance(kiosk, KioskScreen)
+            await until(pilot, lambda: kiosk.available and kiosk.query("ServiceTile"))
+            for language in ("es", "en"):
+                await ask_priority_in(pilot, kiosk, language)
+            # The paper strip gave way to one line, which still tells what was printed.
+            assert not kiosk.query_one(PaperStrip).display
+            note = kiosk.query_one(PaperNote)
+            await pilot.press("3")  # registro: one touch
+            await until(pilot, lambda: "printed C001" in str(note.render()))
+            assert kiosk.region.contains_region(note.region) and uncovered(note)
+
+
+# 80x31: tall enough for the counter's roomy layout alone, not under the demo's 7-row board.
+@pytest.mark.parametrize("size", [(80, 24), (80, 31)], ids=["80x24", "80x31"])
+async def test_in_a_short_terminal_the_counter_keeps_its_queue_under_the_led_board(
+    tmp_path: Path, size: tuple[int, int]
+) -> None:
+    with demo_server(tmp_path) as url:
+        app = DemoApp(demo_devices(tmp_path, url))
+        async with app.run_test(size=size) as pilot:
+            await pilot.press("f11")
+            counter = app.screen
+            assert isinstance(counter, CounterScreen)
+            queue = counter.query_one(QueueOverview)
+            await until(pilot, lambda: counter.online and queue.row_count > 0)
+            await pilot.pause()
+            # The whole queue (border, header, every service) above the buttons, on screen.
+            assert queue.region.height == 2 + 1 + queue.row_count
+            assert queue.region.bottom <= counter.query_one("#actions").region.y
+            assert counter.query_one(LedBoardView).region.height > 0
 
 
 def test_two_demos_run_side_by_side_on_their_own_ports(tmp_path: Path) -> None:
