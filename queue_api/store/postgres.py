@@ -16,7 +16,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import date, datetime
 from enum import Enum
 from typing import Any
@@ -802,14 +802,21 @@ class PostgresStore:
         ends the session and the next server's try takes over.
         """
         conn = self._pool.connect()
+        mine = False
         try:
             with self._unavailable("lock"):
                 row = conn.execute(
                     "SELECT pg_try_advisory_lock(%s) AS mine", (HOUSEKEEPING_LOCK,)
                 ).fetchone()
-            yield bool(row and row["mine"])
+            mine = bool(row and row["mine"])
+            yield mine
         finally:
-            conn.close()  # ends the session, and with it the lock
+            if mine:
+                # Released here, as the server confirms: closing alone ends the session a
+                # moment after close() returns, and another server's try could come first.
+                with suppress(psycopg.Error):
+                    conn.execute("SELECT pg_advisory_unlock(%s)", (HOUSEKEEPING_LOCK,))
+            conn.close()  # a dead server's session ends, and its lock with it
 
     def wait_for_events(self, timeout: float) -> set[str]:
         """Branches notified within ``timeout`` seconds (empty if none came).
