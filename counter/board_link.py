@@ -7,7 +7,6 @@ The board's faults are this terminal's own: they show in a banner here and go to
 from __future__ import annotations
 
 import logging
-from functools import partial
 
 from textual.widget import Widget
 from textual.worker import Worker
@@ -17,7 +16,7 @@ from counter.desk import board_command
 from counter.messages import BoardStatus
 from counter.notices import BoardWarning
 from counter.wording import CounterWords
-from device.outbox import AlertOutbox
+from device.outbox import HostedOutbox
 from drivers.board import BoardError, LedBoard
 from queue_api.client import QueueClient
 from queue_api.schema import Branch, Counter
@@ -45,7 +44,7 @@ class BoardLink(CounterWords):
         self.language = language
         self.board = board
         #: This terminal's own faults (its board) on their way to the server.
-        self.alerts = AlertOutbox(client, branch, device_name)
+        self.alerts = HostedOutbox(host, client, branch, device_name)
         self._prefixes_warned = False
         self.feed = (
             BoardFeed(board, counter, self._status, retry=retry, heartbeat=heartbeat)
@@ -100,12 +99,8 @@ class BoardLink(CounterWords):
 
     def report(self, kind: str, detail: str) -> Worker[bool]:
         """Send this terminal's alert ``kind`` to the server (kept until it is delivered)."""
-        return self.host.run_worker(
-            partial(self.alerts.send, kind, detail), group="alerts", exit_on_error=False
-        )
+        return self.alerts.report(kind, detail)
 
     def resend(self) -> Worker[bool] | None:
         """Send again the alerts the server has not taken yet (after a reconnection)."""
-        if not self.alerts.pending:
-            return None
-        return self.host.run_worker(self.alerts.resend, group="alerts", exit_on_error=False)
+        return self.alerts.catch_up()

@@ -6,6 +6,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
+from functools import partial
+
+from textual.dom import DOMNode
+from textual.worker import Worker
 
 from queue_api.client import ApiError, QueueClient, Unreachable
 
@@ -71,3 +75,23 @@ class AlertOutbox:
             return True
         self._unsent.append((kind, detail))
         return False
+
+
+class HostedOutbox(AlertOutbox):
+    """An :class:`AlertOutbox` whose deliveries run as ``host``'s workers, so they stop with it."""
+
+    def __init__(self, host: DOMNode, client: QueueClient, branch: str, device: str) -> None:
+        super().__init__(client, branch, device)
+        self.host = host
+
+    def report(self, kind: str, detail: str = "") -> Worker[bool]:
+        """Send the alert ``kind`` to the server (kept until it is delivered)."""
+        return self.host.run_worker(
+            partial(self.send, kind, detail), group="alerts", exit_on_error=False
+        )
+
+    def catch_up(self) -> Worker[bool] | None:
+        """Send again the alerts the server has not taken yet (after a reconnection)."""
+        if not self.pending:
+            return None
+        return self.host.run_worker(self.resend, group="alerts", exit_on_error=False)

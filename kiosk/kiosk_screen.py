@@ -23,12 +23,12 @@ from textual.timer import Timer
 from textual.widgets import ContentSwitcher
 
 from device.config import DeviceConfig
-from device.outbox import AlertOutbox
-from drivers.printer import PrinterError, PrinterStatus, TicketPrinter, TicketView
+from device.outbox import HostedOutbox
+from drivers.printer import PrinterStatus, TicketPrinter, TicketView
 from kiosk import session as steps
 from kiosk.branch_feed import BranchFeed
 from kiosk.home_step import HomeStep
-from kiosk.issuing import issue_ticket, print_ticket, read_status
+from kiosk.issuing import issue_ticket, print_ticket
 from kiosk.issuing_step import IssuingStep
 from kiosk.messages import (
     IssueFailed,
@@ -41,7 +41,7 @@ from kiosk.messages import (
 )
 from kiosk.notice import Notice
 from kiosk.pin_pad import PinAttempts, PinGate, PinPadScreen
-from kiosk.printer_health import PrinterAlert, PrinterWatch
+from kiosk.printer_link import PrinterLink
 from kiosk.priority_step import PriorityStep
 from kiosk.service_tiles import ServiceTile
 from kiosk.session import Session
@@ -111,11 +111,13 @@ class KioskScreen(Screen[None]):
         self.last_ticket: TicketView | None = None
         #: Tickets issued but not printed, oldest first: the technician can reprint them.
         self.unprinted: list[TicketView] = []
-        self.printer_watch = PrinterWatch()
         self.pin_attempts = PinAttempts(self.timings.pin_lockout)
         self.pin_gate = PinGate(device.kiosk.pin, self.pin_attempts)
-        self.alerts = AlertOutbox(client, self.branch_id, self.device_name)
-        self._printer_busy = False
+        #: The kiosk's own faults (printer, PIN) on their way to the server.
+        self.alerts = HostedOutbox(self, client, self.branch_id, self.device_name)
+        self.printer_link = PrinterLink(
+            self, printer, self.alerts, issuing=lambda: self.session.issuing
+        )
         #: The last read or issue could not reach the server.
         self._server_lost = False
         self.feed = BranchFeed(self, client, self.branch_id, max_backoff=self.timings.refresh)
@@ -157,9 +159,9 @@ class KioskScreen(Screen[None]):
         # Checked often, measured from the last touch, so idle means idle for that long.
         self.set_interval(min(1.0, self.timings.idle / 4), self._check_idle)
         self.set_interval(self.timings.refresh, self._refresh)
-        self.set_interval(self.timings.printer_poll, self._poll_printer)
+        self.printer_link.poll_every(self.timings.printer_poll)
         self._refresh()
-        self._check_printer()
+        self.printer_link.check()
         self.feed.follow(self._refresh)
 
     def _draw_notice(self) -> None:
@@ -266,13 +268,13 @@ class KioskScreen(Screen[None]):
 
     @on(TicketPrinted)
     def _on_printed(self, event: TicketPrinted) -> None:
-        self._printer_status(event.status, printed=True)
+        self.printer_blocked = self.printer_link.status_read(event.status, printed=True)
         self._show_ticket(event.ticket, printed=True)
 
     @on(PrintFailed)
     def _on_print_failed(self, event: PrintFailed) -> None:
         self.unprinted.append(event.view)
-        self._printer_failed(event.error)
+        self.printer_blocked = self.printer_link.print_failed(event.error)
         self._show_ticket(event.ticket, printed=False)
 
     def _issue_done(self) -> None:
@@ -340,8 +342,7 @@ class KioskScreen(Screen[None]):
         self._server_lost = False
         self.available = True
         self._draw_notice()
-        if self.alerts.pending:
-            self._resend_alerts()
+        self.alerts.catch_up()
 
     @on(ServerLost)
     def _on_server_lost(self, event: ServerLost) -> None:
@@ -350,49 +351,13 @@ class KioskScreen(Screen[None]):
         self.available = False
         self._draw_notice()
 
-    # -- device alerts (one unit: the outbox and every report_alert call) -----------------
-
-    @work(group="alerts", exit_on_error=False)
-    async def _report(self, kind: str, detail: str) -> None:
-        await self.alerts.send(kind, detail)
-
-    @work(group="alerts", exit_on_error=False)
-    async def _resend_alerts(self) -> None:
-        """The server answered again: send what could not be sent while it was away."""
-        await self.alerts.resend()
-
-    # -- the printer --------------------------------------------------------------------
-
-    def _poll_printer(self) -> None:
-        if not self.session.issuing and not self._printer_busy:
-            self._check_printer()
-
-    @work(thread=True, group="printer-status")
-    def _check_printer(self) -> None:
-        self._printer_busy = True
-        try:
-            status = read_status(self.printer)
-        finally:
-            self._printer_busy = False
-        self.post_message(PrinterChecked(status))
+    # -- the printer (kiosk/printer_link.py watches it) ---------------------------------
 
     @on(PrinterChecked)
     def _on_printer_checked(self, event: PrinterChecked) -> None:
-        self._printer_status(event.status, printed=False)
+        self.printer_blocked = self.printer_link.status_read(event.status, printed=False)
         if isinstance(self._over, TechnicianScreen):
             self._over.show_printer(event.status)
-
-    def _printer_status(self, status: PrinterStatus, *, printed: bool) -> None:
-        """Act on a status read between tickets (or returned by a job that printed)."""
-        self._printer_alert(self.printer_watch.status_read(status, printed=printed))
-
-    def _printer_failed(self, error: PrinterError) -> None:
-        self._printer_alert(self.printer_watch.print_failed(error))
-
-    def _printer_alert(self, alert: PrinterAlert | None) -> None:
-        self.printer_blocked = self.printer_watch.blocked
-        if alert is not None:
-            self._report(alert.kind, alert.detail)
 
     # -- the technician -----------------------------------------------------------------
 
@@ -413,7 +378,7 @@ class KioskScreen(Screen[None]):
         self._over = None
         if result is True:
             self._open(self._technician_screen(), steps.TECHNICIAN)
-            self._check_printer()
+            self.printer_link.check()
             return
         if result == "exit":
             # The hosting app decides; one that stays (the demo) is back with the citizens.
@@ -442,15 +407,15 @@ class KioskScreen(Screen[None]):
         """None for the right PIN; else what the pad says (wrong, or locked for a while)."""
         verdict = self.pin_gate.check(pin, time.monotonic())
         if verdict.alert is not None:
-            self._report(*verdict.alert)
+            self.alerts.report(*verdict.alert)
         return None if verdict.opens else self.words(verdict.refusal, minutes=verdict.minutes)
 
     def check_printer(self) -> None:
         """The technician asked for a printer status read."""
-        self._check_printer()
+        self.printer_link.check()
 
     def reprinted(self, view: TicketView | None, status: PrinterStatus) -> None:
         """The technician printed a test page or reprinted ``view``: it is no longer owed."""
         if view is not None and view in self.unprinted:
             self.unprinted.remove(view)
-        self._printer_status(status, printed=True)
+        self.printer_blocked = self.printer_link.status_read(status, printed=True)
