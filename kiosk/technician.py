@@ -91,14 +91,15 @@ class TechnicianScreen(ModalScreen[str]):
             yield Label(words("tech.title"), id="tech-title")
             yield from self.lines.values()
             yield Label(words("tech.keys"), id="tech-keys")
-            for row, actions in (
-                ("printer", ("check", "test", "reprint")),
-                ("other", ("server_check", "back", "exit")),
-            ):
-                with Horizontal(id=f"tech-{row}-actions"):
-                    for action in actions:
-                        label = f"{self.KEYS[action]}  {words(f'tech.{action}')}"
-                        yield Button(label, id=f"tech-{action}", classes="tech-action")
+            with Vertical(id="tech-actions"):
+                for row, actions in (
+                    ("printer", ("check", "test", "reprint")),
+                    ("other", ("server_check", "back", "exit")),
+                ):
+                    with Horizontal(id=f"tech-{row}-actions"):
+                        for action in actions:
+                            label = f"{self.KEYS[action]}  {words(f'tech.{action}')}"
+                            yield Button(label, id=f"tech-{action}", classes="tech-action")
 
     def on_mount(self) -> None:
         self.set_line("printer", self.words("tech.printer_checking"))

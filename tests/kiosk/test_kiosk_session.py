@@ -8,8 +8,9 @@ from dataclasses import replace
 from textual.widgets import Button
 
 from device.config import DeviceConfig
-from drivers.printer import VirtualPrinter
+from drivers.printer import PrinterStatus, VirtualPrinter
 from kiosk.pin_pad import WRONG_PINS_ALLOWED, PinAttempts
+from kiosk.technician import TechnicianScreen
 from kiosk.ticket_panel import TicketPanel
 from tests.kiosk.conftest import (
     FAST,
@@ -120,6 +121,27 @@ async def test_technician_menu_works_from_the_keyboard(device: DeviceConfig) -> 
 
         await pilot.press("ctrl+t", *PIN, "enter", "9")  # exit
         await until(pilot, lambda: app.return_code is not None)
+
+
+async def test_technician_buttons_stay_put_while_the_status_lines_fill_in(
+    device: DeviceConfig,
+) -> None:
+    """A status read can answer with a long line (a device path, what to do) just as the
+    technician reaches for a button: the buttons must not move under the finger."""
+    app = kiosk_app(device, VirtualPrinter())
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("ctrl+t", *PIN, "enter")
+        menu = app.screen
+        assert isinstance(menu, TechnicianScreen)
+        buttons = list(menu.query(".tech-action"))
+        await pilot.pause()
+        before = [button.region for button in buttons]
+        long = "no device file /tmp/pytest-of-root/pytest-99/a-rather-long-folder-name/lp0"
+        menu.show_printer(PrinterStatus.unknown(long, "plug the printer's cable back in " * 3))
+        menu.set_line("result", "printed " * 40)
+        await pilot.pause()
+        assert [button.region for button in buttons] == before
 
 
 async def test_technician_menu_says_the_server_refuses_the_token(server: ServerProcess) -> None:
