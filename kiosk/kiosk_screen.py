@@ -355,7 +355,7 @@ class KioskScreen(Screen[None]):
 
     @on(PrinterChecked)
     def _on_printer_checked(self, event: PrinterChecked) -> None:
-        self.printer_blocked = self.printer_link.status_read(event.status, printed=False)
+        self.printer_blocked = self.printer_link.checked(event)
         if isinstance(self._over, TechnicianScreen):
             self._over.show_printer(event.status)
 

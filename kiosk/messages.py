@@ -68,6 +68,7 @@ class PrintFailed(KioskMessage):
 
 @dataclass
 class PrinterChecked(KioskMessage):
-    """A status read between tickets."""
+    """A status read between tickets, begun when the printer had done ``jobs`` jobs."""
 
     status: PrinterStatus
+    jobs: int

@@ -50,10 +50,24 @@ class PrinterWatch:
     def __init__(self) -> None:
         #: Citizens are warned: the last ticket failed, or a status read showed a fault.
         self.blocked = False
+        #: How many jobs have printed or failed: a status read between tickets notes it when
+        #: it begins, so that one begun before the latest job is known to be stale.
+        self.jobs = 0
         self._alerted: frozenset[str] = frozenset()
+
+    def read_between_tickets(
+        self, status: PrinterStatus, *, begun_after: int
+    ) -> PrinterAlert | None:
+        """A status read that began when ``jobs`` was ``begun_after``; ignored when a job has
+        printed or failed since (a read of the unplugged printer must not undo a reprint)."""
+        if begun_after != self.jobs:
+            return None
+        return self.status_read(status, printed=False)
 
     def status_read(self, status: PrinterStatus, *, printed: bool) -> PrinterAlert | None:
         """A status read between tickets, or returned by a job that printed."""
+        if printed:
+            self.jobs += 1
         if status.known or status.failed:
             health = printer_health(status)
             self.blocked = health.blocked
@@ -66,6 +80,7 @@ class PrinterWatch:
 
     def print_failed(self, error: PrinterError) -> PrinterAlert | None:
         """A ticket (already issued) did not print."""
+        self.jobs += 1
         self.blocked = True
         detail = f"{error}: {error.advice}" if error.advice else str(error)
         faults = printer_health(error.status).faults if isinstance(error, PrinterNotReady) else None

@@ -46,15 +46,21 @@ class PrinterLink:
 
     def check(self) -> None:
         """Read the status now, in a thread; ``host`` gets a :class:`PrinterChecked`."""
-        self.host.run_worker(self._read, thread=True, group="printer-status")
+        jobs = self.watch.jobs
+        self.host.run_worker(lambda: self._read(jobs), thread=True, group="printer-status")
 
-    def _read(self) -> None:
+    def _read(self, jobs: int) -> None:
         self._reading = True
         try:
             status = read_status(self.printer)
         finally:
             self._reading = False
-        self.host.post_message(PrinterChecked(status))
+        self.host.post_message(PrinterChecked(status, jobs))
+
+    def checked(self, read: PrinterChecked) -> bool:
+        """Act on a status read between tickets (unless a job printed or failed since it
+        began); True while citizens must be warned that the printer cannot print."""
+        return self._act(self.watch.read_between_tickets(read.status, begun_after=read.jobs))
 
     def status_read(self, status: PrinterStatus, *, printed: bool) -> bool:
         """Act on a status read between tickets (or returned by a job that printed).

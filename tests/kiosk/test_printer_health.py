@@ -53,3 +53,20 @@ def test_watch_status_less_printer_is_judged_by_its_jobs() -> None:
     assert watch.status_read(UNKNOWN, printed=False) is None and watch.blocked
     alert = watch.status_read(UNKNOWN, printed=True)
     assert alert is not None and alert.kind == "printer.ok" and not watch.blocked
+
+
+def test_a_read_begun_before_a_job_cannot_undo_what_the_job_showed() -> None:
+    """The unplugged printer's read can land after the reprint that worked: it is stale."""
+    unplugged = PrinterStatus.unknown("no device file /dev/usb/lp0", "plug it in", failed=True)
+    watch = PrinterWatch()
+    begun = watch.jobs
+    assert watch.read_between_tickets(unplugged, begun_after=begun) is not None
+    assert watch.blocked
+    late = watch.jobs  # this read begins while the printer is still unplugged...
+    assert watch.status_read(UNKNOWN, printed=True) is not None  # ...then a reprint works
+    assert not watch.blocked
+    assert watch.read_between_tickets(unplugged, begun_after=late) is None
+    assert not watch.blocked
+    # A read begun after the job counts as usual.
+    assert watch.read_between_tickets(unplugged, begun_after=watch.jobs) is not None
+    assert watch.blocked
