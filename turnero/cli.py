@@ -91,7 +91,7 @@ def server(
             if workers == 1:
                 serve(office, host, port)
             else:
-                serve_workers(config, host, port, workers)
+                serve_workers(office, config, host, port, workers)
         except CannotListen as exc:
             raise fail(str(exc)) from None
     except (ConfigError, StoreUnavailable) as exc:

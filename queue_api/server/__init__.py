@@ -209,16 +209,15 @@ def app_from_environment() -> FastAPI:
     return create_app(load_office_config(Path(os.environ[CONFIG_ENV])))
 
 
-def serve_workers(config: Path, host: str, port: int, workers: int) -> None:
-    """Run ``workers`` server processes on one port (needs a store they can share)."""
+def serve_workers(config: OfficeConfig, path: Path, host: str, port: int, workers: int) -> None:
+    """Run ``workers`` server processes on one port (needs a store they can share); each worker
+    loads ``path`` itself, ``config`` being what it holds."""
     import uvicorn
 
-    from queue_api.config import load_office_config
-
-    os.environ[CONFIG_ENV] = str(config.resolve())
+    os.environ[CONFIG_ENV] = str(path.resolve())
     log.info("Turnero %s: %d server processes on http://%s:%d", __version__, workers, host, port)
     # Raised here, inherited by every worker: each worker bounds itself by it as serve() does.
-    limits = server_limits(load_office_config(config).server, raise_open_files_limit())
+    limits = server_limits(config.server, raise_open_files_limit())
     uvicorn.run(
         "queue_api.server:app_from_environment",
         factory=True,
