@@ -17,7 +17,6 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from queue_api.config_errors import ConfigError, describe, read_toml
 from queue_api.schema import TokenInfo
 
-DEFAULT_PATH = Path("turnero.toml")
 #: The environment variables that override the file: ``TURNERO_SERVER__TOKEN`` is server.token.
 ENV_PREFIX, ENV_NESTING = "TURNERO_", "__"
 

@@ -47,10 +47,6 @@ class Backoff:
         exponential = min(self.first * 2 ** max(0, failures - 1), self.cap)
         return max(exponential, retry_after or 0.0)
 
-    def capped(self, cap: float) -> Backoff:
-        """The same policy with another cap (a screen's own ``reconnect`` setting)."""
-        return Backoff(min(self.first, cap), cap)
-
 
 class RetryAfterWait(wait_base):
     """The policy as a tenacity wait: reads ``retry_after`` off the failed attempt's error."""

@@ -5,7 +5,7 @@ and a Modbus LED board at the far end of a socat pty that timestamps each frame 
 Each round presses Next (F1) once: the server finishes the current ticket and calls the next;
 the next round starts when the keys are enabled again and the frame reached the board.
 
-Run: .venv/bin/python scripts/bench_counter.py [--calls 500] [--pause 0.1]
+Run: .venv/bin/python -m scripts.bench_counter [--calls 500] [--pause 0.1]
 Needs socat. Prints p50/p99/max in milliseconds; target p99 <= 100 ms on loopback.
 """
 

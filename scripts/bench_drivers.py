@@ -1,6 +1,6 @@
 """Benchmark the drivers on real ptys: ticket to last byte at the printer, LED frame to ack.
 
-Run: .venv/bin/python scripts/bench_drivers.py [--runs 300]
+Run: .venv/bin/python -m scripts.bench_drivers [--runs 300]
 Needs socat. Prints p50/p99/max in milliseconds.
 """
 

@@ -25,7 +25,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-#: device.config.DEFAULT_PATH, spelled here so that ``turnero --help`` loads no pydantic.
+#: Where a device's file is looked for when neither --config nor TURNERO_CONFIG names one.
 DEFAULT_DEVICE_FILE = Path("turnero.toml")
 ConfigOption = Annotated[
     Path,
