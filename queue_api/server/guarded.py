@@ -19,6 +19,9 @@ from queue_api.server.limits import (
 
 log = logging.getLogger("turnero.server")
 
+LINGER_SECONDS = 2.0
+"""How long a refused connection drops what its client still sends before it closes."""
+
 
 class GuardedProtocol(HttpToolsProtocol):
     """One connection: refused with a problem, and closed, past any of ``limits``.
@@ -168,7 +171,7 @@ class GuardedProtocol(HttpToolsProtocol):
             )
 
     def _refuse(self, status: int, detail: str) -> None:
-        """Answer with a problem and close, reading nothing more."""
+        """Answer with a problem and close, parsing nothing more."""
         self._refused = True
         self._disarm()
         if self.cycle is not None and not self.cycle.response_complete:
@@ -178,4 +181,12 @@ class GuardedProtocol(HttpToolsProtocol):
         if status == 431 and self.throttle.ready(f"header {self._address}"):
             log.warning("%s sent headers over %d bytes", self._address, self.limits.header_bytes)
         self.transport.write(problem_response(status, detail))
-        self.transport.close()
+        # A lingering close, as web servers do: closing with the client's bytes unread would
+        # reset the connection, and a reset can discard this answer before the client reads
+        # it. So nothing more is written, what still comes is dropped (data_received), and
+        # the connection closes when the client closes it, or after a moment.
+        if self.transport.can_write_eof():
+            self.transport.write_eof()
+            self.loop.call_later(LINGER_SECONDS, self.transport.close)
+        else:
+            self.transport.close()

@@ -82,6 +82,17 @@ def test_an_oversized_header_is_refused_without_waiting_for_its_end(server) -> N
     assert health_answers(server)
 
 
+def test_a_client_still_sending_reads_its_refusal(server) -> None:
+    """A refused client may not have finished sending: closing with its bytes unread would
+    reset the connection, and a reset can discard the answer before the client reads it."""
+    with connect(server) as sock:
+        sock.sendall(b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\nX-Big: ")
+        for _ in range(64):  # four times the limit, sent on after the server has refused
+            sock.sendall(b"a" * (MAX_HEADER_BYTES // 16))
+        status, headers, body = answer(sock)
+    assert status == 431 and is_problem(431, headers, body)
+
+
 def test_an_oversized_body_gets_413_before_it_is_sent(server) -> None:
     with connect(server) as sock:
         sock.sendall(
