@@ -188,6 +188,9 @@ class SqliteTx:
     def __init__(self, db: sqlite3.Connection) -> None:
         self.db = db
         self.committed: list[Callable[[], None]] = []
+        # Each branch's clock as this transaction knows it: every view of one call asks for
+        # the business day, and only this transaction can change the row meanwhile.
+        self._clocks: dict[str, BranchClock | None] = {}
 
     def on_commit(self, callback: Callable[[], None]) -> None:
         self.committed.append(callback)
@@ -321,16 +324,20 @@ class SqliteTx:
         return int(row[0]) if row else 0
 
     def branch_clock(self, branch: str) -> BranchClock | None:
-        row = self.db.execute(
-            "SELECT day, queue_at FROM branch_clock WHERE branch = ?", (branch,)
-        ).fetchone()
-        if row is None:
-            return None
-        return BranchClock(
-            branch=branch,
-            day=date.fromisoformat(row["day"]),
-            queue_at=datetime.fromisoformat(row["queue_at"]),
-        )
+        if branch not in self._clocks:
+            row = self.db.execute(
+                "SELECT day, queue_at FROM branch_clock WHERE branch = ?", (branch,)
+            ).fetchone()
+            self._clocks[branch] = (
+                BranchClock(
+                    branch=branch,
+                    day=date.fromisoformat(row["day"]),
+                    queue_at=datetime.fromisoformat(row["queue_at"]),
+                )
+                if row
+                else None
+            )
+        return self._clocks[branch]
 
     def save_branch_clock(self, clock: BranchClock) -> None:
         self.db.execute(
@@ -338,6 +345,7 @@ class SqliteTx:
             " ON CONFLICT (branch) DO UPDATE SET day = excluded.day, queue_at = excluded.queue_at",
             (clock.branch, clock.day.isoformat(), _time(clock.queue_at)),
         )
+        self._clocks[clock.branch] = clock
 
     def idempotent_issue(self, branch: str, key: str) -> IdempotentIssue | None:
         row = self.db.execute(
