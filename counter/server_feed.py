@@ -210,7 +210,7 @@ class ServerFeed:
 
     def flush_stale(self) -> None:
         """Read what events made stale, unless an action's answer is on its way."""
-        self._flushes = OnceMore()
+        self._flushes.done()
         if self.screen.busy:
             # The action's answer is on its way: reading now would compete with it, and the
             # answer may make the read needless. The action flushes once it has the answer.

@@ -8,12 +8,14 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, StringConstraints, field_serializer
 
+from queue_api.i18n import FALLBACK
+
 API_PREFIX = "/api/v1"
 
 LocalizedText = dict[str, str]
 """Text per language code, e.g. ``{"es": "Licencias", "en": "Driver licences"}``."""
 
-FALLBACK_LANGUAGE = "es"
+FALLBACK_LANGUAGE = FALLBACK
 """The language every service is named in (the office file requires it)."""
 
 
