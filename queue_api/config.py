@@ -7,6 +7,7 @@ expected, before the server listens.
 from __future__ import annotations
 
 import hashlib
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -24,7 +25,7 @@ from pydantic import (
 from queue_api.config_errors import describe, read_toml
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
-Role = Literal["kiosk", "counter", "display", "admin"]
+Role = Literal["kiosk", "counter", "display", "admin", "supervisor"]
 
 
 class Section(BaseModel):
@@ -43,6 +44,8 @@ class ServerSection(Section):
     connections_per_address: Annotated[int, Field(ge=1, le=1_000_000)] = 256
     #: Open event streams from one client address; then 429.
     streams_per_address: Annotated[int, Field(ge=1, le=1_000_000)] = 128
+    #: kpi.alert and kpi.cleared are also POSTed here as JSON (API.md v1 additions).
+    alert_webhook: str | None = None
 
     @field_validator("database")
     @classmethod
@@ -67,12 +70,68 @@ class ServerSection(Section):
             ) from None
         return value
 
-    @field_validator("public_url")
+    @field_validator("public_url", "alert_webhook")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("http://", "https://")):
             raise ValueError("expected a URL starting with http:// or https://")
         return value.rstrip("/") if value else value
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+HoursRange = Annotated[
+    str, StringConstraints(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-4]):[0-5][0-9]$")
+]
+
+
+class OutcomeConfig(Section):
+    """One way a visit can end (``finish`` with ``{"outcome": code}``)."""
+
+    code: Slug
+    name: dict[str, str]
+
+    @field_validator("name")
+    @classmethod
+    def _has_spanish(cls, value: dict[str, str]) -> dict[str, str]:
+        return _has_spanish(value)
+
+
+class AppointmentsConfig(Section):
+    """A service's bookable slots: their length, places per slot, how far ahead, and hours."""
+
+    slot_minutes: Annotated[int, Field(ge=5, le=240)] = 15
+    per_slot: Annotated[int, Field(ge=1, le=100)] = 1
+    days_ahead: Annotated[int, Field(ge=1, le=366)] = 30
+    #: Opening hours per weekday (mon..sun), e.g. ``mon = "09:00-13:00"``; a day left out
+    #: takes no appointments.
+    hours: dict[str, HoursRange] = {}
+
+    @field_validator("hours")
+    @classmethod
+    def _weekdays(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(value) - set(WEEKDAYS))
+        if unknown:
+            raise ValueError(f"unknown day(s) {unknown}: expected some of {list(WEEKDAYS)}")
+        for day, hours in value.items():
+            start, end = hours.split("-")
+            if start >= end:
+                raise ValueError(f"{day} = {hours!r}: the start must come before the end")
+        return value
+
+
+class PolicyConfig(Section):
+    """Who is next (``[branches.policy]``); the defaults are v1's rule exactly."""
+
+    #: A priority ticket counts as waiting this much longer; -1: always first.
+    priority_head_start_minutes: Annotated[int, Field(ge=-1, le=24 * 60)] = -1
+    #: A counter's first service counts as waiting this much longer.
+    first_service_head_start_minutes: Annotated[int, Field(ge=0, le=24 * 60)] = 0
+    #: Check-in is allowed this long before the booked time.
+    appointment_early_minutes: Annotated[int, Field(ge=0, le=24 * 60)] = 15
+    #: After this, check-in makes an ordinary walk-in ticket.
+    appointment_late_minutes: Annotated[int, Field(ge=0, le=24 * 60)] = 10
+    #: A returned no-show waits behind this many tickets.
+    return_after: Annotated[int, Field(ge=0, le=1000)] = 2
 
 
 class ServiceConfig(Section):
@@ -82,13 +141,31 @@ class ServiceConfig(Section):
     target_wait_minutes: Annotated[int, Field(ge=1, le=600)] = 15
     priority_allowed: bool = False
     open: bool = True
+    #: What one visit usually takes at the desk: the estimate's start before any history.
+    typical_service_minutes: Annotated[float, Field(gt=0, le=600)] | None = None
+    #: Citizens may take a ticket from their phone, up to this many a day (0: no limit).
+    remote_join: bool = False
+    remote_daily_limit: Annotated[int, Field(ge=0, le=100_000)] = 0
+    #: kpi.alert when the longest wait passes this many minutes / more than this many wait.
+    alert_wait_minutes: Annotated[int, Field(ge=0, le=24 * 60)] = 0
+    alert_waiting: Annotated[int, Field(ge=0, le=100_000)] = 0
+    outcomes: list[OutcomeConfig] = []
+    #: Bookable slots; None: this service takes no appointments.
+    appointments: AppointmentsConfig | None = None
 
     @field_validator("name")
     @classmethod
     def _has_spanish(cls, value: dict[str, str]) -> dict[str, str]:
-        if "es" not in value:
-            raise ValueError('expected at least a Spanish name: name = { es = "...", en = "..." }')
+        return _has_spanish(value)
+
+    @field_validator("outcomes")
+    @classmethod
+    def _unique_outcomes(cls, value: list[OutcomeConfig]) -> list[OutcomeConfig]:
+        _unique([outcome.code for outcome in value], "outcome code")
         return value
+
+    def outcome(self, code: str) -> OutcomeConfig | None:
+        return next((o for o in self.outcomes if o.code == code), None)
 
 
 class CounterConfig(Section):
@@ -103,6 +180,9 @@ class BranchConfig(Section):
     name: Annotated[str, StringConstraints(min_length=1)]
     services: Annotated[list[ServiceConfig], Field(min_length=1)]
     counters: list[CounterConfig] = []
+    policy: PolicyConfig = PolicyConfig()
+    #: Days without appointments or remote join (holidays).
+    closed_days: list[date] = []
 
     @model_validator(mode="after")
     def _consistent(self) -> BranchConfig:
@@ -133,14 +213,21 @@ class DeviceConfig(Section):
     counter: Slug | None = None
     token: Annotated[str, StringConstraints(min_length=8)] | None = None
     token_sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")] | None = None
+    #: A supervisor's scope: branch ids, or ``["*"]`` for every branch.
+    branches: list[Slug | Literal["*"]] | None = None
 
     @model_validator(mode="after")
     def _scoped(self) -> DeviceConfig:
         if (self.token is None) == (self.token_sha256 is None):
             raise ValueError("expected exactly one of token_sha256 (recommended) or token")
-        if self.role == "admin" and (self.branch or self.counter):
-            raise ValueError("an admin device has no branch or counter")
-        if self.role != "admin" and not self.branch:
+        if self.role in ("admin", "supervisor") and (self.branch or self.counter):
+            raise ValueError(f"a {self.role} device has no branch or counter")
+        if (self.role == "supervisor") != bool(self.branches):
+            raise ValueError(
+                "branches is required for the supervisor role, and only for it:"
+                ' branches = ["centro"] or ["*"]'
+            )
+        if self.role not in ("admin", "supervisor") and not self.branch:
             raise ValueError(f"a {self.role} device needs its branch")
         if (self.role == "counter") != (self.counter is not None):
             raise ValueError("counter is required for the counter role, and only for it")
@@ -165,6 +252,12 @@ class OfficeConfig(Section):
         _unique([device.digest for device in self.devices], "device token")
         branches = {branch.id: branch for branch in self.branches}
         for device in self.devices:
+            unknown = sorted(set(device.branches or []) - set(branches) - {"*"})
+            if unknown:
+                raise ValueError(
+                    f"device {device.name!r}: unknown branch(es) {unknown}, "
+                    f'expected some of {sorted(branches)} or "*"'
+                )
             if device.branch is None:
                 continue
             branch = branches.get(device.branch)
@@ -186,6 +279,12 @@ class OfficeConfig(Section):
 
     def branch(self, branch_id: str) -> BranchConfig | None:
         return next((b for b in self.branches if b.id == branch_id), None)
+
+
+def _has_spanish(value: dict[str, str]) -> dict[str, str]:
+    if "es" not in value:
+        raise ValueError('expected at least a Spanish name: name = { es = "...", en = "..." }')
+    return value
 
 
 def _unique(values: list[str], what: str) -> None:

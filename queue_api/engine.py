@@ -56,6 +56,14 @@ class TicketRecord:
     recalls: int = 0
     #: Who was at the counter when it called this ticket (for the stats only).
     clerk: str | None = None
+    #: How it was taken (API.md v1 additions): ``kiosk``, ``remote`` or ``appointment``.
+    channel: str = "kiosk"
+    #: The booked time of an appointment's ticket.
+    appointment_at: datetime | None = None
+    #: How the visit ended: a code from the service's ``outcomes``.
+    outcome: str | None = None
+    #: Transferred to one counter: only that counter may call it.
+    for_counter: str | None = None
     #: Its queue time (API.md): the issue time made monotonic per branch (``next_queue_at``);
     #: what orders the queue and what waits count from. Keyword-only, so it can follow the
     #: defaults above and still be required: every ticket has one.

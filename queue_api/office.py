@@ -279,7 +279,14 @@ class Office:
 
     @staticmethod
     def _service_view(service: ServiceConfig) -> Service:
-        return Service.model_validate(service, from_attributes=True)
+        return Service.model_validate(
+            {
+                **service.model_dump(exclude={"appointments"}),
+                "appointments": service.appointments is not None,
+                "alert_wait_minutes": service.alert_wait_minutes or None,
+                "alert_waiting": service.alert_waiting or None,
+            }
+        )
 
     def branch(self, branch_id: str) -> Branch:
         """The branch with its services and its counters' current state."""

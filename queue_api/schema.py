@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, StringConstraints, field_serializer
 
@@ -13,6 +13,7 @@ from queue_api.i18n import FALLBACK
 API_PREFIX = "/api/v1"
 
 LocalizedText = dict[str, str]
+Channel = Literal["kiosk", "remote", "appointment"]
 """Text per language code, e.g. ``{"es": "Licencias", "en": "Driver licences"}``."""
 
 FALLBACK_LANGUAGE = FALLBACK
@@ -89,6 +90,15 @@ class Ticket(WireModel):
     ahead: int | None = None
     ewt_seconds: int | None = None
     status_url: str | None = None
+    channel: Channel = "kiosk"
+    appointment_at: datetime | None = None
+    #: ``[low, high]`` while waiting: a range that holds the real wait for most tickets.
+    ewt_range_seconds: tuple[int, int] | None = None
+    outcome: str | None = None
+    #: Transferred to one counter: only that counter may call it.
+    for_counter: str | None = None
+    #: On ``next`` and ``call`` answers: one line saying why this ticket was chosen.
+    why: str | None = None
 
 
 class PublicTicket(WireModel):
@@ -105,10 +115,18 @@ class PublicTicket(WireModel):
     counter_label: str | None = None
     ahead: int | None = None
     ewt_seconds: int | None = None
+    ewt_range_seconds: tuple[int, int] | None = None
+    channel: Channel = "kiosk"
+    appointment_at: datetime | None = None
 
     def service_name_in(self, language: str) -> str:
         """The service's name in ``language`` (``text_in``'s fallbacks, then its id)."""
         return text_in(self.service_name, language, self.service)
+
+
+class Outcome(WireModel):
+    code: str
+    name: LocalizedText
 
 
 class Service(WireModel):
@@ -118,6 +136,13 @@ class Service(WireModel):
     priority_allowed: bool
     open: bool
     target_wait_minutes: int
+    remote_join: bool = False
+    #: Whether the service takes appointments (its slots are in the server's config).
+    appointments: bool = False
+    outcomes: list[Outcome] = []
+    #: KPI thresholds; null when off.
+    alert_wait_minutes: int | None = None
+    alert_waiting: int | None = None
 
     def name_in(self, language: str) -> str:
         """The name in ``language`` (``text_in``'s fallbacks, then the service's id)."""
@@ -262,6 +287,12 @@ class EventType(StrEnum):
     COUNTER_UPDATED = "counter.updated"
     DEVICE_ALERT = "device.alert"
     RESYNC = "resync"
+    TICKET_RETURNED = "ticket.returned"
+    KPI_ALERT = "kpi.alert"
+    KPI_CLEARED = "kpi.cleared"
+    APPOINTMENT_CHECKED_IN = "appointment.checked_in"
+    #: Sent on a ticket's own public stream only.
+    TICKET_UPDATED = "ticket.updated"
 
 
 class EventData(WireModel):
@@ -365,3 +396,5 @@ class TokenInfo(WireModel):
     role: str
     branch: str | None = None
     counter: str | None = None
+    #: A supervisor's branches (``["*"]``: all).
+    branches: list[str] | None = None

@@ -20,10 +20,18 @@ class Principal:
     role: str
     branch: str | None
     counter: str | None
+    #: A supervisor's branches; ``("*",)`` for all of them.
+    branches: tuple[str, ...] = ()
 
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
+
+    def sees(self, branch: str) -> bool:
+        """Whether this device may read ``branch``."""
+        if self.is_admin or self.branch == branch:
+            return True
+        return self.role == "supervisor" and ("*" in self.branches or branch in self.branches)
 
 
 class TokenBook:
@@ -31,7 +39,13 @@ class TokenBook:
 
     def __init__(self, config: OfficeConfig) -> None:
         self._by_digest = {
-            device.digest: Principal(device.name, device.role, device.branch, device.counter)
+            device.digest: Principal(
+                device.name,
+                device.role,
+                device.branch,
+                device.counter,
+                tuple(device.branches or ()),
+            )
             for device in config.devices
         }
 
@@ -74,14 +88,28 @@ def _forbid(who: Principal, what: str) -> HTTPException:
 
 
 def _in_branch(b: str, who: Principal) -> Principal:
-    if not who.is_admin and who.branch != b:
+    if not who.sees(b):
         raise _forbid(who, f"read branch {b!r}")
     return who
 
 
 async def branch_reader(b: str, who: Caller) -> Principal:
-    """Any role, within its branch."""
+    """Any role, within its branch (a supervisor within its branches)."""
     return _in_branch(b, who)
+
+
+async def branch_supervisor(b: str, who: Caller) -> Principal:
+    """A supervisor within its branches, or an admin: operations' reads (KPIs, reports)."""
+    if who.role not in ("supervisor", "admin"):
+        raise _forbid(who, "read operations data (supervisor or admin only)")
+    return _in_branch(b, who)
+
+
+async def supervisor(who: Caller) -> Principal:
+    """A supervisor or an admin; the branch scope is checked by the call itself."""
+    if who.role not in ("supervisor", "admin"):
+        raise _forbid(who, "read operations data (supervisor or admin only)")
+    return who
 
 
 async def ticket_issuer(b: str, who: Caller) -> Principal:
@@ -111,3 +139,5 @@ BranchReader = Annotated[Principal, Depends(branch_reader)]
 TicketIssuer = Annotated[Principal, Depends(ticket_issuer)]
 CounterActor = Annotated[Principal, Depends(counter_actor)]
 Admin = Annotated[Principal, Depends(admin)]
+BranchSupervisor = Annotated[Principal, Depends(branch_supervisor)]
+Supervisor = Annotated[Principal, Depends(supervisor)]

@@ -33,7 +33,7 @@ from queue_api.store import IdempotentIssue, StoredEvent, StoreUnavailable
 
 log = logging.getLogger("turnero.store")
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # Every table is keyed by branch first, so it can be distributed by ``branch`` (Citus) as is.
 # ``tickets_by_id`` is the one index without it: the public ticket page knows only the id.
@@ -145,6 +145,14 @@ MIGRATIONS: dict[int, str] = {
         at timestamptz NOT NULL
     );
     """,
+    # API.md v1 additions: how a ticket was taken, its booked time, how its visit ended, and
+    # the one counter a transfer sent it to.
+    5: """
+    ALTER TABLE tickets ADD COLUMN channel text COLLATE "C" NOT NULL DEFAULT 'kiosk';
+    ALTER TABLE tickets ADD COLUMN appointment_at timestamptz;
+    ALTER TABLE tickets ADD COLUMN outcome text COLLATE "C";
+    ALTER TABLE tickets ADD COLUMN for_counter text COLLATE "C";
+    """,
 }
 
 # One place per table for its columns: a new column is one more name here (and a migration).
@@ -165,8 +173,14 @@ TICKET_COLUMNS = (
     "recalls",
     "clerk",
     "queue_at",
+    "channel",
+    "appointment_at",
+    "outcome",
+    "for_counter",
 )
-TICKET_FIXED = frozenset({"branch", "id", "number", "day", "issued_at", "queue_at"})
+TICKET_FIXED = frozenset(
+    {"branch", "id", "number", "day", "issued_at", "queue_at", "channel", "appointment_at"}
+)
 """Columns a ticket keeps from issue on; ``update_ticket`` writes the others."""
 COUNTER_COLUMNS = ("branch", "id", "state", "day", "clerk")
 

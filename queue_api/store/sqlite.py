@@ -29,7 +29,7 @@ from queue_api.engine import BranchClock, CounterRecord, TicketRecord
 from queue_api.schema import Alert, CounterState, EventType, TicketStatus
 from queue_api.store import IdempotentIssue, StoredEvent, StoreUnavailable
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 MIGRATIONS: dict[int, str] = {
     1: """
@@ -125,6 +125,14 @@ MIGRATIONS: dict[int, str] = {
     WHERE device IS NOT NULL AND kind IS NOT NULL
     GROUP BY 1, 2, 3;
     """,
+    # API.md v1 additions: how a ticket was taken, its booked time, how its visit ended, and
+    # the one counter a transfer sent it to.
+    5: """
+    ALTER TABLE tickets ADD COLUMN channel TEXT NOT NULL DEFAULT 'kiosk';
+    ALTER TABLE tickets ADD COLUMN appointment_at TEXT;
+    ALTER TABLE tickets ADD COLUMN outcome TEXT;
+    ALTER TABLE tickets ADD COLUMN for_counter TEXT;
+    """,
 }
 
 CALL_TYPES = (EventType.TICKET_CALLED.value, EventType.TICKET_RECALLED.value)
@@ -155,6 +163,10 @@ def _ticket(row: sqlite3.Row) -> TicketRecord:
         counter=row["counter"],
         recalls=row["recalls"],
         clerk=row["clerk"],
+        channel=row["channel"],
+        appointment_at=_parse_time(row["appointment_at"]),
+        outcome=row["outcome"],
+        for_counter=row["for_counter"],
         queue_at=datetime.fromisoformat(row["queue_at"]),
     )
 
@@ -372,7 +384,8 @@ class SqliteTx:
         self.db.execute(
             "INSERT INTO tickets (id, branch, service, number, day, priority, language,"
             " issued_at, status, called_at, started_at, finished_at, counter, recalls, clerk,"
-            " queue_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " queue_at, channel, appointment_at, outcome, for_counter)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 ticket.id,
                 ticket.branch,
@@ -390,13 +403,18 @@ class SqliteTx:
                 ticket.recalls,
                 ticket.clerk,
                 _time(ticket.queue_at),
+                ticket.channel,
+                _time(ticket.appointment_at),
+                ticket.outcome,
+                ticket.for_counter,
             ),
         )
 
     def update_ticket(self, ticket: TicketRecord) -> None:
         self.db.execute(
             "UPDATE tickets SET service = ?, status = ?, called_at = ?, started_at = ?,"
-            " finished_at = ?, counter = ?, recalls = ?, clerk = ? WHERE id = ?",
+            " finished_at = ?, counter = ?, recalls = ?, clerk = ?, outcome = ?, for_counter = ?"
+            " WHERE id = ?",
             (
                 ticket.service,
                 ticket.status.value,
@@ -406,6 +424,8 @@ class SqliteTx:
                 ticket.counter,
                 ticket.recalls,
                 ticket.clerk,
+                ticket.outcome,
+                ticket.for_counter,
                 ticket.id,
             ),
         )

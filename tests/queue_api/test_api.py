@@ -230,6 +230,9 @@ async def test_public_ticket_shows_nothing_personal(kiosk: QueueClient, clients:
         "counter_label",
         "ahead",
         "ewt_seconds",
+        "ewt_range_seconds",
+        "channel",
+        "appointment_at",
     }
     assert "id" not in fields and "counter" not in fields
     assert (public.number, public.status, public.ahead, public.counter_label) == (

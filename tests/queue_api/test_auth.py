@@ -231,7 +231,13 @@ def test_admin_gets_404_for_unknown_things(api: httpx.Client) -> None:
 
 def test_whoami_tells_the_role_and_scope(api: httpx.Client) -> None:
     who = api.get("/api/v1/whoami", headers=bearer(TOKENS["counter3"])).json()
-    assert who == {"device": "ventanilla-3", "role": "counter", "branch": "centro", "counter": "3"}
+    assert who == {
+        "device": "ventanilla-3",
+        "role": "counter",
+        "branch": "centro",
+        "counter": "3",
+        "branches": None,
+    }
 
 
 def test_tokens_never_appear_in_bodies_or_logs(

@@ -136,7 +136,7 @@ BAD = {
         'role = "kiosk"',
         'role = "kisok"',
         "devices.0.role",
-        "'kiosk', 'counter', 'display' or 'admin'",
+        "'kiosk', 'counter', 'display', 'admin' or 'supervisor'",
     ),
     "bad database": (
         'database = "sqlite:///',

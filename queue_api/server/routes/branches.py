@@ -31,7 +31,7 @@ def list_branches(request: Request, who: Caller) -> list[BranchSummary]:
     return [
         BranchSummary(id=b.id, name=b.name)
         for b in office(request).config.branches
-        if who.is_admin or who.branch == b.id
+        if who.sees(b.id)
     ]
 
 

@@ -39,4 +39,10 @@ async def health(request: Request) -> Health | JSONResponse:
 @router.get("/whoami", response_model=TokenInfo, responses=responses(401))
 async def whoami(who: Caller) -> TokenInfo:
     """The device, role and scope of the calling token (for `turnero diag api`)."""
-    return TokenInfo(device=who.device, role=who.role, branch=who.branch, counter=who.counter)
+    return TokenInfo(
+        device=who.device,
+        role=who.role,
+        branch=who.branch,
+        counter=who.counter,
+        branches=list(who.branches) or None,
+    )
