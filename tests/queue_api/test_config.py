@@ -181,6 +181,55 @@ BAD = {
         "server.streams_per_address",
         "integer",
     ),
+    "supervisor without branches": (
+        'role = "kiosk"\nbranch = "centro"',
+        'role = "supervisor"',
+        "devices.0",
+        'branches is required for the supervisor role, and only for it: branches = ["centro"]',
+    ),
+    "supervisor of an unknown branch": (
+        'role = "kiosk"\nbranch = "centro"',
+        'role = "supervisor"\nbranches = ["centro", "sur"]',
+        "(top level)",
+        "device 'kiosk-entrada': unknown branch(es) ['sur']",
+    ),
+    "webhook that is not a URL": (
+        'timezone = "America/Mexico_City"',
+        'timezone = "America/Mexico_City"\nalert_webhook = "hooks.example.org"',
+        "server.alert_webhook",
+        "expected a URL starting with http:// or https://",
+    ),
+    "head start below -1": (
+        'name = "Oficina Centro"',
+        'name = "Oficina Centro"\npolicy = { priority_head_start_minutes = -5 }',
+        "branches.0.policy.priority_head_start_minutes",
+        "greater than or equal to -1",
+    ),
+    "appointment hours on an unknown day": (
+        'prefix = "B"',
+        'prefix = "B"\nappointments = { hours = { lun = "09:00-13:00" } }',
+        "branches.0.services.1.appointments.hours",
+        "unknown day(s) ['lun']",
+    ),
+    "appointment hours ending before they start": (
+        'prefix = "B"',
+        'prefix = "B"\nappointments = { hours = { mon = "13:00-09:00" } }',
+        "branches.0.services.1.appointments.hours",
+        "the start must come before the end",
+    ),
+    "an outcome code twice": (
+        'prefix = "B"',
+        'prefix = "B"\noutcomes = [{ code = "ok", name = { es = "Resuelto" } },'
+        ' { code = "ok", name = { es = "Otra vez" } }]',
+        "branches.0.services.1.outcomes",
+        "duplicate outcome code 'ok'",
+    ),
+    "a closed day that is not a date": (
+        'name = "Oficina Centro"',
+        'name = "Oficina Centro"\nclosed_days = ["25 de diciembre"]',
+        "branches.0.closed_days.0",
+        "date",
+    ),
 }
 
 
@@ -198,6 +247,26 @@ def test_the_good_file_loads(tmp_path: Path) -> None:
     config = load_office_config(write(tmp_path))
     assert [s.prefix for s in config.branches[0].services] == ["A", "B"]
     assert config.devices[1].counter == "1"
+
+
+def test_v1_additions_default_to_v1_behaviour(tmp_path: Path) -> None:
+    """A v1 office file, without any of the keys added since, keeps v1's rules."""
+    branch = load_office_config(write(tmp_path)).branches[0]
+    assert branch.policy.priority_head_start_minutes == -1  # priority always first
+    assert branch.policy.first_service_head_start_minutes == 0
+    assert branch.closed_days == []
+    service = branch.services[0]
+    assert (service.remote_join, service.appointments, service.outcomes) == (False, None, [])
+    assert (service.alert_wait_minutes, service.alert_waiting) == (0, 0)
+
+
+def test_a_supervisor_reads_the_branches_it_names(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        'role = "kiosk"\nbranch = "centro"',
+        'role = "supervisor"\nbranches = ["*"]',
+    )
+    assert load_office_config(path).devices[0].branches == ["*"]
 
 
 @pytest.mark.parametrize("case", list(BAD))
