@@ -150,7 +150,8 @@ async def test_the_lobby_stream_sends_calls_and_waiting_counts_only(
             recall = await events.next("call")
             assert recall["recall"] is True and recall["id"] > call["id"]
             await desk.transfer(B, "2", "registro")
-        assert await events.next("transfer") == {"id": recall["id"] + 1, "number": called.number}
+        moved = await events.next("transfer")
+        assert moved["number"] == called.number and moved["id"] > recall["id"]
         assert (await events.next("waiting"))["waiting"]["registro"] == 1
         # Nothing of a ticket but its number: no id, no language, no times.
         sent = "\n".join(events.raw)
@@ -232,3 +233,18 @@ def test_every_text_of_the_pages_is_in_both_catalogs(lang: str) -> None:
 
     package = "queue_api.server.public_pages"
     assert set(_catalog(package, lang)) == set(_catalog(package, "es"))
+
+
+async def test_a_closed_service_says_so_and_offers_no_joining(tmp_path: Path) -> None:
+    config = public_office(tmp_path, tmp_path / "turnero.db")
+    text = config.read_text(encoding="utf-8").replace(
+        "remote_join = true\n", "remote_join = true\nopen = false\n", 1
+    )
+    config.write_text(text, encoding="utf-8")
+    with serving(config) as server:
+        async with httpx.AsyncClient(base_url=server.url) as http:
+            page = (await http.get(f"/b/{B}", headers=ENGLISH)).text
+    licencias = section(page, "Driver licences")
+    assert "Closed right now" in licencias
+    assert "remote-tickets" not in licencias and "Estimated wait" not in licencias
+    assert "Closed right now" not in section(page, "Payments and taxes")
