@@ -15,7 +15,7 @@ from string import Template
 from typing import Any
 
 from queue_api.i18n import FALLBACK, Words, languages
-from queue_api.schema import Board, Branch, Queue, Service
+from queue_api.schema import Board, Branch, Queue, Service, ServiceQueue
 
 PACKAGE = __package__ or "queue_api.server.public_pages"
 LOBBY_CALLS = 8
@@ -50,9 +50,10 @@ def choose_language(asked: str | None, accept_language: str | None) -> str:
     return min(ranked)[2] if ranked else FALLBACK
 
 
-def estimate_text(lang: str, seconds: int | None) -> str:
-    """An estimated wait as the pages show it (one place to change how estimates read)."""
-    return Words(lang).wait(seconds)
+def estimate_text(lang: str, entry: ServiceQueue | None) -> str:
+    """A service's estimated wait as the pages show it: the one place that words estimates
+    (given the whole entry, so a range can replace the single figure here alone)."""
+    return Words(lang).wait(entry.ewt_seconds if entry else None)
 
 
 def _t(lang: str, key: str, **values: object) -> str:
@@ -91,14 +92,16 @@ def render_unknown_branch(lang: str) -> str:
     return _page(lang, _t(lang, "branch.unknown_title"), "branch", "branch.css", body)
 
 
-def _service_card(branch: Branch, service: Service, waiting: dict[str, Any], lang: str) -> str:
+def _service_card(
+    branch: Branch, service: Service, waiting: dict[str, ServiceQueue], lang: str
+) -> str:
     name = escape(service.name_in(lang))
     entry = waiting.get(service.id)
     count = entry.waiting if entry else 0
     rows = f"<dt>{_t(lang, 'branch.waiting')}</dt><dd>{count}</dd>"
     actions = ""
     if service.open:
-        estimate = estimate_text(lang, entry.ewt_seconds if entry else None)
+        estimate = estimate_text(lang, entry)
         rows += f"<dt>{_t(lang, 'branch.estimate')}</dt><dd>{escape(estimate)}</dd>"
         if service.remote_join:
             # Shown by the script: without it the form could not send the JSON the API takes.
