@@ -97,6 +97,9 @@ CALLS: dict[str, tuple[str, str, dict | None, dict[str, int], str | None]] = {
     "stats": ("GET", f"{B}/stats", None, ADMIN_ONLY, None),
     "standing alerts": ("GET", f"{B}/alerts", None, IN_BRANCH, None),
     "alert": ("POST", f"{B}/alerts", {"device": "printer-1", "kind": "paper_out"}, ALERTS, None),
+    "branch page": ("GET", "/b/centro", None, ANYONE, None),
+    "lobby page": ("GET", "/b/centro/lobby", None, ANYONE, None),
+    "lobby stream": ("GET", "/b/centro/lobby/events", None, ANYONE, None),
 }
 
 ADMIN = bearer(TOKENS["admin"])

@@ -45,8 +45,15 @@ API_MD_CALLS = {
 OUR_CALLS = {
     ("get", "/api/v1/whoami"),  # which role and scope a token has: for `turnero diag api`
     ("get", "/api/v1/branches/{b}/alerts"),  # the faults that stand: for a counter that starts
+    ("get", "/b/{b}"),  # API.md's public pages, v1 additions
+    ("get", "/b/{b}/lobby"),
+    ("get", "/b/{b}/lobby/events"),  # the lobby page's public stream: calls and counts only
 }
 """Calls API.md does not list, added where it was silent (said in the closing note)."""
+
+HTML_PAGES = {"/b/{b}", "/b/{b}/lobby"}
+"""Public pages that answer an unknown branch with an HTML page."""
+PUBLIC_PAGES = {*HTML_PAGES, "/b/{b}/lobby/events"}
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +67,7 @@ def test_the_spec_has_every_call_of_api_md(spec: dict) -> None:
 
 
 def test_every_authenticated_call_documents_401_and_403(spec: dict) -> None:
-    public = {"/api/v1/health", "/api/v1/tickets/{ticket_id}", "/t/{ticket_id}"}
+    public = {"/api/v1/health", "/api/v1/tickets/{ticket_id}", "/t/{ticket_id}", *PUBLIC_PAGES}
     for path, item in spec["paths"].items():
         for method, operation in item.items():
             codes = set(operation["responses"])
@@ -69,7 +76,7 @@ def test_every_authenticated_call_documents_401_and_403(spec: dict) -> None:
             elif path != "/api/v1/whoami":
                 assert {"401", "403"} <= codes, (method, path)
             errors = {code for code in codes if code.startswith("4")}
-            if path == "/t/{ticket_id}":
+            if path == "/t/{ticket_id}" or path in HTML_PAGES:
                 errors.discard("404")  # the phone page answers an unknown id with HTML
             for code in errors:  # errors are problem+json, with the Problem schema
                 content = operation["responses"][code].get("content", {})
@@ -87,7 +94,7 @@ def test_the_spec_declares_the_bearer_scheme_on_every_authenticated_call(spec: d
             "description": "The device token from the device file (server.token)",
         }
     }
-    public = {"/api/v1/health", "/api/v1/tickets/{ticket_id}", "/t/{ticket_id}"}
+    public = {"/api/v1/health", "/api/v1/tickets/{ticket_id}", "/t/{ticket_id}", *PUBLIC_PAGES}
     for path, item in spec["paths"].items():
         for method, operation in item.items():
             expected = None if path in public else [{"DeviceToken": []}]
