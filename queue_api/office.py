@@ -507,14 +507,16 @@ class Office:
                 done = engine.finish(current, desk.now)
                 desk.tx.update_ticket(done)
                 desk.announce(EventType.TICKET_COMPLETED, done)
-            services = desk.counter.services
-            waiting = desk.tx.waiting_for_update(desk.branch.id, desk.today(), services)
-            chosen = engine.pick_next(waiting, services)
+            services, here = desk.counter.services, desk.counter.id
+            waiting = desk.tx.line_heads_for_update(desk.branch.id, desk.today(), services, here)
+            chosen = engine.choose_next(waiting, services, desk.branch.policy, desk.now, here)
             if chosen is None:
                 return None
-            called = engine.call(chosen, desk.counter.id, desk.now, record.clerk)
+            called = engine.call(chosen.ticket, desk.counter.id, desk.now, record.clerk)
             desk.tx.update_ticket(called)
-            return desk.announce(EventType.TICKET_CALLED, called)
+            return desk.announce(EventType.TICKET_CALLED, called).model_copy(
+                update={"why": chosen.why}
+            )
 
     def recall(self, branch_id: str, counter_id: str) -> Ticket:
         """Call the counter's current ticket again."""

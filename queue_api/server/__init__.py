@@ -30,7 +30,7 @@ from queue_api.server.limits import (
     server_limits,
 )
 from queue_api.server.log_follower import LogFollower
-from queue_api.server.routes import branches, counters, events, health, tickets
+from queue_api.server.routes import branches, counters, desk_actions, events, health, tickets
 from queue_api.server.ticket_allowance import TicketAllowance
 from queue_api.store import SharedStore, Store, open_store
 
@@ -87,6 +87,7 @@ def create_app(config: OfficeConfig, store: Store | None = None) -> FastAPI:
     for module in (health, branches, tickets, counters, events):
         # Any call may meet an unreachable database.
         app.include_router(module.router, responses=problems.responses(503))
+    app.include_router(desk_actions.router, responses=problems.responses(503))
     return app
 
 

@@ -33,7 +33,7 @@ from queue_api.store import IdempotentIssue, StoredEvent, StoreUnavailable
 
 log = logging.getLogger("turnero.store")
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 10
 
 # Every table is keyed by branch first, so it can be distributed by ``branch`` (Citus) as is.
 # ``tickets_by_id`` is the one index without it: the public ticket page knows only the id.
@@ -153,6 +153,11 @@ MIGRATIONS: dict[int, str] = {
     ALTER TABLE tickets ADD COLUMN outcome text COLLATE "C";
     ALTER TABLE tickets ADD COLUMN for_counter text COLLATE "C";
     """,
+    # A no-show brought back (API.md v1 additions, ``return``): when, so that at an equal queue
+    # time it ranks behind the ticket it was placed after (engine.return_ticket).
+    10: """
+    ALTER TABLE tickets ADD COLUMN returned_at timestamptz;
+    """,
 }
 
 # One place per table for its columns: a new column is one more name here (and a migration).
@@ -177,9 +182,10 @@ TICKET_COLUMNS = (
     "appointment_at",
     "outcome",
     "for_counter",
+    "returned_at",
 )
 TICKET_FIXED = frozenset(
-    {"branch", "id", "number", "day", "issued_at", "queue_at", "channel", "appointment_at"}
+    {"branch", "id", "number", "day", "issued_at", "channel", "appointment_at"}
 )
 """Columns a ticket keeps from issue on; ``update_ticket`` writes the others."""
 COUNTER_COLUMNS = ("branch", "id", "state", "day", "clerk")
@@ -343,6 +349,20 @@ class PostgresTx:
         )
         heads = {row["service"]: _ticket(row) for row in rows}
         return [heads[service] for service in services if service in heads]
+
+    def line_heads_for_update(
+        self, branch: str, day: date, services: Sequence[str], counter: str
+    ) -> list[TicketRecord]:
+        # The branch lock serialises every writer of the branch, as in waiting_for_update.
+        self._hold(branch)
+        rows = self._q(
+            "SELECT DISTINCT ON (service, priority) * FROM tickets"
+            " WHERE branch = %s AND day = %s AND status = 'waiting' AND service = ANY(%s)"
+            " AND (for_counter IS NULL OR for_counter = %s)"
+            " ORDER BY service, priority, queue_at, returned_at IS NOT NULL, returned_at, id",
+            (branch, day, list(services), counter),
+        )
+        return [_ticket(row) for row in rows]
 
     def current_ticket(self, branch: str, counter: str) -> TicketRecord | None:
         self._hold(branch)
@@ -697,7 +717,7 @@ class PostgresStore:
                     f"the database {_safe_url(self.url)} was written by a newer Turnero"
                     f" (schema {current}); upgrade this server"
                 )
-            for version in range(current + 1, SCHEMA_VERSION + 1):
+            for version in sorted(v for v in MIGRATIONS if current < v <= SCHEMA_VERSION):
                 conn.execute(MIGRATIONS[version])  # type: ignore[arg-type]
                 conn.execute("INSERT INTO schema_version (version) VALUES (%s)", (version,))
                 applied.append(version)

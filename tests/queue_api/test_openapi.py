@@ -40,11 +40,15 @@ API_MD_CALLS = {
     ),
     ("post", "/api/v1/branches/{b}/alerts"),
     ("get", "/api/v1/branches/{b}/stats"),
+    ("post", "/api/v1/branches/{b}/counters/{c}/call"),
+    ("post", "/api/v1/branches/{b}/tickets/{ticket_id}/return"),
 }
 
 OUR_CALLS = {
     ("get", "/api/v1/whoami"),  # which role and scope a token has: for `turnero diag api`
     ("get", "/api/v1/branches/{b}/alerts"),  # the faults that stand: for a counter that starts
+    # The tickets a counter may call, ranked by the policy: to call one out of order.
+    ("get", "/api/v1/branches/{b}/counters/{c}/waiting"),
 }
 """Calls API.md does not list, added where it was silent (said in the closing note)."""
 
