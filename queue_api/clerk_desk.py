@@ -146,4 +146,7 @@ def counter_line(office: Office, branch_id: str, counter_id: str) -> CounterLine
             )
             for r in ranked
         ]
-    return CounterLine(branch=branch.id, counter=counter.id, tickets=tickets)
+        gone = tx.tickets_of_day(branch.id, today, [TicketStatus.NO_SHOW.value])
+        gone.sort(key=lambda t: (t.finished_at or t.queue_at, t.id), reverse=True)
+        no_shows = [office._ticket_view(tx, t) for t in gone]
+    return CounterLine(branch=branch.id, counter=counter.id, tickets=tickets, no_shows=no_shows)

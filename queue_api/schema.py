@@ -435,8 +435,10 @@ class WaitingTicket(Ticket):
 
 class CounterLine(WireModel):
     """``GET .../counters/{c}/waiting``: the tickets this counter may call, in the order the
-    branch policy calls them, each with its ``why``."""
+    branch policy calls them, each with its ``why``; and today's no-shows (for ``return``)."""
 
     branch: str
     counter: str
     tickets: list[WaitingTicket]
+    #: Today's no-shows of the branch, the latest first: those a late citizen can come back to.
+    no_shows: list[Ticket] = []

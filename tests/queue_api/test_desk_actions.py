@@ -5,7 +5,6 @@ counter's ranked line, and ``why`` on ``next`` and ``call``."""
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -15,32 +14,11 @@ import pytest
 from queue_api.client import Conflict, Forbidden, InvalidRequest, NotFound, QueueClient
 from queue_api.client import new_idempotency_key as key
 from queue_api.schema import EventType, Ticket, TicketStatus
+from tests.desk_office import desk_office
 from tests.queue_api.conftest import as_role, database_for
-from tests.server_process import TOKENS, ServerProcess, office_file
+from tests.server_process import TOKENS, ServerProcess
 
 B = "centro"
-OUTCOMES = (
-    'outcomes = [{ code = "ok", name = { es = "Resuelto", en = "Resolved" } },'
-    ' { code = "papers", name = { es = "Faltan papeles", en = "Needs papers" } }]'
-)
-
-
-def desk_office(folder: Path, database: Path | str, policy: str = "return_after = 1") -> Path:
-    """The example office with outcomes for ``registro`` and ``[branches.policy]`` ``policy``
-    in the centro branch."""
-    path = office_file(folder, database, kiosk_tickets_per_minute=0)
-    text = path.read_text(encoding="utf-8")
-    text = text.replace(
-        'name = "Oficina Centro"\n', f'name = "Oficina Centro"\npolicy = {{ {policy} }}\n', 1
-    )
-    text = re.sub(
-        r'(id = "registro"\n(?:.*\n)*?priority_allowed = false\n)',
-        rf"\1{OUTCOMES}\n",
-        text,
-        count=1,
-    )
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -177,7 +155,10 @@ async def test_return_places_a_late_no_show_behind_return_after(
     assert (await counter.no_show(B, "2")).status is TicketStatus.NO_SHOW
     with pytest.raises(Forbidden):
         await c["kiosk"].return_ticket(B, a1.id)
+    gone = (await c["counter4"].counter_line(B, "4")).no_shows
+    assert [(t.number, t.status) for t in gone] == [("A001", TicketStatus.NO_SHOW)]
     back = await c["counter4"].return_ticket(B, a1.id)  # any counter of the branch may
+    assert (await c["counter4"].counter_line(B, "4")).no_shows == []
     assert (back.number, back.status, back.counter, back.ahead) == (
         "A001",
         TicketStatus.WAITING,
