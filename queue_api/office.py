@@ -370,7 +370,12 @@ class Office:
             if record is None or branch is None:
                 raise NotFound("no ticket has this id: check the link or the QR code")
             service = branch.service(record.service)
-            counter = branch.counter(record.counter) if record.counter else None
+            # Called: where it is called to; sent to one counter (transfer): where it will be.
+            if record.status in engine.ACTIVE:
+                desk = record.counter
+            else:
+                desk = record.for_counter if record.status is TicketStatus.WAITING else None
+            counter = branch.counter(desk) if desk else None
             view = self._ticket_view(tx, record)
         return PublicTicket(
             number=view.number,
@@ -381,7 +386,7 @@ class Office:
             language=view.language,
             issued_at=view.issued_at,
             called_at=view.called_at,
-            counter_label=counter.label if counter and record.status in engine.ACTIVE else None,
+            counter_label=counter.label if counter else None,
             ahead=view.ahead,
             ewt_seconds=view.ewt_seconds,
         )

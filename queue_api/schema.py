@@ -377,6 +377,10 @@ class ServiceStats(WireModel):
     p90_wait_seconds: float | None
     mean_service_seconds: float | None
     within_target_share: float | None
+    #: Finished tickets per outcome code (API.md v1 additions), those with one.
+    outcomes: dict[str, int] = {}
+    #: Tickets brought back after a no-show (``return``).
+    returned: int = 0
 
 
 class CounterStats(WireModel):

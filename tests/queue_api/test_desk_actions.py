@@ -104,6 +104,8 @@ async def test_finish_with_an_outcome_of_the_service_or_422(c: dict[str, QueueCl
         await counter.finish_with(B, "3", "lost")
     done = await counter.finish_with(B, "3", "papers")
     assert (done.status, done.outcome) == (TicketStatus.DONE, "papers")
+    stats = {s.service: s for s in (await c["admin"].stats(B)).services}
+    assert (stats["registro"].outcomes, stats["pagos"].outcomes) == ({"papers": 1}, {})
     with pytest.raises(Conflict, match="no current ticket"):
         await counter.finish_with(B, "3", "ok")
     await counter.call_next(B, "3")
@@ -120,6 +122,9 @@ async def test_transfer_to_a_counter_waits_for_that_counter_only(c: dict[str, Qu
         "1",
     )
     assert moved.issued_at == a1.issued_at
+    # The citizen's phone says where to go.
+    public = await c["kiosk"].public_ticket(a1.id)
+    assert (public.status, public.counter_label) == (TicketStatus.WAITING, "Ventanilla 1")
     assert await c["counter4"].call_next(B, "4") is None  # serves licencias, but not counter 1
     with pytest.raises(Conflict, match="A001 waits for counter 1 only"):
         await c["counter4"].call_ticket(B, "4", a1.id)
@@ -179,6 +184,8 @@ async def test_return_places_a_late_no_show_behind_return_after(
     again = await counter.call_next(B, "2")
     assert again.number == "A001" and "back after a no-show, behind 1" in again.why
     assert (await counter.call_next(B, "2")).number == a3.number
+    licencias = next(s for s in (await c["admin"].stats(B)).services if s.service == "licencias")
+    assert (licencias.returned, licencias.no_shows, licencias.served) == (1, 0, 2)
     issued = EventType.TICKET_ISSUED.value
     assert (await event_types(desk_server, 7)) == [
         issued,
