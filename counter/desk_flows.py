@@ -74,22 +74,21 @@ class DeskFlows:
         if self.screen.can(Action.RETURN):
             self.screen.run_worker(self._ask_and_return(), group="flow", exclusive=True)
 
-    async def _line(self) -> CounterLine | None:
+    async def _line(self, action: Action) -> CounterLine | None:
+        """The counter's line and today's no-shows, read for ``action``; None if unread."""
         screen = self.screen
         try:
             return await self.client.counter_line(screen.branch_id, screen.counter_id)
         except Unreachable:
             screen.server.go_offline()
         except ApiError as exc:
-            screen.say(
-                screen.t("refused", action=screen.t("action.call_ticket"), detail=exc.detail),
-                error=True,
-            )
+            name = screen.t(f"action.{action.value}")
+            screen.say(screen.t("refused", action=name, detail=exc.detail), error=True)
         return None
 
     async def _pick_and_call(self) -> None:
         screen = self.screen
-        line = await self._line()
+        line = await self._line(Action.CALL)
         if line is None:
             return
         if not line.tickets:
@@ -110,7 +109,7 @@ class DeskFlows:
 
     async def _ask_and_return(self) -> None:
         screen = self.screen
-        line = await self._line()
+        line = await self._line(Action.RETURN)
         if line is None:
             return
         if not line.no_shows:

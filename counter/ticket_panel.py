@@ -27,9 +27,9 @@ class TicketPanel(CounterWords, Widget):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.language = language
         self.service_names = service_names
-        #: Why each ticket this desk called was chosen: only the call's answer says it, and
-        #: later reads of the counter do not.
-        self.whys: dict[str, str] = {}
+        #: Why the last ticket this desk called was chosen, by its id: only the call's answer
+        #: says it, and later reads of the counter do not.
+        self.why: tuple[str, str] | None = None
 
     def compose(self) -> ComposeResult:
         yield BigText("----", id="number", max_scale=1)  # any prefix, as big as the digits
@@ -59,8 +59,10 @@ class TicketPanel(CounterWords, Widget):
         why = self.query_one("#why", Static)
         ticket = self.ticket
         if ticket is not None and ticket.why:
-            self.whys[ticket.id] = ticket.why
-        reason = self.whys.get(ticket.id, "") if ticket is not None else ""
+            self.why = (ticket.id, ticket.why)
+        reason = ""
+        if ticket is not None and self.why is not None and self.why[0] == ticket.id:
+            reason = self.why[1]
         set_text(why, self.t("ticket.why", why=reason) if reason else "")
         why.display = bool(reason)
         self.set_class(ticket is not None and ticket.status is TicketStatus.CALLED, "-called")

@@ -452,7 +452,7 @@ def why_chosen(
         minutes = policy.priority_head_start_minutes
         reasons.append("priority" if minutes == ALWAYS_FIRST else f"priority (+{minutes} min)")
     if ticket.appointment_at is not None:
-        reasons.append(f"appointment at {ticket.appointment_at:%H:%M} UTC")
+        reasons.append("appointment, at its booked time")
     if ticket.returned_at is not None:
         reasons.append(f"back after a no-show, behind {policy.return_after}")
     reasons.append(f"waited {_minutes(wait_seconds(ticket, now))} min")

@@ -160,7 +160,7 @@ def test_why_says_priority_wait_and_first_service() -> None:
     assert chosen.why == "priority (+10 min); waited 14 min; your first service (+2 min)"
     booked = ticket(2, "pagos", appointment_at=START, channel="appointment")
     assert engine.choose_next([booked], ["pagos"], DEFAULT, now).why == (
-        "appointment at 09:00 UTC; waited 14 min"
+        "appointment, at its booked time; waited 14 min"
     )
 
 
