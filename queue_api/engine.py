@@ -421,11 +421,32 @@ def policy_key(policy: PolicyConfig, services: Sequence[str]) -> Callable[[Ticke
     def key(ticket: TicketRecord) -> RankKey:
         first = ticket.priority and policy.priority_head_start_minutes == ALWAYS_FIRST
         rank = services.index(ticket.service) if ticket.service in services else len(services)
-        returned = (ticket.returned_at is not None, ticket.returned_at or ticket.queue_at)
+        line = line_order(ticket)
         ranked_at = ticket.queue_at - head_start(ticket, services, policy)
-        return (0 if first else 1, ranked_at, returned, rank, ticket.id)
+        return (0 if first else 1, ranked_at, line[1], rank, ticket.id)
 
     return key
+
+
+LINE_PEEK = 5
+"""How many tickets a store reads from the front of a line (one service and priority, by queue
+time and id) to find its head: more only when all of them share one queue time."""
+
+
+def line_order(ticket: TicketRecord) -> tuple[datetime, tuple[bool, datetime], str]:
+    """The order within one line of one service and priority, as ``policy_key`` keeps it under
+    any policy: queue time, a returned no-show behind at an equal time, then id."""
+    return (
+        ticket.queue_at,
+        (ticket.returned_at is not None, ticket.returned_at or ticket.queue_at),
+        ticket.id,
+    )
+
+
+def line_head(front: Sequence[TicketRecord]) -> TicketRecord | None:
+    """The head of a line from its front (``LINE_PEEK`` tickets by queue time and id, or every
+    ticket of its first queue time when those all share it)."""
+    return min(front, key=line_order, default=None)
 
 
 @dataclass(frozen=True, slots=True)

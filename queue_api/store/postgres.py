@@ -27,7 +27,7 @@ from psycopg import sql
 from psycopg.rows import dict_row
 from pydantic import ValidationError
 
-from queue_api.engine import BranchClock, CounterRecord, TicketRecord
+from queue_api.engine import LINE_PEEK, BranchClock, CounterRecord, TicketRecord, line_head
 from queue_api.schema import Alert, CounterState, EventType, TicketStatus
 from queue_api.store import IdempotentIssue, StoredEvent, StoreUnavailable
 
@@ -353,16 +353,37 @@ class PostgresTx:
     def line_heads_for_update(
         self, branch: str, day: date, services: Sequence[str], counter: str
     ) -> list[TicketRecord]:
-        # The branch lock serialises every writer of the branch, as in waiting_for_update.
+        # The branch lock serialises every writer of the branch, as in waiting_for_update. One
+        # query reads the front of every line along tickets_waiting: each round trip here is
+        # time the branch is locked.
         self._hold(branch)
-        rows = self._q(
-            "SELECT DISTINCT ON (service, priority) * FROM tickets"
-            " WHERE branch = %s AND day = %s AND status = 'waiting' AND service = ANY(%s)"
+        line = (
+            "SELECT * FROM tickets WHERE branch = %s AND day = %s AND status = 'waiting'"
+            " AND service = {service} AND priority = {priority}"
             " AND (for_counter IS NULL OR for_counter = %s)"
-            " ORDER BY service, priority, queue_at, returned_at IS NOT NULL, returned_at, id",
-            (branch, day, list(services), counter),
         )
-        return [_ticket(row) for row in rows]
+        rows = self._q(
+            "SELECT t.* FROM unnest(%s::text[]) AS s(service),"
+            " unnest(ARRAY[true, false]) AS p(priority), LATERAL ("
+            + line.format(service="s.service", priority="p.priority")
+            + " ORDER BY queue_at, id LIMIT %s) AS t",
+            (list(services), branch, day, counter, LINE_PEEK),
+        )
+        fronts: dict[tuple[str, bool], list[TicketRecord]] = {}
+        for row in rows:
+            fronts.setdefault((row["service"], row["priority"]), []).append(_ticket(row))
+        heads = []
+        for (service, priority), front in fronts.items():
+            if len(front) == LINE_PEEK and front[0].queue_at == front[-1].queue_at:
+                tied = self._q(
+                    line.format(service="%s", priority="%s") + " AND queue_at = %s",
+                    (branch, day, service, priority, counter, front[0].queue_at),
+                )
+                front = [_ticket(row) for row in tied]
+            head = line_head(front)
+            if head is not None:
+                heads.append(head)
+        return heads
 
     def current_ticket(self, branch: str, counter: str) -> TicketRecord | None:
         self._hold(branch)

@@ -25,7 +25,7 @@ from urllib.parse import quote
 
 from pydantic import ValidationError
 
-from queue_api.engine import BranchClock, CounterRecord, TicketRecord
+from queue_api.engine import LINE_PEEK, BranchClock, CounterRecord, TicketRecord, line_head
 from queue_api.schema import Alert, CounterState, EventType, TicketStatus
 from queue_api.store import IdempotentIssue, StoredEvent, StoreUnavailable
 
@@ -255,17 +255,30 @@ class SqliteTx:
     def line_heads_for_update(
         self, branch: str, day: date, services: Sequence[str], counter: str
     ) -> list[TicketRecord]:
-        # BEGIN IMMEDIATE already holds the write lock, as in waiting_for_update.
-        marks = ",".join("?" * len(services))
-        rows = self.db.execute(
-            "SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY service, priority"
-            " ORDER BY queue_at, returned_at IS NOT NULL, returned_at, id) AS place"
-            f" FROM tickets WHERE branch = ? AND day = ? AND status = 'waiting'"
-            f" AND service IN ({marks}) AND (for_counter IS NULL OR for_counter = ?))"
-            " WHERE place = 1",
-            (branch, day.isoformat(), *services, counter),
+        # BEGIN IMMEDIATE already holds the write lock, as in waiting_for_update. Each line's
+        # front is read along tickets_by_queue: reading whole lines made `next` slow down as
+        # the day's queue grew (scripts/bench_api.py).
+        query = (
+            "SELECT * FROM tickets WHERE branch = ? AND day = ? AND status = 'waiting'"
+            " AND service = ? AND priority = ? AND (for_counter IS NULL OR for_counter = ?)"
         )
-        return [_ticket(row) for row in rows]
+        heads = []
+        for service in services:
+            for priority in (1, 0):
+                where = (branch, day.isoformat(), service, priority, counter)
+                rows = self.db.execute(
+                    f"{query} ORDER BY queue_at, id LIMIT ?", (*where, LINE_PEEK)
+                )
+                front = [_ticket(row) for row in rows]
+                if len(front) == LINE_PEEK and front[0].queue_at == front[-1].queue_at:
+                    tied = self.db.execute(
+                        f"{query} AND queue_at = ?", (*where, _time(front[0].queue_at))
+                    )
+                    front = [_ticket(row) for row in tied]
+                head = line_head(front)
+                if head is not None:
+                    heads.append(head)
+        return heads
 
     def current_ticket(self, branch: str, counter: str) -> TicketRecord | None:
         row = self.db.execute(

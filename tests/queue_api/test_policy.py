@@ -324,3 +324,26 @@ def test_the_line_heads_a_store_locks_hold_the_policys_choice(
     from_heads = engine.choose_next(heads, services, policy, START, "1")
     from_all = engine.choose_next(tickets, services, policy, START, "1")
     assert (from_heads and from_heads.ticket.id) == (from_all and from_all.ticket.id)
+
+
+def test_a_line_whose_front_shares_one_queue_time_is_read_whole(store: Store) -> None:
+    """More tickets than a store peeks at share the first queue time (no-shows brought back
+    behind one ticket): the one that was not brought back still heads the line."""
+    anchor = ticket(1, "licencias", minute=0)
+    returned = [
+        replace(
+            ticket(0, "licencias"),
+            id=f"a{n}",
+            number=f"A10{n}",
+            returned_at=START + n * engine.QUEUE_TICK,
+        )
+        for n in range(engine.LINE_PEEK + 1)
+    ]
+    line = [replace(anchor, id="zzz"), *returned]
+    with store.write() as tx:
+        for t in line:
+            tx.insert_ticket(t)
+        heads = tx.line_heads_for_update("centro", DAY, ["licencias"], "1")
+    assert [t.id for t in heads] == ["zzz"]
+    order = engine.rank_waiting(line, ["licencias"], DEFAULT, START)
+    assert [r.ticket.id for r in order] == ["zzz", *(t.id for t in returned)]
