@@ -26,6 +26,10 @@ class Action(StrEnum):
     PAUSE_RESUME = "pause_resume"
     CLOSE = "close"
     OPEN = "open"
+    #: Call a waiting ticket out of order (picked from the counter's line).
+    CALL = "call_ticket"
+    #: Bring back a no-show of today who came late.
+    RETURN = "return_ticket"
 
 
 ACTIVE = (TicketStatus.CALLED, TicketStatus.SERVING)
@@ -39,7 +43,7 @@ def allowed(action: Action, counter: Counter | None, *, online: bool, busy: bool
     status = ticket.status if ticket else None
     empty = ticket is None
     match action:
-        case Action.NEXT:
+        case Action.NEXT | Action.CALL | Action.RETURN:
             return True  # the server opens a closed or paused counter first
         case Action.RECALL | Action.START | Action.NO_SHOW:
             return status is TicketStatus.CALLED

@@ -27,17 +27,20 @@ class DeskActions:
         self.screen = screen
         self.calls = DeskCalls(client, branch, counter)
 
-    def begin(self, action: Action, service: str | None = None) -> Worker[None] | None:
-        """Start ``action`` (``service``: a transfer's target) unless it makes no sense now."""
+    def begin(
+        self, action: Action, service: str | None = None, *, outcome: str | None = None
+    ) -> Worker[None] | None:
+        """Start ``action`` (``service``: a transfer's target, or the ticket of a call or a
+        return; ``outcome``: of the current ticket it finishes) unless it makes no sense now."""
         screen = self.screen
         if not screen.can(action):
             return None
         screen.busy = True  # set before the worker starts: a second press finds it disabled
         return screen.run_worker(
-            partial(self._act, action, service), group="action", exit_on_error=False
+            partial(self._act, action, service, outcome), group="action", exit_on_error=False
         )
 
-    async def _act(self, action: Action, service: str | None) -> None:
+    async def _act(self, action: Action, service: str | None, outcome: str | None = None) -> None:
         screen, server = self.screen, self.screen.server
         name = screen.t(action_word(action, screen.counter))
         try:
@@ -45,10 +48,14 @@ class DeskActions:
                 if screen.counter is None:
                     return
                 screen.counter = await self.calls.perform(
-                    action, screen.counter, service, screen.clerk
+                    action, screen.counter, service, screen.clerk, outcome
                 )
             nobody = action is Action.NEXT and screen.counter.current is None
-            screen.say(screen.t("nobody_waiting") if nobody else "")
+            back = self.calls.returned if action is Action.RETURN else None
+            if back is not None:
+                screen.say(screen.t("return.done", number=back.number, ahead=back.ahead or 0))
+            else:
+                screen.say(screen.t("nobody_waiting") if nobody else "")
         except Unreachable:
             # The action may or may not have happened: never repeat it; read the counter
             # again once the server answers, and show that.

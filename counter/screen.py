@@ -25,6 +25,7 @@ from counter.clock import Clock, system_clock
 from counter.desk import Action, allowed
 from counter.desk_actions import DeskActions
 from counter.desk_bar import DeskBar, StateHint
+from counter.desk_flows import FLOW_KEYS, DeskFlows, counter_choices
 from counter.desk_rules import BUTTONS, KEYS
 from counter.key_bar import KeyBar
 from counter.messages import BoardStatus, ServerEvent, StreamConnection
@@ -52,6 +53,9 @@ def _bindings() -> list[BindingType]:
         label = translate("counter", "es", f"key.{action.value}")
         bindings.append(Binding(fkey, action.value, label, key_display=fkey.upper()))
         bindings.append(Binding(letter, action.value, label, show=False))
+    for letter, action in FLOW_KEYS:
+        label = translate("counter", "es", f"key.{action.value}")
+        bindings.append(Binding(letter, action.value, label, key_display=letter.upper()))
     return bindings
 
 
@@ -118,6 +122,7 @@ class CounterScreen(CounterWords, Screen[None]):
             stream_silence=stream_silence,
         )
         self.actions = DeskActions(self, client, self.branch_id, self.counter_id)
+        self.flows = DeskFlows(self, client)
         self.branch: Branch | None = None
         self.queue: Queue | None = None
         #: Service id -> name in the screen's language; shared with the ticket panel.
@@ -205,7 +210,11 @@ class CounterScreen(CounterWords, Screen[None]):
         enabled = desk_rules.enabled(self.counter, online=self._usable())
         buttons = self.query_one(ActionButtons)
         if buttons.show(enabled, self.counter):
-            self.query_one(KeyBar).show(buttons.keys())
+            flows = [
+                (letter.upper(), self.t(f"key.{action.value}"), Action.NEXT in enabled)
+                for letter, action in FLOW_KEYS
+            ]
+            self.query_one(KeyBar).show([*buttons.keys(), *flows])
             self.refresh_bindings()
 
     def _render_queue(self) -> None:
@@ -253,7 +262,7 @@ class CounterScreen(CounterWords, Screen[None]):
         await self.run_action((event.button.id or "").removeprefix("do-"))
 
     def action_next(self) -> None:
-        self.actions.begin(Action.NEXT)
+        self.flows.finish(Action.NEXT)
 
     def action_recall(self) -> None:
         self.actions.begin(Action.RECALL)
@@ -262,7 +271,13 @@ class CounterScreen(CounterWords, Screen[None]):
         self.actions.begin(Action.START)
 
     def action_finish(self) -> None:
-        self.actions.begin(Action.FINISH)
+        self.flows.finish(Action.FINISH)
+
+    def action_call_ticket(self) -> None:
+        self.flows.call_from_line()
+
+    def action_return_ticket(self) -> None:
+        self.flows.bring_back()
 
     def action_no_show(self) -> None:
         self.actions.begin(Action.NO_SHOW)
@@ -281,6 +296,7 @@ class CounterScreen(CounterWords, Screen[None]):
             return
         ticket = self.counter.current
         choices = desk_rules.transfer_choices(self.branch, self.service_names, ticket)
+        choices += counter_choices(self.branch, self.counter_id, self.t("transfer.only_desk"))
         if not choices:
             self.say(self.t("transfer.none"), error=True)
             return

@@ -27,11 +27,15 @@ class TicketPanel(CounterWords, Widget):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.language = language
         self.service_names = service_names
+        #: Why the last ticket this desk called was chosen, by its id: only the call's answer
+        #: says it, and later reads of the counter do not.
+        self.why: tuple[str, str] | None = None
 
     def compose(self) -> ComposeResult:
         yield BigText("----", id="number", max_scale=1)  # any prefix, as big as the digits
         yield Static(id="service")
         yield Static(id="times")
+        yield Static(id="why")
 
     def on_mount(self) -> None:
         self.border_title = self.t("ticket.title")
@@ -52,7 +56,15 @@ class TicketPanel(CounterWords, Widget):
         number = self.query_one("#number", BigText)
         service = self.query_one("#service", Static)
         times = self.query_one("#times", Static)
+        why = self.query_one("#why", Static)
         ticket = self.ticket
+        if ticket is not None and ticket.why:
+            self.why = (ticket.id, ticket.why)
+        reason = ""
+        if ticket is not None and self.why is not None and self.why[0] == ticket.id:
+            reason = self.why[1]
+        set_text(why, self.t("ticket.why", why=reason) if reason else "")
+        why.display = bool(reason)
         self.set_class(ticket is not None and ticket.status is TicketStatus.CALLED, "-called")
         self.set_class(ticket is not None and ticket.status is TicketStatus.SERVING, "-serving")
         if ticket is None:

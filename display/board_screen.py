@@ -52,6 +52,7 @@ WAITING_EVENTS = {
     EventType.TICKET_CALLED,
     EventType.TICKET_TRANSFERRED,
     EventType.TICKET_CANCELLED,
+    EventType.TICKET_RETURNED,
 }
 """Events after which the waiting counts change; the counts are then read again."""
 

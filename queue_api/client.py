@@ -33,6 +33,7 @@ from queue_api.schema import (
     Branch,
     BranchSummary,
     Counter,
+    CounterLine,
     Event,
     EventType,
     Health,
@@ -412,6 +413,42 @@ class QueueClient:
                 await source.response.aread()  # the problem body, to raise with it
             _raise_for_problem(source.response)
             yield source
+
+    # Desk actions of API.md v1 additions --------------------------------------------------
+
+    async def call_ticket(self, branch: str, counter: str, ticket_id: str) -> Ticket:
+        """Finish the current ticket, then call ``ticket_id`` out of order (its ``why`` says so)."""
+        return await self._ticket_action(branch, counter, "call", {"ticket": ticket_id})
+
+    async def finish_with(self, branch: str, counter: str, outcome: str | None) -> Ticket:
+        """The current ticket is done, with ``outcome`` (a code of its service) if not None."""
+        body = {"outcome": outcome} if outcome is not None else None
+        return await self._ticket_action(branch, counter, "finish", body)
+
+    async def transfer_to(
+        self,
+        branch: str,
+        counter: str,
+        *,
+        service: str | None = None,
+        to_counter: str | None = None,
+    ) -> Ticket:
+        """Send the current ticket to ``service``, or to wait for ``to_counter`` only, or both."""
+        body = {
+            key: value for key, value in (("service", service), ("counter", to_counter)) if value
+        }
+        return await self._ticket_action(branch, counter, "transfer", body)
+
+    async def return_ticket(self, branch: str, ticket_id: str) -> Ticket:
+        """A no-show of today back to waiting, placed by the branch policy."""
+        path = f"{API_PREFIX}/branches/{branch}/tickets/{ticket_id}/return"
+        return Ticket.model_validate((await self._request("POST", path)).json())
+
+    async def counter_line(self, branch: str, counter: str) -> CounterLine:
+        """The tickets ``counter`` may call, in the order the policy calls them, with why."""
+        return await self._get(
+            f"{API_PREFIX}/branches/{branch}/counters/{counter}/waiting", CounterLine
+        )
 
 
 def _nobody(up: bool) -> None:

@@ -9,12 +9,13 @@ from __future__ import annotations
 import math
 import re
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from statistics import fmean
 from zoneinfo import ZoneInfo
 
+from queue_api.config import PolicyConfig
 from queue_api.schema import CounterState, ReportedAlert, TicketStatus
 
 DEFAULT_SERVICE_SECONDS = 300.0
@@ -64,6 +65,8 @@ class TicketRecord:
     outcome: str | None = None
     #: Transferred to one counter: only that counter may call it.
     for_counter: str | None = None
+    #: When a no-show was brought back (``return_ticket``): at equal rank it goes behind.
+    returned_at: datetime | None = None
     #: Its queue time (API.md): the issue time made monotonic per branch (``next_queue_at``);
     #: what orders the queue and what waits count from. Keyword-only, so it can follow the
     #: defaults above and still be required: every ticket has one.
@@ -306,14 +309,19 @@ def no_show(ticket: TicketRecord, now: datetime) -> TicketRecord:
     return replace(ticket, status=TicketStatus.NO_SHOW, finished_at=now)
 
 
-def transfer(ticket: TicketRecord, service: str) -> TicketRecord:
-    """Back to ``waiting`` in another service, keeping number, issue time and queue time."""
+def transfer(ticket: TicketRecord, service: str, for_counter: str | None = None) -> TicketRecord:
+    """Back to ``waiting`` in another service (or for one counter, ``for_counter``, only),
+    keeping number, issue time and queue time."""
     if ticket.status not in ACTIVE:
         raise RuleViolation(
             f"{ticket.number} is {ticket.status.value}: only a current ticket moves"
         )
-    if ticket.service == service:
+    if ticket.service == service and for_counter is None:
         raise RuleViolation(f"{ticket.number} is already in {service}: pick another service")
+    if for_counter is not None and for_counter == ticket.counter:
+        raise RuleViolation(
+            f"{ticket.number} is already at counter {for_counter}: pick another counter"
+        )
     return replace(
         ticket,
         service=service,
@@ -322,6 +330,7 @@ def transfer(ticket: TicketRecord, service: str) -> TicketRecord:
         called_at=None,
         started_at=None,
         recalls=0,
+        for_counter=for_counter,
     )
 
 
@@ -372,3 +381,244 @@ def standing_alerts(reports: Iterable[ReportedAlert]) -> list[ReportedAlert]:
         (report for report in latest.values() if not report.all_clear),
         key=lambda report: report.event_id,
     )
+
+
+# Fairness policy ------------------------------------------------------------------------
+
+ALWAYS_FIRST = -1
+"""``priority_head_start_minutes`` for "a priority ticket is always called first" (v1's rule)."""
+
+RankKey = tuple[int, datetime, tuple[bool, datetime], int, str]
+
+
+def may_call(ticket: TicketRecord, counter: str | None) -> bool:
+    """Whether ``counter`` may call ``ticket``: a ticket transferred to one counter waits for
+    that counter only (``counter`` None: any counter, for a view of the whole line)."""
+    return ticket.for_counter is None or counter is None or ticket.for_counter == counter
+
+
+def head_start(ticket: TicketRecord, services: Sequence[str], policy: PolicyConfig) -> timedelta:
+    """How much longer than its queue time ``ticket`` counts as waiting at a counter serving
+    ``services`` (the always-first priority rule is not a head start: see ``policy_key``)."""
+    start = timedelta(0)
+    if ticket.priority and policy.priority_head_start_minutes > 0:
+        start += timedelta(minutes=policy.priority_head_start_minutes)
+    if services and ticket.service == services[0]:
+        start += timedelta(minutes=policy.first_service_head_start_minutes)
+    return start
+
+
+def policy_key(policy: PolicyConfig, services: Sequence[str]) -> Callable[[TicketRecord], RankKey]:
+    """The sort key of the branch ``policy`` at a counter serving ``services``, in its order.
+
+    A ticket ranks by its queue time less its head starts (an appointment's queue time is its
+    booked time; a transfer keeps its own); priority tickets come first of all when the
+    priority head start is ``ALWAYS_FIRST``; at an equal time a returned no-show goes behind
+    (``return_ticket``), then the counter's service order decides. The defaults give exactly
+    v1's order, ``queue_order``.
+    """
+
+    def key(ticket: TicketRecord) -> RankKey:
+        first = ticket.priority and policy.priority_head_start_minutes == ALWAYS_FIRST
+        rank = services.index(ticket.service) if ticket.service in services else len(services)
+        line = line_order(ticket)
+        ranked_at = ticket.queue_at - head_start(ticket, services, policy)
+        return (0 if first else 1, ranked_at, line[1], rank, ticket.id)
+
+    return key
+
+
+LINE_PEEK = 5
+"""How many tickets a store reads from the front of a line (one service and priority, by queue
+time and id) to find its head: more only when all of them share one queue time."""
+
+
+def line_order(ticket: TicketRecord) -> tuple[datetime, tuple[bool, datetime], str]:
+    """The order within one line of one service and priority, as ``policy_key`` keeps it under
+    any policy: queue time, a returned no-show behind at an equal time, then id."""
+    return (
+        ticket.queue_at,
+        (ticket.returned_at is not None, ticket.returned_at or ticket.queue_at),
+        ticket.id,
+    )
+
+
+def line_head(front: Sequence[TicketRecord]) -> TicketRecord | None:
+    """The head of a line from its front (``LINE_PEEK`` tickets by queue time and id, or every
+    ticket of its first queue time when those all share it)."""
+    return min(front, key=line_order, default=None)
+
+
+@dataclass(frozen=True, slots=True)
+class Ranked:
+    """A waiting ticket in a counter's order, with one line saying why it stands there."""
+
+    ticket: TicketRecord
+    why: str
+
+
+def _minutes(seconds: float) -> int:
+    return int(seconds // 60)
+
+
+def why_chosen(
+    ticket: TicketRecord, services: Sequence[str], policy: PolicyConfig, now: datetime
+) -> str:
+    """One line on why the policy puts ``ticket`` where it is, e.g. "priority; waited 14 min;
+    your first service"."""
+    reasons = []
+    if ticket.for_counter is not None:
+        reasons.append("sent to this counter")
+    if ticket.priority:
+        minutes = policy.priority_head_start_minutes
+        reasons.append("priority" if minutes == ALWAYS_FIRST else f"priority (+{minutes} min)")
+    if ticket.appointment_at is not None:
+        reasons.append("appointment, at its booked time")
+    if ticket.returned_at is not None:
+        reasons.append(f"back after a no-show, behind {policy.return_after}")
+    reasons.append(f"waited {_minutes(wait_seconds(ticket, now))} min")
+    if len(services) > 1 and services[0] == ticket.service:
+        bonus = policy.first_service_head_start_minutes
+        reasons.append("your first service" + (f" (+{bonus} min)" if bonus else ""))
+    return "; ".join(reasons)
+
+
+def rank_waiting(
+    waiting: Iterable[TicketRecord],
+    services: Sequence[str],
+    policy: PolicyConfig,
+    now: datetime,
+    counter: str | None = None,
+) -> list[Ranked]:
+    """The waiting tickets ``counter`` (serving ``services``) may call, in the order the branch
+    ``policy`` calls them, each with its ``why``."""
+    key = policy_key(policy, services)
+    callable_here = sorted(
+        (
+            ticket
+            for ticket in waiting
+            if ticket.status is TicketStatus.WAITING
+            and ticket.service in services
+            and may_call(ticket, counter)
+        ),
+        key=key,
+    )
+    return [Ranked(ticket, why_chosen(ticket, services, policy, now)) for ticket in callable_here]
+
+
+def choose_next(
+    waiting: Iterable[TicketRecord],
+    services: Sequence[str],
+    policy: PolicyConfig,
+    now: datetime,
+    counter: str | None = None,
+) -> Ranked | None:
+    """The ticket ``counter`` calls next under the branch ``policy``, and why; None if none."""
+    ranked = rank_waiting(waiting, services, policy, now, counter)
+    return ranked[0] if ranked else None
+
+
+def call_out_of_order(
+    ticket: TicketRecord,
+    waiting: Iterable[TicketRecord],
+    counter: str,
+    services: Sequence[str],
+    policy: PolicyConfig,
+    now: datetime,
+) -> Ranked:
+    """The clerk calls ``ticket`` at ``counter`` ahead of its turn: a RuleViolation unless the
+    counter may call it; the ``why`` says so, and where the policy had it."""
+    if ticket.status is not TicketStatus.WAITING:
+        raise RuleViolation(
+            f"{ticket.number} is {ticket.status.value}, not waiting: only a waiting ticket can be"
+            " called"
+        )
+    if ticket.service not in services:
+        raise RuleViolation(
+            f"{ticket.number} is for {ticket.service}, which counter {counter} does not serve:"
+            " transfer it first"
+        )
+    if not may_call(ticket, counter):
+        raise RuleViolation(
+            f"{ticket.number} waits for counter {ticket.for_counter} only: that counter calls it"
+        )
+    others = [other for other in waiting if other.id != ticket.id]
+    ranked = rank_waiting([*others, ticket], services, policy, now, counter)
+    place = next(i for i, r in enumerate(ranked) if r.ticket.id == ticket.id) + 1
+    why = (
+        f"called out of order by the clerk; number {place} in line;"
+        f" waited {_minutes(wait_seconds(ticket, now))} min"
+    )
+    if place > 1:
+        first = ranked[0].ticket
+        why += f"; {first.number} was next"
+    return Ranked(ticket, why)
+
+
+def return_ticket(
+    ticket: TicketRecord,
+    waiting: Iterable[TicketRecord],
+    policy: PolicyConfig,
+    now: datetime,
+    today: date,
+) -> TicketRecord:
+    """A no-show of ``today`` back to waiting (the citizen came late), placed by the ``policy``:
+    behind the first ``return_after`` tickets of its line that counters calling it also call.
+
+    It takes a queue time just after the ticket it goes behind, or goes first if none is ahead
+    of it. A priority ticket keeps its priority: with priority
+    always first it goes behind that many priority tickets (fewer if fewer wait).
+    """
+    if ticket.status is not TicketStatus.NO_SHOW:
+        raise RuleViolation(
+            f"{ticket.number} is {ticket.status.value}: only a no-show can be brought back"
+        )
+    if ticket.day != today:
+        raise RuleViolation(
+            f"{ticket.number} is a no-show of {ticket.day}, not of today: issue a new ticket"
+        )
+    back = replace(
+        ticket,
+        status=TicketStatus.WAITING,
+        counter=None,
+        called_at=None,
+        started_at=None,
+        finished_at=None,
+        recalls=0,
+        outcome=None,
+        returned_at=now,
+    )
+    key = policy_key(policy, [ticket.service])
+    line = sorted(
+        (
+            other
+            for other in waiting
+            if other.status is TicketStatus.WAITING
+            and other.service == ticket.service
+            and other.id != ticket.id
+            and other.for_counter in (None, ticket.for_counter)
+        ),
+        key=key,
+    )
+    mine = key(back)
+    shift = back.queue_at - mine[1]
+    same = [other for other in line if key(other)[0] == mine[0]]
+    behind = sum(1 for other in line[: policy.return_after] if key(other)[0] == mine[0])
+    if behind:
+        # Just after the ticket it goes behind; on its very time if the next one leaves no
+        # room (then ``returned_at`` breaks the tie in ``policy_key``).
+        ranked_at = key(same[behind - 1])[1]
+        after = same[behind : behind + 1]
+        if not after or key(after[0])[1] > ranked_at + QUEUE_TICK:
+            ranked_at += QUEUE_TICK
+    elif same:
+        ranked_at = min(mine[1], key(same[0])[1] - QUEUE_TICK)
+    else:
+        ranked_at = mine[1]
+    return replace(back, queue_at=ranked_at + shift)
+
+
+def finish_with(ticket: TicketRecord, now: datetime, outcome: str | None) -> TicketRecord:
+    """``finish``, noting how the visit ended (a code the caller checked against the service)."""
+    done = finish(ticket, now)
+    return replace(done, outcome=outcome) if outcome is not None else done

@@ -370,7 +370,12 @@ class Office:
             if record is None or branch is None:
                 raise NotFound("no ticket has this id: check the link or the QR code")
             service = branch.service(record.service)
-            counter = branch.counter(record.counter) if record.counter else None
+            # Called: where it is called to; sent to one counter (transfer): where it will be.
+            if record.status in engine.ACTIVE:
+                desk = record.counter
+            else:
+                desk = record.for_counter if record.status is TicketStatus.WAITING else None
+            counter = branch.counter(desk) if desk else None
             view = self._ticket_view(tx, record)
         return PublicTicket(
             number=view.number,
@@ -381,7 +386,7 @@ class Office:
             language=view.language,
             issued_at=view.issued_at,
             called_at=view.called_at,
-            counter_label=counter.label if counter and record.status in engine.ACTIVE else None,
+            counter_label=counter.label if counter else None,
             ahead=view.ahead,
             ewt_seconds=view.ewt_seconds,
         )
@@ -507,14 +512,16 @@ class Office:
                 done = engine.finish(current, desk.now)
                 desk.tx.update_ticket(done)
                 desk.announce(EventType.TICKET_COMPLETED, done)
-            services = desk.counter.services
-            waiting = desk.tx.waiting_for_update(desk.branch.id, desk.today(), services)
-            chosen = engine.pick_next(waiting, services)
+            services, here = desk.counter.services, desk.counter.id
+            waiting = desk.tx.line_heads_for_update(desk.branch.id, desk.today(), services, here)
+            chosen = engine.choose_next(waiting, services, desk.branch.policy, desk.now, here)
             if chosen is None:
                 return None
-            called = engine.call(chosen, desk.counter.id, desk.now, record.clerk)
+            called = engine.call(chosen.ticket, desk.counter.id, desk.now, record.clerk)
             desk.tx.update_ticket(called)
-            return desk.announce(EventType.TICKET_CALLED, called)
+            return desk.announce(EventType.TICKET_CALLED, called).model_copy(
+                update={"why": chosen.why}
+            )
 
     def recall(self, branch_id: str, counter_id: str) -> Ticket:
         """Call the counter's current ticket again."""

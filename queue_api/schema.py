@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, StringConstraints, field_serializer
+from pydantic import BaseModel, ConfigDict, StringConstraints, field_serializer, model_validator
 
 from queue_api.i18n import FALLBACK
 
@@ -214,7 +214,20 @@ class IssueTicket(RequestBody):
 
 
 class Transfer(RequestBody):
-    service: Slug
+    """Where a ``transfer`` sends the current ticket: a service, a counter, or both (v1
+    additions); with a counter alone, the ticket keeps its service if that counter serves it,
+    else it takes the counter's first service."""
+
+    service: Slug | None = None
+    counter: Slug | None = None
+
+    @model_validator(mode="after")
+    def _somewhere(self) -> Transfer:
+        if self.service is None and self.counter is None:
+            raise ValueError(
+                'name where to send the ticket: {"service": id} and/or {"counter": id}'
+            )
+        return self
 
 
 class OpenCounter(RequestBody):
@@ -364,6 +377,10 @@ class ServiceStats(WireModel):
     p90_wait_seconds: float | None
     mean_service_seconds: float | None
     within_target_share: float | None
+    #: Finished tickets per outcome code (API.md v1 additions), those with one.
+    outcomes: dict[str, int] = {}
+    #: Tickets brought back after a no-show (``return``).
+    returned: int = 0
 
 
 class CounterStats(WireModel):
@@ -398,3 +415,34 @@ class TokenInfo(WireModel):
     counter: str | None = None
     #: A supervisor's branches (``["*"]``: all).
     branches: list[str] | None = None
+
+
+class CallTicket(RequestBody):
+    """The body of ``call``: the waiting ticket the clerk calls out of order."""
+
+    ticket: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+
+
+class FinishTicket(RequestBody):
+    """The optional body of ``finish``: how the visit ended, one of the service's ``outcomes``."""
+
+    outcome: Slug | None = None
+
+
+class WaitingTicket(Ticket):
+    """A waiting ticket as a counter's line shows it: with the queue time it ranks by and when
+    it came back after a no-show (null if it did not)."""
+
+    queue_at: datetime
+    returned_at: datetime | None = None
+
+
+class CounterLine(WireModel):
+    """``GET .../counters/{c}/waiting``: the tickets this counter may call, in the order the
+    branch policy calls them, each with its ``why``; and today's no-shows (for ``return``)."""
+
+    branch: str
+    counter: str
+    tickets: list[WaitingTicket]
+    #: Today's no-shows of the branch, the latest first: those a late citizen can come back to.
+    no_shows: list[Ticket] = []

@@ -7,6 +7,7 @@ stats endpoint's read alike.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import date
 from statistics import StatisticsError, fmean
@@ -62,6 +63,8 @@ def service_stats(service: ServiceConfig, tickets: Sequence[TicketRecord]) -> Se
         p90_wait_seconds=round(percentile(waits, 0.9), 1) if waits else None,
         mean_service_seconds=mean(_service_times(mine)),
         within_target_share=sum(w <= target for w in waits) / len(waits) if waits else None,
+        outcomes=dict(Counter(t.outcome for t in mine if t.outcome is not None)),
+        returned=sum(t.returned_at is not None for t in mine),
     )
 
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from queue_api.config_errors import ConfigError
+from turnero import policy_explain
 from turnero.poster import poster_command
 
 if TYPE_CHECKING:
@@ -206,6 +207,7 @@ def _mount_diagnostics() -> None:
 
 
 _mount_diagnostics()
+app.command("policy")(policy_explain.policy)
 
 
 def main() -> None:

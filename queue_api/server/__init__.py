@@ -31,7 +31,7 @@ from queue_api.server.limits import (
 )
 from queue_api.server.log_follower import LogFollower
 from queue_api.server.public_pages import install as install_public_pages
-from queue_api.server.routes import branches, counters, events, health, tickets
+from queue_api.server.routes import branches, counters, desk_actions, events, health, tickets
 from queue_api.server.ticket_allowance import TicketAllowance
 from queue_api.store import SharedStore, Store, open_store
 
@@ -89,6 +89,7 @@ def create_app(config: OfficeConfig, store: Store | None = None) -> FastAPI:
         # Any call may meet an unreachable database.
         app.include_router(module.router, responses=problems.responses(503))
     install_public_pages(app)
+    app.include_router(desk_actions.router, responses=problems.responses(503))
     return app
 
 

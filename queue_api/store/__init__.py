@@ -93,6 +93,14 @@ class WriteTx(ReadTx, Protocol):
         choose (within one service the counter's service order plays no part)."""
         ...
 
+    def line_heads_for_update(
+        self, branch: str, day: date, services: Sequence[str], counter: str
+    ) -> list[TicketRecord]:
+        """The waiting tickets ``counter`` may call (none sent to another counter) that head a
+        line of one service and priority, by queue time, ``returned_at`` (none first) and id:
+        the only ones ``engine.choose_next`` can choose under any branch policy."""
+        ...
+
     def next_sequence(self, branch: str, service: str, day: date) -> int: ...
 
     def save_branch_clock(self, clock: BranchClock) -> None:

@@ -27,13 +27,13 @@ from psycopg import sql
 from psycopg.rows import dict_row
 from pydantic import ValidationError
 
-from queue_api.engine import BranchClock, CounterRecord, TicketRecord
+from queue_api.engine import LINE_PEEK, BranchClock, CounterRecord, TicketRecord, line_head
 from queue_api.schema import Alert, CounterState, EventType, TicketStatus
 from queue_api.store import IdempotentIssue, StoredEvent, StoreUnavailable
 
 log = logging.getLogger("turnero.store")
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 10
 
 # Every table is keyed by branch first, so it can be distributed by ``branch`` (Citus) as is.
 # ``tickets_by_id`` is the one index without it: the public ticket page knows only the id.
@@ -153,6 +153,11 @@ MIGRATIONS: dict[int, str] = {
     ALTER TABLE tickets ADD COLUMN outcome text COLLATE "C";
     ALTER TABLE tickets ADD COLUMN for_counter text COLLATE "C";
     """,
+    # A no-show brought back (API.md v1 additions, ``return``): when, so that at an equal queue
+    # time it ranks behind the ticket it was placed after (engine.return_ticket).
+    10: """
+    ALTER TABLE tickets ADD COLUMN returned_at timestamptz;
+    """,
 }
 
 # One place per table for its columns: a new column is one more name here (and a migration).
@@ -177,9 +182,10 @@ TICKET_COLUMNS = (
     "appointment_at",
     "outcome",
     "for_counter",
+    "returned_at",
 )
 TICKET_FIXED = frozenset(
-    {"branch", "id", "number", "day", "issued_at", "queue_at", "channel", "appointment_at"}
+    {"branch", "id", "number", "day", "issued_at", "channel", "appointment_at"}
 )
 """Columns a ticket keeps from issue on; ``update_ticket`` writes the others."""
 COUNTER_COLUMNS = ("branch", "id", "state", "day", "clerk")
@@ -343,6 +349,41 @@ class PostgresTx:
         )
         heads = {row["service"]: _ticket(row) for row in rows}
         return [heads[service] for service in services if service in heads]
+
+    def line_heads_for_update(
+        self, branch: str, day: date, services: Sequence[str], counter: str
+    ) -> list[TicketRecord]:
+        # The branch lock serialises every writer of the branch, as in waiting_for_update. One
+        # query reads the front of every line along tickets_waiting: each round trip here is
+        # time the branch is locked.
+        self._hold(branch)
+        line = (
+            "SELECT * FROM tickets WHERE branch = %s AND day = %s AND status = 'waiting'"
+            " AND service = {service} AND priority = {priority}"
+            " AND (for_counter IS NULL OR for_counter = %s)"
+        )
+        rows = self._q(
+            "SELECT t.* FROM unnest(%s::text[]) AS s(service),"
+            " unnest(ARRAY[true, false]) AS p(priority), LATERAL ("
+            + line.format(service="s.service", priority="p.priority")
+            + " ORDER BY queue_at, id LIMIT %s) AS t",
+            (list(services), branch, day, counter, LINE_PEEK),
+        )
+        fronts: dict[tuple[str, bool], list[TicketRecord]] = {}
+        for row in rows:
+            fronts.setdefault((row["service"], row["priority"]), []).append(_ticket(row))
+        heads = []
+        for (service, priority), front in fronts.items():
+            if len(front) == LINE_PEEK and front[0].queue_at == front[-1].queue_at:
+                tied = self._q(
+                    line.format(service="%s", priority="%s") + " AND queue_at = %s",
+                    (branch, day, service, priority, counter, front[0].queue_at),
+                )
+                front = [_ticket(row) for row in tied]
+            head = line_head(front)
+            if head is not None:
+                heads.append(head)
+        return heads
 
     def current_ticket(self, branch: str, counter: str) -> TicketRecord | None:
         self._hold(branch)
@@ -697,7 +738,7 @@ class PostgresStore:
                     f"the database {_safe_url(self.url)} was written by a newer Turnero"
                     f" (schema {current}); upgrade this server"
                 )
-            for version in range(current + 1, SCHEMA_VERSION + 1):
+            for version in sorted(v for v in MIGRATIONS if current < v <= SCHEMA_VERSION):
                 conn.execute(MIGRATIONS[version])  # type: ignore[arg-type]
                 conn.execute("INSERT INTO schema_version (version) VALUES (%s)", (version,))
                 applied.append(version)

@@ -25,11 +25,11 @@ from urllib.parse import quote
 
 from pydantic import ValidationError
 
-from queue_api.engine import BranchClock, CounterRecord, TicketRecord
+from queue_api.engine import LINE_PEEK, BranchClock, CounterRecord, TicketRecord, line_head
 from queue_api.schema import Alert, CounterState, EventType, TicketStatus
 from queue_api.store import IdempotentIssue, StoredEvent, StoreUnavailable
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 10
 
 MIGRATIONS: dict[int, str] = {
     1: """
@@ -133,6 +133,11 @@ MIGRATIONS: dict[int, str] = {
     ALTER TABLE tickets ADD COLUMN outcome TEXT;
     ALTER TABLE tickets ADD COLUMN for_counter TEXT;
     """,
+    # A no-show brought back (API.md v1 additions, ``return``): when, so that at an equal queue
+    # time it ranks behind the ticket it was placed after (engine.return_ticket).
+    10: """
+    ALTER TABLE tickets ADD COLUMN returned_at TEXT;
+    """,
 }
 
 CALL_TYPES = (EventType.TICKET_CALLED.value, EventType.TICKET_RECALLED.value)
@@ -167,6 +172,7 @@ def _ticket(row: sqlite3.Row) -> TicketRecord:
         appointment_at=_parse_time(row["appointment_at"]),
         outcome=row["outcome"],
         for_counter=row["for_counter"],
+        returned_at=_parse_time(row["returned_at"]),
         queue_at=datetime.fromisoformat(row["queue_at"]),
     )
 
@@ -244,6 +250,34 @@ class SqliteTx:
             ).fetchone()
             if row is not None:
                 heads.append(_ticket(row))
+        return heads
+
+    def line_heads_for_update(
+        self, branch: str, day: date, services: Sequence[str], counter: str
+    ) -> list[TicketRecord]:
+        # BEGIN IMMEDIATE already holds the write lock, as in waiting_for_update. Each line's
+        # front is read along tickets_by_queue: reading whole lines made `next` slow down as
+        # the day's queue grew (scripts/bench_api.py).
+        query = (
+            "SELECT * FROM tickets WHERE branch = ? AND day = ? AND status = 'waiting'"
+            " AND service = ? AND priority = ? AND (for_counter IS NULL OR for_counter = ?)"
+        )
+        heads = []
+        for service in services:
+            for priority in (1, 0):
+                where = (branch, day.isoformat(), service, priority, counter)
+                rows = self.db.execute(
+                    f"{query} ORDER BY queue_at, id LIMIT ?", (*where, LINE_PEEK)
+                )
+                front = [_ticket(row) for row in rows]
+                if len(front) == LINE_PEEK and front[0].queue_at == front[-1].queue_at:
+                    tied = self.db.execute(
+                        f"{query} AND queue_at = ?", (*where, _time(front[0].queue_at))
+                    )
+                    front = [_ticket(row) for row in tied]
+                head = line_head(front)
+                if head is not None:
+                    heads.append(head)
         return heads
 
     def current_ticket(self, branch: str, counter: str) -> TicketRecord | None:
@@ -384,8 +418,8 @@ class SqliteTx:
         self.db.execute(
             "INSERT INTO tickets (id, branch, service, number, day, priority, language,"
             " issued_at, status, called_at, started_at, finished_at, counter, recalls, clerk,"
-            " queue_at, channel, appointment_at, outcome, for_counter)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " queue_at, channel, appointment_at, outcome, for_counter, returned_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 ticket.id,
                 ticket.branch,
@@ -407,14 +441,15 @@ class SqliteTx:
                 _time(ticket.appointment_at),
                 ticket.outcome,
                 ticket.for_counter,
+                _time(ticket.returned_at),
             ),
         )
 
     def update_ticket(self, ticket: TicketRecord) -> None:
         self.db.execute(
             "UPDATE tickets SET service = ?, status = ?, called_at = ?, started_at = ?,"
-            " finished_at = ?, counter = ?, recalls = ?, clerk = ?, outcome = ?, for_counter = ?"
-            " WHERE id = ?",
+            " finished_at = ?, counter = ?, recalls = ?, clerk = ?, outcome = ?, for_counter = ?,"
+            " queue_at = ?, returned_at = ? WHERE id = ?",
             (
                 ticket.service,
                 ticket.status.value,
@@ -426,6 +461,8 @@ class SqliteTx:
                 ticket.clerk,
                 ticket.outcome,
                 ticket.for_counter,
+                _time(ticket.queue_at),
+                _time(ticket.returned_at),
                 ticket.id,
             ),
         )
@@ -619,7 +656,7 @@ class SqliteStore:
                         f"{self.path} was written by a newer Turnero (schema {current}); "
                         "upgrade this server"
                     )
-                for version in range(current + 1, SCHEMA_VERSION + 1):
+                for version in sorted(v for v in MIGRATIONS if current < v <= SCHEMA_VERSION):
                     for statement in MIGRATIONS[version].split(";"):
                         if statement.strip():
                             db.execute(statement)

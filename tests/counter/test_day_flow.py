@@ -37,7 +37,8 @@ async def test_a_days_flow_drives_screen_server_and_led_board(
         await until(pilot, lambda: screen.online and screen.counter is not None)
         # Counters start the day closed: only Open and Next make sense.
         assert screen.counter.state is CounterState.CLOSED
-        assert enabled(screen) == {"next", "open"}
+        # (and calling from the list or bringing a no-show back, which also open it)
+        assert enabled(screen) == {"next", "open", "call_ticket", "return_ticket"}
         assert screen.query_one("#do-start").disabled
 
         await pilot.press("o")
@@ -90,8 +91,14 @@ async def test_a_days_flow_drives_screen_server_and_led_board(
         assert screen.counter.current.number == payment["number"] == "B001"
         await pilot.press("t")
         await until(pilot, lambda: isinstance(app.screen, TransferPicker))
-        # All open services of the branch except the ticket's own.
-        assert [service for service, _ in app.screen.services] == ["licencias", "registro"]
+        # All open services of the branch except the ticket's own, then the other counters.
+        assert [service for service, _ in app.screen.services] == [
+            "licencias",
+            "registro",
+            "counter:2",
+            "counter:3",
+            "counter:4",
+        ]
         await pilot.press("2")
         await until(pilot, lambda: screen.counter.current is None)
         queue = (await api(server, tokens["admin"], "GET", "/queue")).json()

@@ -9,12 +9,15 @@ from collections import Counter as Tally
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack, ExitStack
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from textual.app import App
 from textual.pilot import Pilot
 
 from counter.app import CounterApp
+from counter.desk_dialogs import ConfirmCall, OutcomePicker, ReturnPrompt, WaitingPicker
+from counter.transfer_picker import TransferPicker
 from device.config import DeviceConfig
 from display.app import DisplayApp
 from display.board_screen import BoardScreen
@@ -23,9 +26,10 @@ from drivers.printer import open_printer
 from kiosk.app import KioskApp
 from kiosk.kiosk_screen import KioskScreen
 from kiosk.timings import KioskTimings
-from queue_api.client import QueueClient
+from queue_api.client import QueueClient, new_idempotency_key
 from queue_api.schema import Event, EventType
 from tests.counter.led_frames import shown
+from tests.desk_office import desk_office
 from tests.display.conftest import RecordingPlayer
 from tests.drivers.escpos_decoder import decode
 from tests.drivers.fixtures import FakeBoard, FakeSerialPrinter, socat_pty_pair
@@ -206,3 +210,89 @@ async def replay(client: QueueClient, until_called: int) -> AsyncIterator[Event]
             calls += event.type is EventType.TICKET_CALLED
             if calls == until_called:
                 return
+
+
+@pytest.fixture
+def desk_server(tmp_path: Path) -> Iterator[ServerProcess]:
+    """The example office with outcomes for registro and ``return_after = 1``."""
+    process = ServerProcess(desk_office(tmp_path, tmp_path / "turnero.db")).start()
+    yield process
+    process.stop()
+
+
+async def test_a_morning_with_a_late_citizen_an_urgent_case_and_a_desk_of_its_own(
+    desk_server: ServerProcess, tokens: dict[str, str]
+) -> None:
+    """The clerk's day as it really is, at two desks: a no-show who comes back late, a ticket
+    called out of order, a case sent to one desk, outcomes at the desk; then the stats."""
+    server = desk_server
+    async with QueueClient(server.url, tokens["kiosk"]) as kiosk:
+        issued = {}
+        for service in ("licencias", "pagos", "registro", "licencias", "registro"):
+            ticket = await kiosk.issue_ticket(
+                "centro", service, idempotency_key=new_idempotency_key()
+            )
+            issued[ticket.number] = ticket
+    assert list(issued) == ["A001", "B001", "C001", "A002", "C002"]
+    desks = {c: CounterApp(device(server, tokens[f"counter{c}"], counter=c)) for c in COUNTERS}
+    async with AsyncExitStack() as stack:
+        pilots = {
+            c: await stack.enter_async_context(app.run_test(size=SIZE)) for c, app in desks.items()
+        }
+        one, three = desks["1"].counter_screen, desks["3"].counter_screen
+        p1, p3 = pilots["1"], pilots["3"]
+        for pilot, screen in ((p1, one), (p3, three)):
+            await until(pilot, lambda s=screen: s.online and s.counter is not None and s.branch)
+
+        # Desk 1 calls A001, who does not come.
+        assert await press_next(p1, desks["1"]) == "A001"
+        await p1.press("x")
+        await until(p1, lambda: one.counter.current is None and not one.busy)
+        # Desk 3 serves B001, then calls C002 out of order (its papers were ready).
+        assert await press_next(p3, desks["3"]) == "B001"
+        await p3.press("l")
+        await until(p3, lambda: isinstance(desks["3"].screen, WaitingPicker))
+        assert [t.number for t in desks["3"].screen.tickets] == ["C001", "C002"]
+        await p3.press("2")
+        await until(p3, lambda: isinstance(desks["3"].screen, ConfirmCall))
+        await p3.press("enter")
+        await until(p3, lambda: three.counter.current is not None and not three.busy)
+        assert three.counter.current.number == "C002"
+        assert "called out of order by the clerk" in str(three.query_one("#why").content)
+        # A001 arrives late: desk 1 brings it back, behind one ticket (return_after = 1).
+        await p1.press("b")
+        await until(p1, lambda: isinstance(desks["1"].screen, ReturnPrompt))
+        await p1.press(*"a001", "enter")
+        await until(p1, lambda: desks["1"].screen is one and not one.busy)
+        # C002's case belongs at desk 1: sent there, it waits for that desk only.
+        await p3.press("t")
+        await until(p3, lambda: isinstance(desks["3"].screen, TransferPicker))
+        choices = [service for service, _ in desks["3"].screen.services]
+        await p3.press(str(choices.index("counter:1") + 1))
+        await until(p3, lambda: three.counter.current is None and not three.busy)
+        async with QueueClient(server.url, tokens["kiosk"]) as phone:
+            where = await phone.public_ticket(issued["C002"].id)
+        assert where.counter_label == "Ventanilla 1"
+        # Desk 3 serves C001 and records how it ended.
+        assert await press_next(p3, desks["3"]) == "C001"
+        await p3.press("f")
+        await until(p3, lambda: isinstance(desks["3"].screen, OutcomePicker))
+        await p3.press("1")
+        await until(p3, lambda: three.counter.current is None and not three.busy)
+        assert await press_next(p3, desks["3"]) is None  # C002 is not desk 3's any more
+        # Desk 1: A002, then A001 behind it, then C002 sent to this desk; then nobody.
+        called = [await press_next(p1, desks["1"]) for _ in range(4)]
+        assert called == ["A002", "A001", "C002", None]
+
+    async with QueueClient(server.url, tokens["admin"]) as admin:
+        stats = await admin.stats("centro")
+    services = {s.service: s for s in stats.services}
+    # C002 now counts for licencias, the service desk 1 took it in.
+    assert {s: (v.issued, v.served, v.no_shows, v.waiting) for s, v in services.items()} == {
+        "licencias": (3, 3, 0, 0),
+        "pagos": (1, 1, 0, 0),
+        "registro": (1, 1, 0, 0),
+    }
+    assert services["licencias"].returned == 1
+    assert services["registro"].outcomes == {"ok": 1}
+    assert {c.counter: c.served for c in stats.counters if c.served} == {"1": 3, "3": 2}

@@ -40,6 +40,8 @@ API_MD_CALLS = {
     ),
     ("post", "/api/v1/branches/{b}/alerts"),
     ("get", "/api/v1/branches/{b}/stats"),
+    ("post", "/api/v1/branches/{b}/counters/{c}/call"),
+    ("post", "/api/v1/branches/{b}/tickets/{ticket_id}/return"),
 }
 
 OUR_CALLS = {
@@ -48,6 +50,8 @@ OUR_CALLS = {
     ("get", "/b/{b}"),  # API.md's public pages, v1 additions
     ("get", "/b/{b}/lobby"),
     ("get", "/b/{b}/lobby/events"),  # the lobby page's public stream: calls and counts only
+    # The tickets a counter may call, ranked by the policy: to call one out of order.
+    ("get", "/api/v1/branches/{b}/counters/{c}/waiting"),
 }
 """Calls API.md does not list, added where it was silent (said in the closing note)."""
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from queue_api.schema import Counter, CounterState, OpenCounter, Ticket, Transfer
+from queue_api.schema import Counter, CounterState, FinishTicket, OpenCounter, Ticket, Transfer
 from queue_api.server.auth import BranchReader, CounterActor
 from queue_api.server.problems import responses
-from queue_api.server.routes import office
+from queue_api.server.routes import desk_actions, office
 
 router = APIRouter(
     prefix="/api/v1/branches/{b}/counters/{c}",
@@ -45,10 +45,12 @@ def start(b: str, c: str, request: Request, who: CounterActor) -> Ticket:
     return office(request).start(b, c)
 
 
-@router.post("/finish", response_model=Ticket, responses=responses(409))
-def finish(b: str, c: str, request: Request, who: CounterActor) -> Ticket:
-    """The current ticket is done; nobody is called."""
-    return office(request).finish(b, c)
+@router.post("/finish", response_model=Ticket, responses=responses(400, 409, 422))
+def finish(
+    b: str, c: str, request: Request, who: CounterActor, body: FinishTicket | None = None
+) -> Ticket:
+    """The current ticket is done, optionally with an outcome of its service; nobody is called."""
+    return desk_actions.finish(b, c, request, body)
 
 
 @router.post("/no-show", response_model=Ticket, responses=responses(409))
@@ -59,8 +61,8 @@ def no_show(b: str, c: str, request: Request, who: CounterActor) -> Ticket:
 
 @router.post("/transfer", response_model=Ticket, responses=responses(400, 409, 422))
 def transfer(b: str, c: str, body: Transfer, request: Request, who: CounterActor) -> Ticket:
-    """Send the current ticket back to waiting in another service."""
-    return office(request).transfer(b, c, body.service)
+    """Send the current ticket back to waiting in another service, or for one counter only."""
+    return desk_actions.transfer(b, c, request, body)
 
 
 @router.post("/open", response_model=Counter, responses=responses(400, 409, 422))
