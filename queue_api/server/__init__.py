@@ -30,7 +30,7 @@ from queue_api.server.limits import (
     server_limits,
 )
 from queue_api.server.log_follower import LogFollower
-from queue_api.server.routes import branches, counters, events, health, tickets
+from queue_api.server.routes import branches, counters, events, health, reports, tickets
 from queue_api.server.ticket_allowance import TicketAllowance
 from queue_api.store import SharedStore, Store, open_store
 
@@ -84,7 +84,7 @@ def create_app(config: OfficeConfig, store: Store | None = None) -> FastAPI:
     app.state.heartbeat_seconds = events.heartbeat_seconds()
     app.state.stream_quota = StreamQuota(config.server.streams_per_address)
     problems.install(app)
-    for module in (health, branches, tickets, counters, events):
+    for module in (health, branches, tickets, counters, events, reports):
         # Any call may meet an unreachable database.
         app.include_router(module.router, responses=problems.responses(503))
     return app

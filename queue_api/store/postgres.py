@@ -28,12 +28,13 @@ from psycopg.rows import dict_row
 from pydantic import ValidationError
 
 from queue_api.engine import BranchClock, CounterRecord, TicketRecord
+from queue_api.reports import ReportQuery, ReportTally, with_feedback
 from queue_api.schema import Alert, CounterState, EventType, TicketStatus
-from queue_api.store import IdempotentIssue, StoredEvent, StoreUnavailable
+from queue_api.store import IdempotentIssue, StoredEvent, StoreUnavailable, postgres_reports
 
 log = logging.getLogger("turnero.store")
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 9
 
 # Every table is keyed by branch first, so it can be distributed by ``branch`` (Citus) as is.
 # ``tickets_by_id`` is the one index without it: the public ticket page knows only the id.
@@ -153,6 +154,12 @@ MIGRATIONS: dict[int, str] = {
     ALTER TABLE tickets ADD COLUMN outcome text COLLATE "C";
     ALTER TABLE tickets ADD COLUMN for_counter text COLLATE "C";
     """,
+    # 6 to 8: other v1 additions' numbers, empty on this branch (filled in when merged).
+    6: "SELECT 1",
+    7: "SELECT 1",
+    8: "SELECT 1",
+    # Reports (GET /api/v1/reports): an index that holds all a report reads.
+    9: postgres_reports.MIGRATION,
 }
 
 # One place per table for its columns: a new column is one more name here (and a migration).
@@ -539,6 +546,11 @@ class PostgresTx:
             " request = excluded.request, created_at = excluded.created_at",
             (branch, key, ticket_id, request, at),
         )
+
+    def report(self, query: ReportQuery) -> list[ReportTally]:
+        # Read-only, no branch lock: a report over months must not hold up the queue.
+        tallies = postgres_reports.report(self.conn, query)
+        return with_feedback(tallies, postgres_reports.feedback(self.conn, query))
 
 
 Connection = psycopg.Connection[dict[str, Any]]
