@@ -40,6 +40,7 @@ API_MD_CALLS = {
     ),
     ("post", "/api/v1/branches/{b}/alerts"),
     ("get", "/api/v1/branches/{b}/stats"),
+    ("get", "/api/v1/reports"),  # v1 additions
 }
 
 OUR_CALLS = {
