@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from queue_api.config_errors import ConfigError
+from turnero.report import report as report_command
 
 if TYPE_CHECKING:
     from device.config import DeviceConfig
@@ -191,6 +192,9 @@ def demo(
     from turnero.demo import run_demo
 
     run_demo(port)
+
+
+app.command(name="report")(report_command)
 
 
 def _mount_diagnostics() -> None:
