@@ -76,54 +76,84 @@ def _rank(count: str, params: list[Any], share: float) -> str:
     return f"max(CAST(? * {count} AS INTEGER) + (? * {count} > CAST(? * {count} AS INTEGER)), 1)"
 
 
+def _target(query: ReportQuery, params: list[Any]) -> str:
+    """SQL for the target wait (µs) of a ticket's service: a CASE per branch, then per service.
+    (A join with a table of targets was scanned once per ticket: most of a report's time.)"""
+    by_branch: dict[str, list[tuple[str, int]]] = {}
+    for branch, service, seconds in query.targets:
+        by_branch.setdefault(branch, []).append((service, seconds * 1_000_000))
+    if not by_branch:
+        return "NULL"
+    sql = "CASE t.branch"
+    for branch, services in by_branch.items():
+        sql += " WHEN ? THEN CASE t.service" + " WHEN ? THEN ?" * len(services) + " END"
+        params.append(branch)
+        for service, micros in services:
+            params += [service, micros]
+    return sql + " END"
+
+
 def report(db: sqlite3.Connection, query: ReportQuery) -> list[ReportTally]:
     """The tallies of ``query``, one per branch and key (one in all for TOTAL)."""
     if not query.branches:
         return []
     params: list[Any] = []
-    targets = " UNION ALL ".join(["SELECT ?, ?, ?"] * len(query.targets)) or (
-        "SELECT NULL, NULL, NULL WHERE 0"
-    )
-    for branch, service, seconds in query.targets:
-        params += [branch, service, seconds * 1_000_000]
+    target = _target(query, params)
     branch = "NULL" if query.by == TOTAL else "t.branch"
     key = _key(query, params)
     scope = _scope(query, params)
     low, high = PERCENTILES
+    # Each percentile is one sort: the values of a group ranked, the one at the nearest rank
+    # picked, knowing the group's size from ``totals`` (a window count would be a second sort).
     sql = f"""
-    WITH targets(branch, service, target_us) AS ({targets}),
-    scope AS (
-        SELECT {branch} AS b, {key} AS k, t.status AS status, t.wait_us AS w,
-               t.service_us AS s, g.target_us AS target
+    WITH scope AS MATERIALIZED (
+        SELECT {target} AS target, {branch} AS b, {key} AS k, t.status AS status,
+               t.wait_us AS w, t.service_us AS s
         FROM tickets AS t
-        LEFT JOIN targets AS g ON g.branch = t.branch AND g.service = t.service
         {scope}
     ),
-    ranked AS (
-        SELECT *,
-            row_number() OVER (PARTITION BY b, k, w IS NULL ORDER BY w) AS wr,
-            count(w) OVER (PARTITION BY b, k) AS wn,
-            row_number() OVER (PARTITION BY b, k, s IS NULL ORDER BY s) AS sr,
-            count(s) OVER (PARTITION BY b, k) AS sn
-        FROM scope
+    totals AS MATERIALIZED (
+        SELECT b, k, count(*) AS issued,
+            sum(status = 'done') AS served,
+            sum(status = 'no_show') AS no_shows,
+            sum(status = 'cancelled') AS cancelled,
+            count(w) AS waits,
+            coalesce(sum(w), 0) AS wait_total_us,
+            count(CASE WHEN w IS NOT NULL THEN target END) AS with_target,
+            coalesce(sum(w <= target), 0) AS within_target,
+            count(s) AS services,
+            coalesce(sum(s), 0) AS service_total_us
+        FROM scope GROUP BY b, k
+    ),
+    waits AS (
+        SELECT b, k, w, row_number() OVER (PARTITION BY b, k ORDER BY w) AS r
+        FROM scope WHERE w IS NOT NULL
+    ),
+    wait_ranks AS (
+        SELECT waits.b, waits.k,
+            max(CASE WHEN r = n.p50 THEN w END) AS p50,
+            max(CASE WHEN r = n.p90 THEN w END) AS p90
+        FROM waits JOIN (
+            SELECT b, k, {_rank("waits", params, low)} AS p50,
+                {_rank("waits", params, high)} AS p90 FROM totals
+        ) AS n ON n.b IS waits.b AND n.k IS waits.k AND waits.r IN (n.p50, n.p90)
+        GROUP BY waits.b, waits.k
+    ),
+    desk AS (
+        SELECT b, k, s, row_number() OVER (PARTITION BY b, k ORDER BY s) AS r
+        FROM scope WHERE s IS NOT NULL
+    ),
+    desk_ranks AS (
+        SELECT desk.b, desk.k, max(s) AS p90
+        FROM desk JOIN (
+            SELECT b, k, {_rank("services", params, high)} AS p90 FROM totals
+        ) AS n ON n.b IS desk.b AND n.k IS desk.k AND desk.r = n.p90
+        GROUP BY desk.b, desk.k
     )
-    SELECT b, k, count(*) AS issued,
-        sum(status = 'done') AS served,
-        sum(status = 'no_show') AS no_shows,
-        sum(status = 'cancelled') AS cancelled,
-        count(w) AS waits,
-        coalesce(sum(w), 0) AS wait_total_us,
-        max(CASE WHEN w IS NOT NULL AND wr = {_rank("wn", params, low)} THEN w END)
-            AS wait_p50_us,
-        max(CASE WHEN w IS NOT NULL AND wr = {_rank("wn", params, high)} THEN w END)
-            AS wait_p90_us,
-        count(CASE WHEN w IS NOT NULL THEN target END) AS with_target,
-        coalesce(sum(w <= target), 0) AS within_target,
-        count(s) AS services,
-        coalesce(sum(s), 0) AS service_total_us,
-        max(CASE WHEN s IS NOT NULL AND sr = {_rank("sn", params, high)} THEN s END)
-            AS service_p90_us
-    FROM ranked GROUP BY b, k
+    SELECT totals.*, w.p50 AS wait_p50_us, w.p90 AS wait_p90_us, d.p90 AS service_p90_us
+    FROM totals
+    LEFT JOIN wait_ranks AS w ON w.b IS totals.b AND w.k IS totals.k
+    LEFT JOIN desk_ranks AS d ON d.b IS totals.b AND d.k IS totals.k
     """
     return [
         ReportTally(branch=row[0], key=row[1], **{k: row[k] for k in row.keys()[2:]})
