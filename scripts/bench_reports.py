@@ -169,10 +169,24 @@ def check_agree(sqlite: Store, postgres: Store) -> bool:
     return same
 
 
+def bench_postgres(url: str, sqlite: Store, repeat: int) -> bool:
+    """Time the reports on the PostgreSQL history at ``url``; check it agrees with SQLite."""
+    postgres = open_store(url)
+    try:
+        fine = bench("PostgreSQL", postgres, lambda q: without_index_postgres(url, q), repeat)
+        print("\nSQLite and PostgreSQL, 3 branches, September:")
+        return check_agree(sqlite, postgres) and fine
+    finally:
+        postgres.close()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sqlite", type=Path, help="history file to reuse or create")
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument(
+        "--postgres", help="a database that already holds the history (else a throwaway cluster)"
+    )
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
@@ -190,7 +204,9 @@ def main() -> int:
         fine = bench(
             "SQLite", sqlite, lambda q: without_index_sqlite(sqlite_path(url), q), args.repeat
         )
-        if not args.no_postgres:
+        if args.postgres:
+            fine &= bench_postgres(args.postgres, sqlite, args.repeat)
+        elif not args.no_postgres:
             from scripts.pg_cluster import PgCluster
 
             cluster = PgCluster().start()
@@ -200,18 +216,7 @@ def main() -> int:
                 written = generate(pg_url)
                 took = time.perf_counter() - started
                 print(f"\nPostgreSQL: wrote {written:,} tickets in {took:.0f} s")
-                postgres = open_store(pg_url)
-                try:
-                    fine &= bench(
-                        "PostgreSQL",
-                        postgres,
-                        lambda q: without_index_postgres(pg_url, q),
-                        args.repeat,
-                    )
-                    print("\nSQLite and PostgreSQL, 3 branches, September:")
-                    fine &= check_agree(sqlite, postgres)
-                finally:
-                    postgres.close()
+                fine &= bench_postgres(pg_url, sqlite, args.repeat)
             finally:
                 cluster.remove()
         sqlite.close()
