@@ -32,13 +32,21 @@ class BadReport(ValueError):
     """The report asked for cannot be made; the message says what to send instead."""
 
 
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9998, 12, 31)
+"""The days a report may name: local hours need a day's margin either side of the range."""
+
+
 def parse_day(name: str, text: str) -> date:
     """``text`` as an ISO date (``YYYY-MM-DD``), or BadReport naming the parameter ``name``."""
     if _ISO_DAY.match(text):
         try:
-            return date.fromisoformat(text)
+            day = date.fromisoformat(text)
         except ValueError:
             pass
+        else:
+            if FIRST_DAY <= day <= LAST_DAY:
+                return day
+            raise BadReport(f"{name}: {text} is out of range: a day from {FIRST_DAY} to {LAST_DAY}")
     raise BadReport(f"{name}: expected a date as YYYY-MM-DD (e.g. 2026-03-01), got {text!r}")
 
 

@@ -158,6 +158,8 @@ def test_csv_opens_in_a_spreadsheet(server: ServerProcess) -> None:
             "expected one of service, counter, clerk, hour, day, channel, outcome",
         ),
         ({"from": DAY, "to": DAY, "by": "day", "format": "xlsx"}, "format: expected csv or json"),
+        ({"from": "9999-12-30", "to": "9999-12-31", "by": "hour"}, "from: 9999-12-30 is out of"),
+        ({"from": "0001-01-01", "to": "0001-01-02", "by": "hour"}, "from: 0001-01-01 is out of"),
         ({"to": DAY, "by": "day"}, "from"),
     ],
 )
@@ -175,6 +177,15 @@ def test_a_whole_year_is_allowed(server: ServerProcess) -> None:
         server, as_role("admin"), by="service", **{"from": "2024-01-01", "to": "2024-12-31"}
     )
     assert answer.status_code == 200
+    assert answer.json()["rows"] == []
+
+
+@pytest.mark.parametrize(
+    ("first", "last"), [("1900-01-01", "1900-01-02"), ("9998-12-30", "9998-12-31")]
+)
+def test_the_far_ends_of_the_calendar_answer(server: ServerProcess, first: str, last: str) -> None:
+    answer = get(server, as_role("admin"), by="hour", **{"from": first, "to": last})
+    assert answer.status_code == 200, answer.text
     assert answer.json()["rows"] == []
 
 
