@@ -351,3 +351,25 @@ def test_nothing_in_range_gives_no_rows(store: Store) -> None:
 def test_percentile_rank_is_the_nearest_rank(count: int, share: float, rank: int) -> None:
     values = list(range(1, count + 1))
     assert percentile_rank(count, share) == rank == percentile(values, share)
+
+
+def test_both_stores_give_the_same_tallies_for_the_same_tickets(tmp_path: Path, pg_cluster) -> None:
+    """To the microsecond: the same tickets in SQLite and in PostgreSQL, every grouping."""
+    stores = [open_store(f"sqlite:///{tmp_path / 'turnero.db'}"), open_store(pg_cluster.database())]
+    try:
+        tickets = many_tickets(seed=4)
+        for store in stores:
+            write(store, tickets)
+        for by in (*GROUPINGS, TOTAL):
+            query = ReportQuery(
+                ("centro", "norte"), DAY, DAY + timedelta(days=2), by, TARGETS, "Europe/Madrid"
+            )
+            found = []
+            for store in stores:
+                with store.read() as tx:
+                    found.append(sorted_tallies(tx.report(query)))
+            assert found[0] == found[1], by
+            assert sum(t.issued for t in found[0]) == len(tickets)
+    finally:
+        for store in stores:
+            store.close()
