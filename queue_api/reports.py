@@ -32,8 +32,9 @@ class BadReport(ValueError):
     """The report asked for cannot be made; the message says what to send instead."""
 
 
-FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9998, 12, 31)
-"""The days a report may name: local hours need a day's margin either side of the range."""
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(9998, 12, 31)
+"""The days a report may name: local hours need a day's margin either side of the range, and
+times after 1970 (SQLite's local hour is arithmetic on Unix times)."""
 
 
 def parse_day(name: str, text: str) -> date:

@@ -181,7 +181,7 @@ def test_a_whole_year_is_allowed(server: ServerProcess) -> None:
 
 
 @pytest.mark.parametrize(
-    ("first", "last"), [("1900-01-01", "1900-01-02"), ("9998-12-30", "9998-12-31")]
+    ("first", "last"), [("2000-01-01", "2000-01-02"), ("9998-12-30", "9998-12-31")]
 )
 def test_the_far_ends_of_the_calendar_answer(server: ServerProcess, first: str, last: str) -> None:
     answer = get(server, as_role("admin"), by="hour", **{"from": first, "to": last})
