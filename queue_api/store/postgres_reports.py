@@ -13,7 +13,7 @@ from typing import Any
 
 import psycopg
 
-from queue_api.reports import PERCENTILES, TOTAL, ReportQuery, ReportTally
+from queue_api.reports import GROUPINGS, PERCENTILES, TOTAL, ReportQuery, ReportTally
 
 MIGRATION = """
     CREATE INDEX tickets_report ON tickets (branch, day) INCLUDE (service, status, queue_at,
@@ -52,6 +52,8 @@ def _key(query: ReportQuery, params: list[Any]) -> str:
         return "to_char(t.issued_at AT TIME ZONE %s, 'HH24') || ':00'"
     if query.by == "day":
         return "to_char(t.day, 'YYYY-MM-DD')"
+    if query.by not in GROUPINGS:  # it becomes a column name: never anything else
+        raise ValueError(f"unknown grouping {query.by!r}")
     return f"t.{query.by}::text"  # service, counter, clerk, channel, outcome: a column each
 
 

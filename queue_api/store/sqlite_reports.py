@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from queue_api.reports import PERCENTILES, TOTAL, ReportQuery, ReportTally, utc_offsets
+from queue_api.reports import GROUPINGS, PERCENTILES, TOTAL, ReportQuery, ReportTally, utc_offsets
 
 
 def micros(column: str) -> str:
@@ -62,6 +62,8 @@ def _key(query: ReportQuery, params: list[Any]) -> str:
         return "NULL"
     if query.by == "hour":
         return _local_hour(query, params)
+    if query.by not in GROUPINGS:  # it becomes a column name: never anything else
+        raise ValueError(f"unknown grouping {query.by!r}")
     return f"t.{query.by}"  # service, counter, clerk, day, channel, outcome: a column each
 
 

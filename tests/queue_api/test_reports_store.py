@@ -373,3 +373,9 @@ def test_both_stores_give_the_same_tallies_for_the_same_tickets(tmp_path: Path, 
     finally:
         for store in stores:
             store.close()
+
+
+def test_a_store_takes_no_grouping_but_the_known_ones(store: Store) -> None:
+    """The grouping becomes a column name in the SQL: anything else is refused first."""
+    with pytest.raises(ValueError, match="unknown grouping"), store.read() as tx:
+        tx.report(ReportQuery(("centro",), DAY, DAY, "service; DROP TABLE tickets", TARGETS))
