@@ -13,7 +13,9 @@ import json
 import logging
 import secrets
 from collections.abc import AsyncIterator, Callable
+from datetime import date
 from typing import Any, TypeVar
+from urllib.parse import urlencode
 
 import httpx
 from httpx_sse import EventSource, ServerSentEvent, aconnect_sse
@@ -39,6 +41,7 @@ from queue_api.schema import (
     Health,
     PublicTicket,
     Queue,
+    Report,
     StandingAlerts,
     Stats,
     Ticket,
@@ -449,6 +452,32 @@ class QueueClient:
         return await self._get(
             f"{API_PREFIX}/branches/{branch}/counters/{counter}/waiting", CounterLine
         )
+
+    # Reports (supervisor or admin) -------------------------------------------------------
+
+    def _report_path(
+        self, first: date | str, last: date | str, by: str, branch: str | None, format: str
+    ) -> str:
+        query = {"from": str(first), "to": str(last), "by": by, "format": format}
+        if branch is not None:
+            query["branch"] = branch
+        return f"{API_PREFIX}/reports?{urlencode(query)}"
+
+    async def report(
+        self, first: date | str, last: date | str, by: str, *, branch: str | None = None
+    ) -> Report:
+        """KPIs over business days ``first`` to ``last`` grouped by branch and ``by``; every
+        branch the token may read unless ``branch`` names one."""
+        path = self._report_path(first, last, by, branch, "json")
+        return await self._get(path, Report)
+
+    async def report_csv(
+        self, first: date | str, last: date | str, by: str, *, branch: str | None = None
+    ) -> bytes:
+        """The same report as CSV, ready to save: UTF-8 with a byte order mark."""
+        path = self._report_path(first, last, by, branch, "csv")
+        response = await self._request("GET", path, retry=True)
+        return response.content
 
 
 def _nobody(up: bool) -> None:

@@ -446,3 +446,41 @@ class CounterLine(WireModel):
     tickets: list[WaitingTicket]
     #: Today's no-shows of the branch, the latest first: those a late citizen can come back to.
     no_shows: list[Ticket] = []
+
+
+class ReportRow(WireModel):
+    """One group of a report (``GET /api/v1/reports``): tickets of one branch with one value of
+    the grouping. Seconds to a tenth; percentiles are nearest rank; null when nothing counts."""
+
+    #: The branch; null in the report's total.
+    branch: str | None
+    #: The group's value (a service or counter id, a clerk, ``HH:00``, an ISO day, a channel,
+    #: an outcome code); null for tickets without one (no clerk, no outcome) and in the total.
+    key: str | None
+    issued: int
+    served: int
+    no_shows: int
+    cancelled: int
+    mean_wait_seconds: float | None
+    p50_wait_seconds: float | None
+    p90_wait_seconds: float | None
+    mean_service_seconds: float | None
+    p90_service_seconds: float | None
+    #: Of the tickets called, the share called within their service's target wait (0-1).
+    within_target_share: float | None
+    #: Citizens' scores (1-5) of the group's tickets: their mean and how many.
+    feedback_mean: float | None
+    feedback_count: int
+
+
+class Report(WireModel):
+    """KPIs over business days ``from_day`` to ``to_day`` (inclusive, ISO dates), grouped by
+    branch and ``by``; ``hour`` is the hour of issue in the office's ``timezone``."""
+
+    branches: list[str]
+    from_day: str
+    to_day: str
+    by: str
+    timezone: str
+    rows: list[ReportRow]
+    total: ReportRow

@@ -15,6 +15,7 @@ import typer
 from queue_api.config_errors import ConfigError
 from turnero import policy_explain
 from turnero.poster import poster_command
+from turnero.report import report as report_command
 
 if TYPE_CHECKING:
     from device.config import DeviceConfig
@@ -196,6 +197,7 @@ def demo(
 
 
 app.command("poster")(poster_command)
+app.command(name="report")(report_command)
 
 
 def _mount_diagnostics() -> None:

@@ -31,7 +31,15 @@ from queue_api.server.limits import (
 )
 from queue_api.server.log_follower import LogFollower
 from queue_api.server.public_pages import install as install_public_pages
-from queue_api.server.routes import branches, counters, desk_actions, events, health, tickets
+from queue_api.server.routes import (
+    branches,
+    counters,
+    desk_actions,
+    events,
+    health,
+    reports,
+    tickets,
+)
 from queue_api.server.ticket_allowance import TicketAllowance
 from queue_api.store import SharedStore, Store, open_store
 
@@ -85,7 +93,7 @@ def create_app(config: OfficeConfig, store: Store | None = None) -> FastAPI:
     app.state.heartbeat_seconds = events.heartbeat_seconds()
     app.state.stream_quota = StreamQuota(config.server.streams_per_address)
     problems.install(app)
-    for module in (health, branches, tickets, counters, events):
+    for module in (health, branches, tickets, counters, events, reports):
         # Any call may meet an unreachable database.
         app.include_router(module.router, responses=problems.responses(503))
     install_public_pages(app)

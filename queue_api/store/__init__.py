@@ -18,6 +18,7 @@ from typing import Any, Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
 from queue_api.engine import BranchClock, CounterRecord, TicketRecord
+from queue_api.reports import ReportQuery, ReportTally
 from queue_api.schema import CounterState, EventType
 
 log = logging.getLogger(__name__)
@@ -77,6 +78,11 @@ class ReadTx(Protocol):
 
     def branch_clock(self, branch: str) -> BranchClock | None:
         """The business day and latest queue time ``branch`` reached; None before its first."""
+        ...
+
+    def report(self, query: ReportQuery) -> list[ReportTally]:
+        """The tallies of a report (``queue_api.reports``), aggregated in the database: one per
+        branch and key of ``query.by`` (one in all for ``reports.TOTAL``), in no set order."""
         ...
 
 

@@ -28,8 +28,9 @@ from psycopg.rows import dict_row
 from pydantic import ValidationError
 
 from queue_api.engine import LINE_PEEK, BranchClock, CounterRecord, TicketRecord, line_head
+from queue_api.reports import ReportQuery, ReportTally, with_feedback
 from queue_api.schema import Alert, CounterState, EventType, TicketStatus
-from queue_api.store import IdempotentIssue, StoredEvent, StoreUnavailable
+from queue_api.store import IdempotentIssue, StoredEvent, StoreUnavailable, postgres_reports
 
 log = logging.getLogger("turnero.store")
 
@@ -153,6 +154,12 @@ MIGRATIONS: dict[int, str] = {
     ALTER TABLE tickets ADD COLUMN outcome text COLLATE "C";
     ALTER TABLE tickets ADD COLUMN for_counter text COLLATE "C";
     """,
+    # 6 to 8: other v1 additions' numbers, empty on this branch (filled in when merged).
+    6: "SELECT 1",
+    7: "SELECT 1",
+    8: "SELECT 1",
+    # Reports (GET /api/v1/reports): an index that holds all a report reads.
+    9: postgres_reports.MIGRATION,
     # A no-show brought back (API.md v1 additions, ``return``): when, so that at an equal queue
     # time it ranks behind the ticket it was placed after (engine.return_ticket).
     10: """
@@ -580,6 +587,11 @@ class PostgresTx:
             " request = excluded.request, created_at = excluded.created_at",
             (branch, key, ticket_id, request, at),
         )
+
+    def report(self, query: ReportQuery) -> list[ReportTally]:
+        # Read-only, no branch lock: a report over months must not hold up the queue.
+        tallies = postgres_reports.report(self.conn, query)
+        return with_feedback(tallies, postgres_reports.feedback(self.conn, query))
 
 
 Connection = psycopg.Connection[dict[str, Any]]

@@ -26,8 +26,9 @@ from urllib.parse import quote
 from pydantic import ValidationError
 
 from queue_api.engine import LINE_PEEK, BranchClock, CounterRecord, TicketRecord, line_head
+from queue_api.reports import ReportQuery, ReportTally, with_feedback
 from queue_api.schema import Alert, CounterState, EventType, TicketStatus
-from queue_api.store import IdempotentIssue, StoredEvent, StoreUnavailable
+from queue_api.store import IdempotentIssue, StoredEvent, StoreUnavailable, sqlite_reports
 
 SCHEMA_VERSION = 10
 
@@ -133,6 +134,12 @@ MIGRATIONS: dict[int, str] = {
     ALTER TABLE tickets ADD COLUMN outcome TEXT;
     ALTER TABLE tickets ADD COLUMN for_counter TEXT;
     """,
+    # 6 to 8: other v1 additions' numbers, empty on this branch (filled in when merged).
+    6: "",
+    7: "",
+    8: "",
+    # Reports (GET /api/v1/reports): waits and service times computed once, in one index.
+    9: sqlite_reports.MIGRATION,
     # A no-show brought back (API.md v1 additions, ``return``): when, so that at an equal queue
     # time it ranks behind the ticket it was placed after (engine.return_ticket).
     10: """
@@ -504,6 +511,10 @@ class SqliteTx:
             " request = excluded.request, created_at = excluded.created_at",
             (branch, key, ticket_id, request, _time(at)),
         )
+
+    def report(self, query: ReportQuery) -> list[ReportTally]:
+        tallies = sqlite_reports.report(self.db, query)
+        return with_feedback(tallies, sqlite_reports.feedback(self.db, query))
 
 
 log = logging.getLogger(__name__)

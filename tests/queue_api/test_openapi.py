@@ -42,6 +42,7 @@ API_MD_CALLS = {
     ("get", "/api/v1/branches/{b}/stats"),
     ("post", "/api/v1/branches/{b}/counters/{c}/call"),
     ("post", "/api/v1/branches/{b}/tickets/{ticket_id}/return"),
+    ("get", "/api/v1/reports"),  # v1 additions
 }
 
 OUR_CALLS = {
