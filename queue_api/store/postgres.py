@@ -29,11 +29,12 @@ from pydantic import ValidationError
 
 from queue_api.engine import BranchClock, CounterRecord, TicketRecord
 from queue_api.schema import Alert, CounterState, EventType, TicketStatus
-from queue_api.store import IdempotentIssue, StoredEvent, StoreUnavailable
+from queue_api.stats import KpiState
+from queue_api.store import DeviceSeen, IdempotentIssue, StoredEvent, StoreUnavailable
 
 log = logging.getLogger("turnero.store")
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 8
 
 # Every table is keyed by branch first, so it can be distributed by ``branch`` (Citus) as is.
 # ``tickets_by_id`` is the one index without it: the public ticket page knows only the id.
@@ -152,6 +153,30 @@ MIGRATIONS: dict[int, str] = {
     ALTER TABLE tickets ADD COLUMN appointment_at timestamptz;
     ALTER TABLE tickets ADD COLUMN outcome text COLLATE "C";
     ALTER TABLE tickets ADD COLUMN for_counter text COLLATE "C";
+    """,
+    # 6 and 7 are other v1 additions' (appointments, feedback); the lead numbers them at merge.
+    6: "SELECT 1",
+    7: "SELECT 1",
+    # The supervisor (issue 17): KPI alerts that stand, so a restart neither repeats nor loses
+    # one; and when each device last called, flushed from memory every few seconds.
+    8: """
+    CREATE TABLE kpi_alerts (
+        branch text COLLATE "C" NOT NULL,
+        service text COLLATE "C" NOT NULL,
+        kpi text COLLATE "C" NOT NULL,
+        value double precision NOT NULL,
+        threshold double precision NOT NULL,
+        since timestamptz NOT NULL,
+        PRIMARY KEY (branch, service, kpi)
+    );
+    CREATE TABLE device_presence (
+        branch text COLLATE "C" NOT NULL,
+        device text COLLATE "C" NOT NULL,
+        app text,
+        version text,
+        seen_at timestamptz NOT NULL,
+        PRIMARY KEY (branch, device)
+    );
     """,
 }
 
@@ -538,6 +563,51 @@ class PostgresTx:
             " ON CONFLICT (branch, key) DO UPDATE SET ticket_id = excluded.ticket_id,"
             " request = excluded.request, created_at = excluded.created_at",
             (branch, key, ticket_id, request, at),
+        )
+
+    def tickets_of_days(self, branch: str, days: Sequence[date]) -> list[TicketRecord]:
+        rows = self._q(
+            "SELECT * FROM tickets WHERE branch = %s AND day = ANY(%s)", (branch, list(days))
+        )
+        return [_ticket(row) for row in rows]
+
+    def kpi_alerts(self, branch: str) -> list[KpiState]:
+        # Under the branch's lock in a write: two servers never raise one crossing twice.
+        self._hold(branch)
+        rows = self._q(
+            "SELECT * FROM kpi_alerts WHERE branch = %s ORDER BY since, service, kpi", (branch,)
+        )
+        return [KpiState(**row) for row in rows]
+
+    def save_kpi_alert(self, state: KpiState) -> None:
+        self._hold(state.branch)
+        self._q(
+            "INSERT INTO kpi_alerts (branch, service, kpi, value, threshold, since)"
+            " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (branch, service, kpi) DO UPDATE SET"
+            " value = excluded.value, threshold = excluded.threshold, since = excluded.since",
+            (state.branch, state.service, state.kpi, state.value, state.threshold, state.since),
+        )
+
+    def drop_kpi_alert(self, branch: str, service: str, kpi: str) -> None:
+        self._hold(branch)
+        self._q(
+            "DELETE FROM kpi_alerts WHERE branch = %s AND service = %s AND kpi = %s",
+            (branch, service, kpi),
+        )
+
+    def devices_seen(self, branch: str) -> list[DeviceSeen]:
+        rows = self._q("SELECT * FROM device_presence WHERE branch = %s ORDER BY device", (branch,))
+        return [DeviceSeen(**row) for row in rows]
+
+    def save_device_seen(self, seen: DeviceSeen) -> None:
+        # No branch lock: presence orders nothing, and greatest() keeps the latest call.
+        self._q(
+            "INSERT INTO device_presence (branch, device, app, version, seen_at)"
+            " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (branch, device) DO UPDATE SET"
+            " app = coalesce(excluded.app, device_presence.app),"
+            " version = coalesce(excluded.version, device_presence.version),"
+            " seen_at = greatest(device_presence.seen_at, excluded.seen_at)",
+            (seen.branch, seen.device, seen.app, seen.version, seen.seen_at),
         )
 
 

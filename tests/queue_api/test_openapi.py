@@ -40,6 +40,10 @@ API_MD_CALLS = {
     ),
     ("post", "/api/v1/branches/{b}/alerts"),
     ("get", "/api/v1/branches/{b}/stats"),
+    # v1 additions: the supervisor's
+    ("get", "/api/v1/branches/{b}/kpis"),
+    ("get", "/api/v1/branches/{b}/staffing"),
+    ("get", "/api/v1/branches/{b}/devices"),
 }
 
 OUR_CALLS = {
