@@ -29,6 +29,7 @@ from counter.desk_rules import BUTTONS, KEYS
 from counter.key_bar import KeyBar
 from counter.messages import BoardStatus, ServerEvent, StreamConnection
 from counter.notices import OFFLINE_NOTICE_AFTER, BoardWarning, DeskNotice, OfflineBanner
+from counter.kpi_alerts import KpiAlerts
 from counter.office_alerts import OfficeAlerts
 from counter.queue_overview import QueueOverview
 from counter.server_feed import ServerFeed
@@ -132,6 +133,13 @@ class CounterScreen(CounterWords, Screen[None]):
             yield OfflineBanner(language, id="offline", classes="banner")
             yield BoardWarning(id="board-warning", classes="banner")
             yield OfficeAlerts(language, self.device_name, id="office-alerts", classes="banner")
+            yield KpiAlerts(
+                language,
+                lambda: self.counter.services if self.counter else None,
+                self.service_names,
+                id="kpi-alerts",
+                classes="banner",
+            )
             yield DeskBar(language, self.counter_id, self.branch_id, id="desk-bar")
             yield StateHint(language, id="state-hint")
             yield TicketPanel(language, self.service_names, id="ticket")

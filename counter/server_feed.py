@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from textual.worker import Worker
 
 from counter.messages import ServerEvent, StreamConnection
+from counter.kpi_alerts import KpiAlerts
 from counter.office_alerts import OfficeAlerts
 from device.config import token_acts_on, token_scope
 from device.once_more import OnceMore
@@ -190,6 +191,9 @@ class ServerFeed:
             return
         if event.type is EventType.DEVICE_ALERT:
             self._note_alert(event)
+            return
+        if event.type in (EventType.KPI_ALERT, EventType.KPI_CLEARED):
+            self.screen.query_one(KpiAlerts).take(event)
             return
         counter, ticket = event.data.counter, event.data.ticket
         if self.counter_id in (counter.id if counter else None, ticket.counter if ticket else None):
