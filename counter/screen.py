@@ -27,9 +27,9 @@ from counter.desk_actions import DeskActions
 from counter.desk_bar import DeskBar, StateHint
 from counter.desk_rules import BUTTONS, KEYS
 from counter.key_bar import KeyBar
+from counter.kpi_alerts import KpiAlerts
 from counter.messages import BoardStatus, ServerEvent, StreamConnection
 from counter.notices import OFFLINE_NOTICE_AFTER, BoardWarning, DeskNotice, OfflineBanner
-from counter.kpi_alerts import KpiAlerts
 from counter.office_alerts import OfficeAlerts
 from counter.queue_overview import QueueOverview
 from counter.server_feed import ServerFeed

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 
 from textual.worker import Worker
 
-from counter.messages import ServerEvent, StreamConnection
 from counter.kpi_alerts import KpiAlerts
+from counter.messages import ServerEvent, StreamConnection
 from counter.office_alerts import OfficeAlerts
 from device.config import token_acts_on, token_scope
 from device.once_more import OnceMore
