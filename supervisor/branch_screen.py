@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Label, Static
+from textual.widgets import DataTable, Label, Static
 from textual.worker import Worker
 
 from queue_api.client import ApiError, QueueClient, Unreachable
@@ -59,7 +59,6 @@ class BranchScreen(Screen[None]):
             yield DataTable(id="counters", cursor_type="row", zebra_stripes=True)
             yield Static("", id="alerts")
         yield Label(self.t("branch.hint"), classes="hint")
-        yield Footer()
 
     def on_mount(self) -> None:
         services = self.query_one("#services", DataTable)

@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid
 from textual.screen import Screen
-from textual.widgets import Footer, Label
+from textual.widgets import Label
 from textual.worker import Worker
 from textual_plotext import PlotextPlot
 
@@ -67,7 +67,6 @@ class ChartsScreen(Screen[None]):
             yield PlotextPlot(id="waits")
             yield PlotextPlot(id="busy")
         yield Label(self.t("back.hint"), classes="hint")
-        yield Footer()
 
     def on_mount(self) -> None:
         if self.kpis is not None:
@@ -111,6 +110,7 @@ class ChartsScreen(Screen[None]):
             plt.bar(hours, today[span], label=self.t("charts.today"), width=0.2)
             plt.plot(hours, usual[span], label=self.t("charts.usual"), marker="braille")
             plt.xlim(FIRST_HOUR, LAST_HOUR)
+            plt.xticks(list(range(FIRST_HOUR, LAST_HOUR + 1)))
             plot.refresh()
         waits = self.query_one("#waits", PlotextPlot)
         plt = waits.plt
@@ -134,5 +134,6 @@ class ChartsScreen(Screen[None]):
         plt.title(self.t("charts.busy"))
         plt.plot(hours, charts.counters_busy[span], marker="braille")
         plt.xlim(FIRST_HOUR, LAST_HOUR)
+        plt.xticks(list(range(FIRST_HOUR, LAST_HOUR + 1)))
         plt.ylim(0, max([*charts.counters_busy, 1]) + 1)
         busy.refresh()

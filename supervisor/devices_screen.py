@@ -10,7 +10,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Label
+from textual.widgets import DataTable, Label
 from textual.worker import Worker
 
 from queue_api.client import ApiError, QueueClient, Unreachable
@@ -42,7 +42,6 @@ class DevicesScreen(Screen[None]):
         yield Label(self.t("devices.title", branch=self.branch), id="title", classes="title")
         yield DataTable(id="devices", cursor_type="row", zebra_stripes=True)
         yield Label(self.t("back.hint"), classes="hint")
-        yield Footer()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

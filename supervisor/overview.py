@@ -8,7 +8,7 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Label
+from textual.widgets import DataTable, Label
 from textual.worker import Worker
 
 from queue_api.client import ApiError, QueueClient, Unreachable
@@ -48,7 +48,6 @@ class OverviewScreen(Screen[None]):
         yield Label("", id="status", classes="status")
         yield DataTable(id="branches", cursor_type="row", zebra_stripes=True)
         yield Label(self.t("overview.hint"), classes="hint")
-        yield Footer()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

@@ -8,7 +8,7 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Label
+from textual.widgets import DataTable, Label
 from textual.worker import Worker
 
 from queue_api.client import ApiError, QueueClient, Unreachable
@@ -37,7 +37,6 @@ class StaffingScreen(Screen[None]):
         yield DataTable(id="plan", cursor_type="row", zebra_stripes=True)
         yield Label("", id="advice")
         yield Label(self.t("back.hint"), classes="hint")
-        yield Footer()
 
     def on_mount(self) -> None:
         _: Worker[None] = self.run_worker(self._read, group="plan", exit_on_error=False)

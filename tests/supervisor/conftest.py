@@ -28,7 +28,12 @@ def make_app(server: ServerProcess, refresh_seconds: float = 3600.0) -> Supervis
 
 def call(server: ServerProcess, role: str, method: str, path: str, body: dict | None = None):
     """One call to the branch centro as one of the example office's devices."""
-    headers = {"Authorization": f"Bearer {TOKENS[role]}", "Idempotency-Key": uuid.uuid4().hex}
+    headers = {
+        "Authorization": f"Bearer {TOKENS[role]}",
+        "Idempotency-Key": uuid.uuid4().hex,
+        # What the devices screen shows as their app: fixed, whatever httpx's version.
+        "User-Agent": f"turnero-{role}/1.0",
+    }
     answer = httpx.request(
         method,
         f"{server.url}/api/v1/branches/centro{path}",
