@@ -8,6 +8,7 @@ themselves (``queue_api.stats``) are tested pure at the end.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -232,3 +233,31 @@ def test_a_threshold_turned_off_clears_its_standing_alert() -> None:
 )
 def test_wait_level_against_a_15_minute_target(seconds: float | None, level: str) -> None:
     assert stats.wait_level(seconds, 15) == level
+
+
+def test_two_servers_checking_at_once_send_one_alert(config_path: Path, clock: Clock) -> None:
+    """Every server checks (on its changes and every minute): the crossing is decided again
+    under the branch's lock, so only one of them sends it."""
+    sinks = [Sink() for _ in range(4)]
+    servers = [open_ops(config_path, clock, sink) for sink in sinks]
+    try:
+        for _ in range(4):
+            issue(servers[0].office)
+        barrier = threading.Barrier(len(servers))
+
+        def check(ops: Operations) -> None:
+            barrier.wait()
+            ops.check_kpis("centro")
+
+        threads = [threading.Thread(target=check, args=(ops,)) for ops in servers]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+        assert sum(len(sink.kpi()) for sink in sinks) == 1
+        with servers[0].office.store.read() as tx:
+            assert len(tx.kpi_alerts("centro")) == 1
+        assert len(servers[0].office.store.events_after("centro", 0)) == 5  # 4 issued, 1 alert
+    finally:
+        for ops in servers:
+            ops.office.store.close()
