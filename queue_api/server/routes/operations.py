@@ -26,7 +26,7 @@ def operations(request: Request) -> Operations:
     return request.app.state.operations
 
 
-@router.get("/{b}/kpis", response_model=Kpis, response_model_exclude_none=False)
+@router.get("/{b}/kpis", response_model=Kpis)
 def get_kpis(
     b: str,
     request: Request,
