@@ -8,14 +8,14 @@ from collections.abc import Callable
 from textual.widgets import Static
 
 from counter.wording import CounterWords
-from queue_api.schema import Event, EventType
+from queue_api.schema import Event, EventType, StandingAlerts
 
 
 class KpiAlerts(CounterWords, Static):
     """One line per standing KPI alert of a service this counter serves; hidden while none.
 
-    It hears alerts from the branch's stream as they come (a terminal started later learns
-    of an alert at its next crossing; the standing list is the supervisor's)."""
+    The server's list (with the device faults, at start and after a reconnection) and the
+    branch's stream both feed it; an event newer than the list wins over it."""
 
     def __init__(
         self,
@@ -31,6 +31,8 @@ class KpiAlerts(CounterWords, Static):
         self.names = names
         #: (service, kpi) -> (value, threshold), in the order they were raised.
         self.standing: dict[tuple[str, str], tuple[float, float]] = {}
+        #: The event id of the latest word heard per (service, kpi), alert or cleared.
+        self.heard: dict[tuple[str, str], int] = {}
 
     def on_mount(self) -> None:
         self.display = False
@@ -41,10 +43,28 @@ class KpiAlerts(CounterWords, Static):
         if data.service is None or data.kpi is None:
             return
         key = (data.service, data.kpi)
+        if event.id <= self.heard.get(key, 0):
+            return
+        self.heard[key] = event.id
         if event.type is EventType.KPI_CLEARED:
             self.standing.pop(key, None)
         elif event.type is EventType.KPI_ALERT:
             self.standing[key] = (data.value or 0.0, data.threshold or 0.0)
+        self.draw()
+
+    def load(self, standing: StandingAlerts) -> None:
+        """Take the server's list of standing KPI alerts: it decides every KPI, except those
+        an event newer than the list has decided since."""
+        kept = {
+            key: value
+            for key, value in self.standing.items()
+            if self.heard.get(key, 0) > standing.last_event_id
+        }
+        for alert in standing.kpi_alerts:
+            key = (alert.service, alert.kpi)
+            if self.heard.get(key, 0) <= standing.last_event_id:
+                kept[key] = (alert.value, alert.threshold)
+        self.standing = kept
         self.draw()
 
     def draw(self) -> None:

@@ -126,6 +126,7 @@ class ServerFeed:
             log.warning("standing alerts not read: %s", exc.detail)
             return
         self.screen.query_one(OfficeAlerts).load(standing)
+        self.screen.query_one(KpiAlerts).load(standing)
 
     def refresh_counter(self) -> Worker[None]:
         """Read the counter again (a newer read replaces one running)."""

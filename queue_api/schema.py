@@ -273,6 +273,8 @@ class StandingAlerts(WireModel):
     branch: str
     alerts: list[ReportedAlert]
     last_event_id: int
+    #: The KPI alerts that stand too (``kpi.alert`` not yet cleared), oldest first.
+    kpi_alerts: list[KpiAlert] = []
 
 
 class EventType(StrEnum):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
+import httpx
 import pytest
 
 from counter.app import CounterApp
@@ -65,3 +67,40 @@ def test_a_wait_alert_reads_in_english() -> None:
     )
     alerts.take(event)
     assert "⚠ Driver licences: longest wait 12.5 min (limit 10)" in str(alerts.render())
+
+
+async def test_a_counter_that_starts_late_sees_the_kpi_alerts_that_stand(
+    server, tokens, kiosk, clock
+) -> None:
+    for _ in range(4):
+        kiosk("licencias")
+    async with httpx.AsyncClient() as http:  # the server checks off the request path
+        for _ in range(200):
+            answer = await http.get(
+                f"{server.url}/api/v1/branches/centro/alerts",
+                headers={"Authorization": f"Bearer {tokens['counter1']}"},
+            )
+            if answer.json()["kpi_alerts"]:
+                break
+            await asyncio.sleep(0.05)
+    app = CounterApp(device_for(server.url, tokens["counter1"]), clock=clock)
+    async with app.run_test(size=(100, 34)) as pilot:
+        alerts = app.counter_screen.query_one(KpiAlerts)
+        await until(pilot, lambda: bool(alerts.standing))
+        assert "4 esperando (límite 3)" in str(alerts.render())
+
+
+def test_an_event_newer_than_the_list_wins_over_it() -> None:
+    from datetime import UTC, datetime
+
+    from queue_api.schema import Event, EventData, EventType, KpiAlert, StandingAlerts
+
+    at = datetime(2026, 1, 5, tzinfo=UTC)
+    alerts = KpiAlerts("es", lambda: None, {})
+    cleared = EventData(at=at, service="licencias", kpi="waiting", value=2, threshold=3)
+    alerts.take(Event(id=12, type=EventType.KPI_CLEARED, data=cleared))
+    stood = KpiAlert(service="licencias", kpi="waiting", value=4, threshold=3, since=at)
+    alerts.load(StandingAlerts(branch="centro", alerts=[], last_event_id=11, kpi_alerts=[stood]))
+    assert alerts.standing == {}  # read before the clear: the clear stands
+    alerts.load(StandingAlerts(branch="centro", alerts=[], last_event_id=13, kpi_alerts=[stood]))
+    assert alerts.standing == {("licencias", "waiting"): (4, 3)}
