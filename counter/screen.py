@@ -28,6 +28,7 @@ from counter.desk_bar import DeskBar, StateHint
 from counter.desk_flows import FLOW_KEYS, DeskFlows, counter_choices
 from counter.desk_rules import BUTTONS, KEYS
 from counter.key_bar import KeyBar
+from counter.kpi_alerts import KpiAlerts
 from counter.messages import BoardStatus, ServerEvent, StreamConnection
 from counter.notices import OFFLINE_NOTICE_AFTER, BoardWarning, DeskNotice, OfflineBanner
 from counter.office_alerts import OfficeAlerts
@@ -137,6 +138,13 @@ class CounterScreen(CounterWords, Screen[None]):
             yield OfflineBanner(language, id="offline", classes="banner")
             yield BoardWarning(id="board-warning", classes="banner")
             yield OfficeAlerts(language, self.device_name, id="office-alerts", classes="banner")
+            yield KpiAlerts(
+                language,
+                lambda: self.counter.services if self.counter else None,
+                self.service_names,
+                id="kpi-alerts",
+                classes="banner",
+            )
             yield DeskBar(language, self.counter_id, self.branch_id, id="desk-bar")
             yield StateHint(language, id="state-hint")
             yield TicketPanel(language, self.service_names, id="ticket")

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from textual.worker import Worker
 
+from counter.kpi_alerts import KpiAlerts
 from counter.messages import ServerEvent, StreamConnection
 from counter.office_alerts import OfficeAlerts
 from device.config import token_acts_on, token_scope
@@ -125,6 +126,7 @@ class ServerFeed:
             log.warning("standing alerts not read: %s", exc.detail)
             return
         self.screen.query_one(OfficeAlerts).load(standing)
+        self.screen.query_one(KpiAlerts).load(standing)
 
     def refresh_counter(self) -> Worker[None]:
         """Read the counter again (a newer read replaces one running)."""
@@ -190,6 +192,9 @@ class ServerFeed:
             return
         if event.type is EventType.DEVICE_ALERT:
             self._note_alert(event)
+            return
+        if event.type in (EventType.KPI_ALERT, EventType.KPI_CLEARED):
+            self.screen.query_one(KpiAlerts).take(event)
             return
         counter, ticket = event.data.counter, event.data.ticket
         if self.counter_id in (counter.id if counter else None, ticket.counter if ticket else None):

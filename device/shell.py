@@ -14,6 +14,7 @@ from textual.app import App
 from textual.screen import Screen
 
 from device.config import DeviceConfig
+from queue_api import __version__
 from queue_api.client import QueueClient
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,9 @@ class DeviceApp(App[None]):
         super().__init__()
         self.device = device
         self._owns_client = client is None
-        self.client = client or QueueClient(device.base_url, device.server.token)
+        # "turnero-kiosk/0.1.0": the app is the package this App subclass lives in.
+        agent = f"turnero-{type(self).__module__.split('.')[0]}/{__version__}"
+        self.client = client or QueueClient(device.base_url, device.server.token, user_agent=agent)
         self._closers: list[Callable[[], object]] = []
 
     def own(self, close: Callable[[], object]) -> None:

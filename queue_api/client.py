@@ -22,6 +22,7 @@ from httpx_sse import EventSource, ServerSentEvent, aconnect_sse
 from pydantic import BaseModel, ValidationError
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
 
+from queue_api import __version__
 from queue_api.backoff import (
     Backoff,
     Failures,
@@ -36,12 +37,15 @@ from queue_api.schema import (
     BranchSummary,
     Counter,
     CounterLine,
+    Devices,
     Event,
     EventType,
     Health,
+    Kpis,
     PublicTicket,
     Queue,
     Report,
+    Staffing,
     StandingAlerts,
     Stats,
     Ticket,
@@ -178,8 +182,11 @@ class QueueClient:
         retries: int = 3,
         backoff: Backoff = REQUEST_BACKOFF,
         transport: httpx.AsyncBaseTransport | None = None,
+        user_agent: str | None = None,
     ) -> None:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
+        # The server keeps each device's app and version from it (GET .../devices).
+        headers["User-Agent"] = user_agent or f"turnero/{__version__}"
         self.base_url = base_url.rstrip("/")
         self._retries = retries
         self._backoff = backoff
@@ -272,6 +279,21 @@ class QueueClient:
     async def stats(self, branch: str) -> Stats:
         """Today's KPIs of a branch (admin token)."""
         return await self._get(f"{API_PREFIX}/branches/{branch}/stats", Stats)
+
+    async def kpis(self, branch: str, charts: bool = False) -> Kpis:
+        """The branch's operations now (supervisor or admin token); with ``charts``, today in
+        15-minute slots against the usual same weekday."""
+        query = "?detail=charts" if charts else ""
+        return await self._get(f"{API_PREFIX}/branches/{branch}/kpis{query}", Kpis)
+
+    async def staffing(self, branch: str, day: date | None = None) -> Staffing:
+        """The desks each hour of ``day`` (default: tomorrow) needs, by Erlang C."""
+        query = f"?date={day.isoformat()}" if day else ""
+        return await self._get(f"{API_PREFIX}/branches/{branch}/staffing{query}", Staffing)
+
+    async def devices(self, branch: str) -> Devices:
+        """Every configured device of the branch: last seen, app, version, faults."""
+        return await self._get(f"{API_PREFIX}/branches/{branch}/devices", Devices)
 
     # Writes ----------------------------------------------------------------------------
 

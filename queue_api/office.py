@@ -31,6 +31,7 @@ from queue_api.schema import (
     EventData,
     EventType,
     IssueTicket,
+    KpiAlert,
     PublicTicket,
     Queue,
     ReportedAlert,
@@ -585,9 +586,13 @@ class Office:
         with self.store.read() as tx:
             events = tx.alerts(branch.id)
             last = tx.last_event_id(branch.id)
+            kpi = tx.kpi_alerts(branch.id)
         reports = [ReportedAlert.from_event(event.id, event.data) for event in events]
         return StandingAlerts(
-            branch=branch.id, alerts=engine.standing_alerts(reports), last_event_id=last
+            branch=branch.id,
+            alerts=engine.standing_alerts(reports),
+            last_event_id=last,
+            kpi_alerts=[KpiAlert.model_validate(state, from_attributes=True) for state in kpi],
         )
 
     def close_past_days(self) -> int:

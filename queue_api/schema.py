@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -286,6 +286,8 @@ class StandingAlerts(WireModel):
     branch: str
     alerts: list[ReportedAlert]
     last_event_id: int
+    #: The KPI alerts that stand too (``kpi.alert`` not yet cleared), oldest first.
+    kpi_alerts: list[KpiAlert] = []
 
 
 class EventType(StrEnum):
@@ -318,6 +320,12 @@ class EventData(WireModel):
     alert: Alert | None = None
     at: datetime
     last_event_id: int | None = None
+    #: A ``kpi.alert`` / ``kpi.cleared``: the service, the KPI (``wait_minutes``, ``waiting``),
+    #: its value now and the threshold it crossed (API.md v1 additions).
+    service: str | None = None
+    kpi: str | None = None
+    value: float | None = None
+    threshold: float | None = None
 
     @field_serializer("at", when_used="json")
     def _at_in_utc(self, at: datetime) -> str:
@@ -484,3 +492,134 @@ class Report(WireModel):
     timezone: str
     rows: list[ReportRow]
     total: ReportRow
+
+
+# The supervisor (API.md v1 additions: /kpis, /staffing, /devices) ---------------------------
+
+Day = date
+"""A calendar day; an alias, so that a field named ``date`` can still say its type."""
+
+
+class KpiAlert(WireModel):
+    """A KPI alert that stands: raised by ``kpi.alert``, not yet cleared by ``kpi.cleared``."""
+
+    service: str
+    #: ``wait_minutes`` (the longest wait) or ``waiting`` (how many wait).
+    kpi: str
+    value: float
+    threshold: float
+    since: datetime
+
+
+class ServiceKpi(WireModel):
+    service: str
+    name: LocalizedText
+    waiting: int
+    longest_wait_seconds: int | None
+    ewt_seconds: int | None
+    target_wait_minutes: int
+    #: The longest wait against the target: ``fine``, ``close`` (75% of it) or ``over``.
+    level: Literal["fine", "close", "over"]
+    #: Today's called tickets called within the target; null before the first call.
+    within_target_share: float | None
+    issued: int
+    served: int
+    no_shows: int
+
+
+class CounterKpi(WireModel):
+    counter: str
+    label: str
+    state: CounterState
+    clerk: str | None
+    #: The number of the ticket at the desk, its status and since when (its call).
+    current: str | None = None
+    current_status: TicketStatus | None = None
+    current_since: datetime | None = None
+    current_seconds: int | None = None
+    #: Open with nobody at the desk: seconds since its last ticket ended (null if none today).
+    idle_seconds: int | None = None
+
+
+class KpiCharts(WireModel):
+    """``?detail=charts``: today in ``slot_minutes`` slots from ``start`` (the business day's
+    midnight), against the mean of the same weekday in the ``history_days``."""
+
+    slot_minutes: int
+    start: datetime
+    arrivals: list[int]
+    served: list[int]
+    usual_arrivals: list[float]
+    usual_served: list[float]
+    #: Desks with a ticket called or being served during each slot.
+    counters_busy: list[int]
+    history_days: list[date]
+    #: Upper bounds (minutes) of the wait buckets; one more bucket holds longer waits.
+    wait_buckets: list[int]
+    #: Per service: today's called tickets per wait bucket.
+    waits: dict[str, list[int]]
+
+
+class Kpis(WireModel):
+    """``GET /branches/{b}/kpis``: the branch's operations now."""
+
+    branch: str
+    name: str
+    day: date
+    at: datetime
+    services: list[ServiceKpi]
+    counters: list[CounterKpi]
+    alerts: list[KpiAlert]
+    #: One line per service whose EWT passes its target ("open one more desk for ...").
+    advice: list[str]
+    last_event_id: int
+    charts: KpiCharts | None = None
+
+
+class StaffingHour(WireModel):
+    hour: int
+    service: str
+    #: Expected arrivals in the hour and mean desk time, from the same weekday's history.
+    arrivals: float
+    service_seconds: float
+    erlangs: float
+    #: Desks this service needs (Erlang C) so that ``target_level`` are called within target.
+    counters: int
+    service_level: float
+
+
+class Staffing(WireModel):
+    """``GET /branches/{b}/staffing?date=``: the desks each hour needs, by Erlang C."""
+
+    branch: str
+    date: Day
+    #: The same weekdays the plan learnt from (those with tickets), newest first.
+    history_days: list[Day]
+    target_level: float
+    hours: list[StaffingHour]
+    #: Per hour of the day (0-23): the desks all services need, if none shared its desks.
+    counters_per_hour: list[int]
+    #: Today's advice ("open one more desk for Licencias: EWT 42 min, target 20").
+    advice: list[str]
+
+
+class DeviceStatus(WireModel):
+    name: str
+    role: str
+    counter: str | None = None
+    last_seen: datetime | None
+    #: From the ``User-Agent`` it sent (``turnero-kiosk/0.1.0``); null if it sent none.
+    app: str | None
+    version: str | None
+    #: An event stream of this device is open on this server now.
+    streaming: bool
+    #: Standing faults: its unresolved ``device.alert`` kinds, and ``silent`` when it has not
+    #: called for ``silent_after_minutes`` (or ``never_seen``).
+    faults: list[str]
+
+
+class Devices(WireModel):
+    branch: str
+    at: datetime
+    silent_after_minutes: int
+    devices: list[DeviceStatus]

@@ -1,0 +1,1 @@
+"""``turnero supervisor``: the branch manager's live view of operations (Textual)."""

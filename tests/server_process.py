@@ -17,6 +17,7 @@ TOKENS = {
     "display": "demo-display-centro",
     "kiosk_norte": "demo-kiosk-norte",
     "admin": "demo-admin-token",
+    "supervisor": "demo-supervisor",
 }
 """Tokens of the example office's devices (examples/office.toml)."""
 

@@ -76,7 +76,7 @@ def test_other_turnero_variables_are_not_keys(tmp_path: Path, monkeypatch: pytes
     assert config.server.token == "12345678"
 
 
-@pytest.mark.parametrize("command", ["kiosk", "counter", "display"])
+@pytest.mark.parametrize("command", ["kiosk", "counter", "display", "supervisor"])
 def test_config_is_read_from_turnero_config(tmp_path: Path, command: str):
     missing = tmp_path / "elsewhere.toml"
     result = CliRunner().invoke(app, [command], env={"TURNERO_CONFIG": str(missing)})

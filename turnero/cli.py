@@ -200,6 +200,17 @@ app.command("poster")(poster_command)
 app.command(name="report")(report_command)
 
 
+@app.command()
+def supervisor(config: ConfigOption = DEFAULT_DEVICE_FILE) -> None:
+    """Run the branch manager's live view: KPIs, alerts, charts, devices and staffing."""
+    _path, device = _device(config)
+    _log_to_file("supervisor")
+    from device.shell import run_app
+    from supervisor.app import SupervisorApp
+
+    run_app(SupervisorApp(device))
+
+
 def _mount_diagnostics() -> None:
     try:
         from turnero.diag import app as diag_app

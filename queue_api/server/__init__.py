@@ -19,9 +19,11 @@ from fastapi import FastAPI
 from queue_api import __version__
 from queue_api.config import OfficeConfig
 from queue_api.office import Office
+from queue_api.operations import Operations
 from queue_api.server import problems
 from queue_api.server.auth import TokenBook
 from queue_api.server.hub import EventHub
+from queue_api.server.kpi_watch import KpiWatch, flush_presence
 from queue_api.server.limits import (
     Limits,
     StreamQuota,
@@ -30,6 +32,7 @@ from queue_api.server.limits import (
     server_limits,
 )
 from queue_api.server.log_follower import LogFollower
+from queue_api.server.presence import PresenceBook
 from queue_api.server.public_pages import install as install_public_pages
 from queue_api.server.routes import (
     branches,
@@ -37,10 +40,12 @@ from queue_api.server.routes import (
     desk_actions,
     events,
     health,
+    operations,
     reports,
     tickets,
 )
 from queue_api.server.ticket_allowance import TicketAllowance
+from queue_api.server.webhook import Webhook
 from queue_api.store import SharedStore, Store, open_store
 
 log = logging.getLogger("turnero.server")
@@ -60,6 +65,12 @@ def create_app(config: OfficeConfig, store: Store | None = None) -> FastAPI:
         else None
     )
     office = Office(config, store, follower or hub)
+    supervising = Operations(office)
+    webhook = Webhook(config.server.alert_webhook) if config.server.alert_webhook else None
+    # Every committed change marks its branch for a KPI check, off the request path.
+    watch = KpiWatch(supervising, office.events, webhook)
+    office.events = watch
+    presence = PresenceBook()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -67,9 +78,22 @@ def create_app(config: OfficeConfig, store: Store | None = None) -> FastAPI:
         if follower is not None:
             await asyncio.to_thread(follower.start)
         pruner = asyncio.create_task(_housekeeping(office))
+        if webhook is not None:
+            webhook.bind(asyncio.get_running_loop())
+        watchers = [
+            asyncio.create_task(watch.run()),
+            asyncio.create_task(flush_presence(presence, supervising)),
+            *([asyncio.create_task(webhook.run())] if webhook is not None else []),
+        ]
         try:
             yield
         finally:
+            for task in watchers:
+                task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.gather(*watchers)
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(presence.flush, store)
             hub.close()
             if follower is not None:
                 await asyncio.to_thread(follower.stop)
@@ -85,6 +109,8 @@ def create_app(config: OfficeConfig, store: Store | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.office = office
+    app.state.operations = supervising
+    app.state.presence = presence
     app.state.hub = hub
     app.state.tokens = TokenBook(config)
     app.state.ticket_allowance = TicketAllowance(config.server.kiosk_tickets_per_minute)
@@ -93,7 +119,7 @@ def create_app(config: OfficeConfig, store: Store | None = None) -> FastAPI:
     app.state.heartbeat_seconds = events.heartbeat_seconds()
     app.state.stream_quota = StreamQuota(config.server.streams_per_address)
     problems.install(app)
-    for module in (health, branches, tickets, counters, events, reports):
+    for module in (health, branches, tickets, counters, events, reports, operations):
         # Any call may meet an unreachable database.
         app.include_router(module.router, responses=problems.responses(503))
     install_public_pages(app)

@@ -77,6 +77,9 @@ async def principal(
     found = request.app.state.tokens.lookup(credentials.credentials)
     if found is None:
         raise HTTPException(401, "this token is not known to the server: check the device file")
+    presence = getattr(request.app.state, "presence", None)
+    if presence is not None:
+        presence.seen(found, request.headers.get("user-agent"))
     return found
 
 

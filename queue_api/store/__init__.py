@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from queue_api.engine import BranchClock, CounterRecord, TicketRecord
 from queue_api.reports import ReportQuery, ReportTally
 from queue_api.schema import CounterState, EventType
+from queue_api.stats import KpiState
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,17 @@ class StoredEvent:
     branch: str
     type: EventType
     data: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceSeen:
+    """When a device last called the server, and the app and version it said it runs."""
+
+    branch: str
+    device: str
+    app: str | None
+    version: str | None
+    seen_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +97,19 @@ class ReadTx(Protocol):
         branch and key of ``query.by`` (one in all for ``reports.TOTAL``), in no set order."""
         ...
 
+    def tickets_of_days(self, branch: str, days: Sequence[date]) -> list[TicketRecord]:
+        """Every ticket of ``branch`` issued on one of ``days`` (history for staffing, charts)."""
+        ...
+
+    def kpi_alerts(self, branch: str) -> list[KpiState]:
+        """The KPI alerts that stand in ``branch`` (raised and not cleared), oldest first. In a
+        write transaction they stay as read until it commits (the branch's lock)."""
+        ...
+
+    def devices_seen(self, branch: str) -> list[DeviceSeen]:
+        """When each device of ``branch`` (``*`` for devices of no one branch) last called."""
+        ...
+
 
 class WriteTx(ReadTx, Protocol):
     def on_commit(self, callback: Callable[[], None]) -> None:
@@ -126,6 +151,18 @@ class WriteTx(ReadTx, Protocol):
     def remember_issue(
         self, branch: str, key: str, ticket_id: str, request: str, at: datetime
     ) -> None: ...
+
+    def save_kpi_alert(self, state: KpiState) -> None:
+        """Keep a raised KPI alert (one per branch, service and KPI)."""
+        ...
+
+    def drop_kpi_alert(self, branch: str, service: str, kpi: str) -> None:
+        """Forget a cleared KPI alert."""
+        ...
+
+    def save_device_seen(self, seen: DeviceSeen) -> None:
+        """Record a device's last call; an older ``seen_at`` than the stored one is ignored."""
+        ...
 
 
 class EventLog(Protocol):
@@ -200,6 +237,7 @@ def open_store(url: str, owner: str | None = None) -> Store:
 
 __all__ = [
     "CounterState",
+    "DeviceSeen",
     "EventLog",
     "IdempotentIssue",
     "ReadTx",

@@ -30,7 +30,14 @@ from pydantic import ValidationError
 from queue_api.engine import LINE_PEEK, BranchClock, CounterRecord, TicketRecord, line_head
 from queue_api.reports import ReportQuery, ReportTally, with_feedback
 from queue_api.schema import Alert, CounterState, EventType, TicketStatus
-from queue_api.store import IdempotentIssue, StoredEvent, StoreUnavailable, postgres_reports
+from queue_api.stats import KpiState
+from queue_api.store import (
+    DeviceSeen,
+    IdempotentIssue,
+    StoredEvent,
+    StoreUnavailable,
+    postgres_reports,
+)
 
 log = logging.getLogger("turnero.store")
 
@@ -154,10 +161,30 @@ MIGRATIONS: dict[int, str] = {
     ALTER TABLE tickets ADD COLUMN outcome text COLLATE "C";
     ALTER TABLE tickets ADD COLUMN for_counter text COLLATE "C";
     """,
-    # 6 to 8: other v1 additions' numbers, empty on this branch (filled in when merged).
+    # 6 and 7: other v1 additions' numbers, empty on this branch (filled in when merged).
     6: "SELECT 1",
     7: "SELECT 1",
-    8: "SELECT 1",
+    # The supervisor (issue 17): KPI alerts that stand, so a restart neither repeats nor loses
+    # one; and when each device last called, flushed from memory every few seconds.
+    8: """
+    CREATE TABLE kpi_alerts (
+        branch text COLLATE "C" NOT NULL,
+        service text COLLATE "C" NOT NULL,
+        kpi text COLLATE "C" NOT NULL,
+        value double precision NOT NULL,
+        threshold double precision NOT NULL,
+        since timestamptz NOT NULL,
+        PRIMARY KEY (branch, service, kpi)
+    );
+    CREATE TABLE device_presence (
+        branch text COLLATE "C" NOT NULL,
+        device text COLLATE "C" NOT NULL,
+        app text,
+        version text,
+        seen_at timestamptz NOT NULL,
+        PRIMARY KEY (branch, device)
+    );
+    """,
     # Reports (GET /api/v1/reports): an index that holds all a report reads.
     9: postgres_reports.MIGRATION,
     # A no-show brought back (API.md v1 additions, ``return``): when, so that at an equal queue
@@ -592,6 +619,51 @@ class PostgresTx:
         # Read-only, no branch lock: a report over months must not hold up the queue.
         tallies = postgres_reports.report(self.conn, query)
         return with_feedback(tallies, postgres_reports.feedback(self.conn, query))
+
+    def tickets_of_days(self, branch: str, days: Sequence[date]) -> list[TicketRecord]:
+        rows = self._q(
+            "SELECT * FROM tickets WHERE branch = %s AND day = ANY(%s)", (branch, list(days))
+        )
+        return [_ticket(row) for row in rows]
+
+    def kpi_alerts(self, branch: str) -> list[KpiState]:
+        # Under the branch's lock in a write: two servers never raise one crossing twice.
+        self._hold(branch)
+        rows = self._q(
+            "SELECT * FROM kpi_alerts WHERE branch = %s ORDER BY since, service, kpi", (branch,)
+        )
+        return [KpiState(**row) for row in rows]
+
+    def save_kpi_alert(self, state: KpiState) -> None:
+        self._hold(state.branch)
+        self._q(
+            "INSERT INTO kpi_alerts (branch, service, kpi, value, threshold, since)"
+            " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (branch, service, kpi) DO UPDATE SET"
+            " value = excluded.value, threshold = excluded.threshold, since = excluded.since",
+            (state.branch, state.service, state.kpi, state.value, state.threshold, state.since),
+        )
+
+    def drop_kpi_alert(self, branch: str, service: str, kpi: str) -> None:
+        self._hold(branch)
+        self._q(
+            "DELETE FROM kpi_alerts WHERE branch = %s AND service = %s AND kpi = %s",
+            (branch, service, kpi),
+        )
+
+    def devices_seen(self, branch: str) -> list[DeviceSeen]:
+        rows = self._q("SELECT * FROM device_presence WHERE branch = %s ORDER BY device", (branch,))
+        return [DeviceSeen(**row) for row in rows]
+
+    def save_device_seen(self, seen: DeviceSeen) -> None:
+        # No branch lock: presence orders nothing, and greatest() keeps the latest call.
+        self._q(
+            "INSERT INTO device_presence (branch, device, app, version, seen_at)"
+            " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (branch, device) DO UPDATE SET"
+            " app = coalesce(excluded.app, device_presence.app),"
+            " version = coalesce(excluded.version, device_presence.version),"
+            " seen_at = greatest(device_presence.seen_at, excluded.seen_at)",
+            (seen.branch, seen.device, seen.app, seen.version, seen.seen_at),
+        )
 
 
 Connection = psycopg.Connection[dict[str, Any]]

@@ -28,7 +28,14 @@ from pydantic import ValidationError
 from queue_api.engine import LINE_PEEK, BranchClock, CounterRecord, TicketRecord, line_head
 from queue_api.reports import ReportQuery, ReportTally, with_feedback
 from queue_api.schema import Alert, CounterState, EventType, TicketStatus
-from queue_api.store import IdempotentIssue, StoredEvent, StoreUnavailable, sqlite_reports
+from queue_api.stats import KpiState
+from queue_api.store import (
+    DeviceSeen,
+    IdempotentIssue,
+    StoredEvent,
+    StoreUnavailable,
+    sqlite_reports,
+)
 
 SCHEMA_VERSION = 10
 
@@ -134,10 +141,30 @@ MIGRATIONS: dict[int, str] = {
     ALTER TABLE tickets ADD COLUMN outcome TEXT;
     ALTER TABLE tickets ADD COLUMN for_counter TEXT;
     """,
-    # 6 to 8: other v1 additions' numbers, empty on this branch (filled in when merged).
+    # 6 and 7: other v1 additions' numbers, empty on this branch (filled in when merged).
     6: "",
     7: "",
-    8: "",
+    # The supervisor (issue 17): KPI alerts that stand, so a restart neither repeats nor loses
+    # one; and when each device last called, flushed from memory every few seconds.
+    8: """
+    CREATE TABLE kpi_alerts (
+        branch TEXT NOT NULL,
+        service TEXT NOT NULL,
+        kpi TEXT NOT NULL,
+        value REAL NOT NULL,
+        threshold REAL NOT NULL,
+        since TEXT NOT NULL,
+        PRIMARY KEY (branch, service, kpi)
+    );
+    CREATE TABLE device_presence (
+        branch TEXT NOT NULL,
+        device TEXT NOT NULL,
+        app TEXT,
+        version TEXT,
+        seen_at TEXT NOT NULL,
+        PRIMARY KEY (branch, device)
+    );
+    """,
     # Reports (GET /api/v1/reports): waits and service times computed once, in one index.
     9: sqlite_reports.MIGRATION,
     # A no-show brought back (API.md v1 additions, ``return``): when, so that at an equal queue
@@ -515,6 +542,77 @@ class SqliteTx:
     def report(self, query: ReportQuery) -> list[ReportTally]:
         tallies = sqlite_reports.report(self.db, query)
         return with_feedback(tallies, sqlite_reports.feedback(self.db, query))
+
+    def tickets_of_days(self, branch: str, days: Sequence[date]) -> list[TicketRecord]:
+        if not days:
+            return []
+        rows = self.db.execute(
+            f"SELECT * FROM tickets WHERE branch = ? AND day IN ({','.join('?' * len(days))})",
+            [branch, *(day.isoformat() for day in days)],
+        )
+        return [_ticket(row) for row in rows]
+
+    def kpi_alerts(self, branch: str) -> list[KpiState]:
+        rows = self.db.execute(
+            "SELECT * FROM kpi_alerts WHERE branch = ? ORDER BY since, service, kpi", (branch,)
+        )
+        return [
+            KpiState(
+                branch=branch,
+                service=row["service"],
+                kpi=row["kpi"],
+                value=row["value"],
+                threshold=row["threshold"],
+                since=datetime.fromisoformat(row["since"]),
+            )
+            for row in rows
+        ]
+
+    def save_kpi_alert(self, state: KpiState) -> None:
+        self.db.execute(
+            "INSERT INTO kpi_alerts (branch, service, kpi, value, threshold, since)"
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (branch, service, kpi) DO UPDATE SET"
+            " value = excluded.value, threshold = excluded.threshold, since = excluded.since",
+            (
+                state.branch,
+                state.service,
+                state.kpi,
+                state.value,
+                state.threshold,
+                _time(state.since),
+            ),
+        )
+
+    def drop_kpi_alert(self, branch: str, service: str, kpi: str) -> None:
+        self.db.execute(
+            "DELETE FROM kpi_alerts WHERE branch = ? AND service = ? AND kpi = ?",
+            (branch, service, kpi),
+        )
+
+    def devices_seen(self, branch: str) -> list[DeviceSeen]:
+        rows = self.db.execute(
+            "SELECT * FROM device_presence WHERE branch = ? ORDER BY device", (branch,)
+        )
+        return [
+            DeviceSeen(
+                branch=branch,
+                device=row["device"],
+                app=row["app"],
+                version=row["version"],
+                seen_at=datetime.fromisoformat(row["seen_at"]),
+            )
+            for row in rows
+        ]
+
+    def save_device_seen(self, seen: DeviceSeen) -> None:
+        # Fixed-width UTC strings: max() of the strings is the later instant.
+        self.db.execute(
+            "INSERT INTO device_presence (branch, device, app, version, seen_at)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (branch, device) DO UPDATE SET"
+            " app = coalesce(excluded.app, app), version = coalesce(excluded.version, version),"
+            " seen_at = max(seen_at, excluded.seen_at)",
+            (seen.branch, seen.device, seen.app, seen.version, _time(seen.seen_at)),
+        )
 
 
 log = logging.getLogger(__name__)

@@ -43,6 +43,10 @@ API_MD_CALLS = {
     ("post", "/api/v1/branches/{b}/counters/{c}/call"),
     ("post", "/api/v1/branches/{b}/tickets/{ticket_id}/return"),
     ("get", "/api/v1/reports"),  # v1 additions
+    # v1 additions: the supervisor's
+    ("get", "/api/v1/branches/{b}/kpis"),
+    ("get", "/api/v1/branches/{b}/staffing"),
+    ("get", "/api/v1/branches/{b}/devices"),
 }
 
 OUR_CALLS = {

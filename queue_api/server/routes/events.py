@@ -58,9 +58,13 @@ async def events(
             headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         )
 
+    presence = request.app.state.presence
+    presence.stream_opened(who)
+
     def ended() -> None:
         hub.unsubscribe(b, queue)
         quota.give_back(address)
+        presence.stream_closed(who)
 
     # Subscribed before the answer's headers go out: a client counts itself connected when
     # they arrive, and must get every event committed from then on.

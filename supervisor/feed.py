@@ -1,0 +1,77 @@
+"""Live data for the supervisor's screens: the branch's event stream, and reads it triggers.
+
+A screen follows the streams of the branches it shows; each event marks its branch stale, and a
+short moment later (a burst of events is one action) the screen reads it again. Time-based
+figures (waits grow with no event) come from a slow periodic read besides.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from textual.message import Message
+from textual.screen import Screen
+from textual.worker import Worker
+
+from queue_api.client import ApiError, QueueClient
+from queue_api.schema import Event
+
+log = logging.getLogger(__name__)
+
+SETTLE_SECONDS = 0.3
+"""A burst of events (a Next: completed, then called) is read once, after it settles."""
+
+
+class BranchEvent(Message):
+    """An event of ``branch`` arrived (None: the stream came up or dropped)."""
+
+    def __init__(self, branch: str, event: Event | None) -> None:
+        super().__init__()
+        self.branch = branch
+        self.event = event
+
+
+class StreamState(Message):
+    def __init__(self, branch: str, up: bool) -> None:
+        super().__init__()
+        self.branch = branch
+        self.up = up
+
+
+def follow(
+    screen: Screen[Any], client: QueueClient, branch: str, reconnect_max: float = 10.0
+) -> None:
+    """Have ``screen`` receive ``BranchEvent`` messages of ``branch`` while it is mounted."""
+
+    async def run() -> None:
+        up: Callable[[bool], object] = lambda state: screen.post_message(  # noqa: E731
+            StreamState(branch, state)
+        )
+        try:
+            async for event in client.events(branch, on_connection=up, max_backoff=reconnect_max):
+                screen.post_message(BranchEvent(branch, event))
+        except ApiError as exc:
+            log.warning("events of %s refused: %s", branch, exc.detail)
+
+    _: Worker[None] = screen.run_worker(run, group=f"events-{branch}", exit_on_error=False)
+
+
+class Stale:
+    """Which branches events made stale; read once each, after ``SETTLE_SECONDS``."""
+
+    def __init__(self, screen: Screen[Any], read: Callable[[str], object]) -> None:
+        self.screen = screen
+        self.read = read
+        self.branches: set[str] = set()
+
+    def mark(self, branch: str) -> None:
+        if not self.branches:
+            self.screen.set_timer(SETTLE_SECONDS, self._flush)
+        self.branches.add(branch)
+
+    def _flush(self) -> None:
+        branches, self.branches = self.branches, set()
+        for branch in sorted(branches):
+            self.read(branch)
