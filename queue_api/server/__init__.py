@@ -17,6 +17,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from queue_api import __version__
+from queue_api.bookings import Bookings
 from queue_api.config import OfficeConfig
 from queue_api.office import Office
 from queue_api.server import problems
@@ -30,7 +31,7 @@ from queue_api.server.limits import (
     server_limits,
 )
 from queue_api.server.log_follower import LogFollower
-from queue_api.server.routes import branches, counters, events, health, tickets
+from queue_api.server.routes import appointments, branches, counters, events, health, tickets
 from queue_api.server.ticket_allowance import TicketAllowance
 from queue_api.store import SharedStore, Store, open_store
 
@@ -84,7 +85,7 @@ def create_app(config: OfficeConfig, store: Store | None = None) -> FastAPI:
     app.state.heartbeat_seconds = events.heartbeat_seconds()
     app.state.stream_quota = StreamQuota(config.server.streams_per_address)
     problems.install(app)
-    for module in (health, branches, tickets, counters, events):
+    for module in (health, branches, tickets, counters, events, appointments):
         # Any call may meet an unreachable database.
         app.include_router(module.router, responses=problems.responses(503))
     return app
@@ -145,6 +146,7 @@ def _housekeep(office: Office, prune: bool) -> None:
         log.info("cancelled %d tickets left over from a past business day", cancelled)
     if prune:
         office.prune()
+    Bookings(office).mark_no_shows()
 
 
 def _uvicorn_options(limits: Limits) -> dict[str, Any]:

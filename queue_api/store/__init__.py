@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from queue_api.engine import BranchClock, CounterRecord, TicketRecord
 from queue_api.schema import CounterState, EventType
+from queue_api.slots import AppointmentRecord
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,16 @@ class ReadTx(Protocol):
         """The business day and latest queue time ``branch`` reached; None before its first."""
         ...
 
+    def appointment(self, appointment_id: str) -> AppointmentRecord | None: ...
+
+    def appointment_by_code(self, branch: str, code: str) -> AppointmentRecord | None: ...
+
+    def appointments_between(
+        self, branch: str, start: datetime, end: datetime, service: str | None = None
+    ) -> list[AppointmentRecord]:
+        """``branch``'s bookings (any status) starting in [``start``, ``end``), by start."""
+        ...
+
 
 class WriteTx(ReadTx, Protocol):
     def on_commit(self, callback: Callable[[], None]) -> None:
@@ -112,6 +123,20 @@ class WriteTx(ReadTx, Protocol):
     def remember_issue(
         self, branch: str, key: str, ticket_id: str, request: str, at: datetime
     ) -> None: ...
+
+    def insert_appointment(self, appointment: AppointmentRecord) -> None:
+        """Add a booking. Count the slot's bookings in the same transaction first: the write
+        transaction's branch lock is what keeps a slot's capacity (``per_slot``)."""
+        ...
+
+    def update_appointment(self, appointment: AppointmentRecord) -> None:
+        """Store a booking's new ``status`` and ``ticket_id``."""
+        ...
+
+    def mark_no_shows(self, branch: str, started_before: datetime) -> int:
+        """Bookings still ``booked`` that started before ``started_before`` become ``no_show``;
+        how many."""
+        ...
 
 
 class EventLog(Protocol):
