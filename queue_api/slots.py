@@ -21,10 +21,14 @@ CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 """Digits and capitals without 0/O, 1/I/L: read aloud over a phone or typed from a screen,
 no character can be taken for another."""
 
-CODE_LENGTH = 8
-"""31^8 (about 8.5e11, 39 bits) codes: with per-address rate limits, not guessable."""
+CODE_FIRST = "ABCDEFGHJKMNPQRSTUVWXYZ"
+"""A code starts with a letter: on the kiosk's home a digit picks a service, so a scanner
+typing a code in must not begin with one."""
 
-CODE_SHAPE = re.compile(f"[{CODE_ALPHABET}]{{{CODE_LENGTH}}}")
+CODE_LENGTH = 8
+"""23 × 31^7 (about 6e11, 39 bits) codes: with per-address rate limits, not guessable."""
+
+CODE_SHAPE = re.compile(f"[{CODE_FIRST}][{CODE_ALPHABET}]{{{CODE_LENGTH - 1}}}")
 
 APPOINTMENT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
@@ -54,7 +58,8 @@ class AppointmentRecord:
 
 def new_code() -> str:
     """A fresh booking code, e.g. ``K7PX3MWQ`` (``CODE_ALPHABET``, ``CODE_LENGTH``)."""
-    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    rest = (secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH - 1))
+    return secrets.choice(CODE_FIRST) + "".join(rest)
 
 
 def new_appointment_id() -> str:

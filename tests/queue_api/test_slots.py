@@ -127,7 +127,9 @@ def test_codes_are_easy_to_read_and_type_and_hard_to_guess() -> None:
     for code in codes:
         assert len(code) == 8
         assert not set(code) & set("0O1IL")
-    assert len(slots.CODE_ALPHABET) ** slots.CODE_LENGTH > 10**11
+        assert not code[0].isdigit()  # a digit on the kiosk's home picks a service
+    assert {code[0] for code in codes} == set(slots.CODE_FIRST)
+    assert len(slots.CODE_FIRST) * len(slots.CODE_ALPHABET) ** (slots.CODE_LENGTH - 1) > 10**11
 
 
 def test_codes_are_read_back_in_any_case_with_spaces_or_dashes() -> None:
@@ -137,6 +139,7 @@ def test_codes_are_read_back_in_any_case_with_spaces_or_dashes() -> None:
     assert slots.normalize_code("K7PX3MW0") is None  # 0 is never in a code
     assert slots.normalize_code("K7PX3MW") is None
     assert slots.normalize_code("'; DROP") is None
+    assert slots.normalize_code("7KPX3MWQ") is None  # codes start with a letter
 
 
 START = datetime(2026, 3, 10, 16, 30, tzinfo=UTC)
