@@ -46,7 +46,8 @@ def free_slots(http: httpx.Client, day: str | None = None) -> list[str]:
 
 def later_slot(http: httpx.Client, hours: float) -> str:
     """A free slot at least ``hours`` from now (on a later day if need be)."""
-    after = datetime.now(UTC) + timedelta(hours=hours)
+    # Ten seconds' margin: a slot about to begin could begin before the booking reaches it.
+    after = datetime.now(UTC) + timedelta(hours=hours, seconds=10)
     for days in range(3):
         day = (after.astimezone(MEXICO) + timedelta(days=days)).date().isoformat()
         for start in free_slots(http, day):
