@@ -92,6 +92,7 @@ class Bookings:
             record.start, policy.appointment_early_minutes if policy else 0, late
         )
         length = service.appointments.slot_minutes if service and service.appointments else None
+        status = slots.current_status(record, now, late)
         return Appointment(
             id=record.id,
             code=record.code if with_code else None,
@@ -99,13 +100,14 @@ class Bookings:
             service=record.service,
             start=record.start,
             end=record.start + timedelta(minutes=length) if length else None,
-            status=slots.current_status(record, now, late).value,
+            status=status.value,
             language=record.language,
             branch_name=branch.name if branch else None,
             service_name=dict(service.name) if service else {},
             ticket_id=record.ticket_id,
             check_in_from=window.opens,
             check_in_until=window.closes,
+            late=status is BookingStatus.BOOKED and now > record.start,
         )
 
     def _booked_starts(

@@ -426,6 +426,8 @@ class Appointment(WireModel):
     #: Check-in opens and closes (the branch policy's early and late windows).
     check_in_from: datetime | None = None
     check_in_until: datetime | None = None
+    #: Still ``booked`` after its start: the citizen is late (within the late window).
+    late: bool = False
 
 
 class BookAppointment(RequestBody):

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 
 from device.config import DeviceConfig
@@ -17,6 +18,8 @@ from kiosk.check_in import CheckInMessage, CodePadScreen, ScannerBurst, clean_co
 from kiosk.kiosk_screen import KioskScreen
 from kiosk.technician import TechnicianScreen
 from kiosk.ticket_panel import TicketPanel
+from kiosk.wording import Words
+from queue_api.schema import CheckedIn, TicketStatus
 from tests.kiosk.conftest import (
     PIN,
     SIZE,
@@ -304,3 +307,30 @@ def test_unknown_code_message(snap_compare, quiet_kiosk: DeviceConfig) -> None:
         await pilot.pause()
 
     assert snapshot(snap_compare, quiet_kiosk, run_before)
+
+
+async def test_a_late_check_in_says_its_ticket_is_an_ordinary_one() -> None:
+    ticket = CheckedIn(
+        id="t",
+        number="C007",
+        branch="centro",
+        service="registro",
+        priority=False,
+        status=TicketStatus.WAITING,
+        language="en",
+        issued_at=datetime(2026, 3, 10, 16, 0, tzinfo=UTC),
+        late=True,
+    )
+
+    class Panel(App[None]):
+        def compose(self) -> ComposeResult:
+            yield TicketPanel(id="ticket")
+
+    app = Panel()
+    async with app.run_test():
+        panel = app.query_one(TicketPanel)
+        panel.show(ticket, "Civil registry", Words("en"), printed=True)
+        keep = str(panel.query_one("#ticket-keep").content)
+        assert keep.startswith("You arrived after your appointment: this is an ordinary ticket.")
+        service = str(panel.query_one("#ticket-service").content)
+        assert "Appointment" not in service  # a walk-in's ticket now

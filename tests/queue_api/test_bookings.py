@@ -152,8 +152,10 @@ def test_an_early_appointment_waits_for_its_slot_and_an_on_time_one_goes_first(
 def test_late_arrival_gets_an_ordinary_ticket_saying_so(office: Office, clock: FrozenClock) -> None:
     booked = book(office, language="en")
     bookings = Bookings(office)
+    assert not bookings.appointment(booked.id).late
     clock.now = SLOT + timedelta(minutes=10)
     assert bookings.appointment(booked.id).status == "booked"
+    assert bookings.appointment(booked.id).late  # the supervisor sees who is late
     clock.now = SLOT + timedelta(minutes=10, microseconds=1)
     assert bookings.appointment(booked.id).status == "no_show"
     ticket = bookings.check_in("centro", booked.code)
