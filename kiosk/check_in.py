@@ -133,8 +133,8 @@ class CodePadScreen(ModalScreen[str | None]):
             with Center(), Grid(id="code-keys"):
                 for row in self.ROWS:
                     for char in row:
-                        yield Button(char, id=f"code-{char}", classes="code-char")
-                yield Button("⌫", id="code-back")
+                        yield _quick(Button(char, id=f"code-{char}", classes="code-char"))
+                yield _quick(Button("⌫", id="code-back"))
             with Center(), Grid(id="code-actions"):
                 yield Button(words("code.cancel"), id="code-cancel")
                 yield Button(words("code.clear"), id="code-clear")
@@ -193,6 +193,13 @@ class CodePadScreen(ModalScreen[str | None]):
     def _draw(self) -> None:
         shown = (self.code + "_" * CODE_LENGTH)[:CODE_LENGTH]
         self.entry.update(f"{' '.join(shown[:4])}  -  {' '.join(shown[4:])}")
+
+
+def _quick(button: Button) -> Button:
+    """A key pressed twice in a row counts twice (codes have "KK"): Textual ignores a click on
+    a button still showing its last press, so this one shows none."""
+    button.active_effect_duration = 0
+    return button
 
 
 class CheckInMessage(ModalScreen[None]):

@@ -252,6 +252,13 @@ async def test_the_keypad_goes_back_and_idleness_closes_it(kiosk: DeviceConfig) 
     async with running_kiosk(kiosk, VirtualPrinter()) as (pilot, screen):
         await touch(pilot, "#home-appointment")
         await until(pilot, lambda: isinstance(pilot.app.screen, CodePadScreen))
+        pad = pilot.app.screen
+        await touch(pilot, "#code-K")
+        await pilot.click("#code-K")  # the same key again at once: a second character
+        assert pad.code == "KK"
+        await touch(pilot, "#code-back")
+        await touch(pilot, "#code-back")
+        assert pad.code == ""
         await pilot.press("escape")
         await until(pilot, lambda: pilot.app.screen is screen and screen.step == "home")
         await touch(pilot, "#home-appointment")
