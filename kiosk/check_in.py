@@ -259,7 +259,7 @@ class CheckInFlow:
         return offers_appointments(self.screen.branch) and self.screen.available
 
     def key(self, event: events.Key) -> bool:
-        """A keystroke on the home step: True when it belongs to a scanned code."""
+        """A keystroke on the home or ticket step: True when it belongs to a scanned code."""
         if not self.offered:
             return False
         took, scanned = self.burst.feed(event.key, event.character)
@@ -290,6 +290,8 @@ class CheckInFlow:
     def submit(self, text: str) -> None:
         """Check in the code ``text`` (typed or scanned)."""
         screen, session = self.screen, self.screen.session
+        if session.step == steps.TICKET:
+            screen._end_session()  # the last citizen's ticket gives way to the next one
         if session.issuing or session.step != steps.HOME:
             return
         code = clean_code(text)

@@ -186,8 +186,8 @@ class KioskScreen(Screen[None]):
         """The keypad presses the same buttons and tiles a touch does."""
         self.session.touched()
         step = self.session.step
-        if step == steps.HOME and self.check_in.key(event):
-            event.stop()  # a scanner typing a booking code
+        if step in (steps.HOME, steps.TICKET) and self.check_in.key(event):
+            event.stop()  # a scanner typing a booking code, maybe over the last ticket
         elif step == steps.HOME and event.character and event.character.isdigit():
             event.stop()
             self.home.press(event.character)
