@@ -146,7 +146,8 @@ def _housekeep(office: Office, prune: bool) -> None:
         log.info("cancelled %d tickets left over from a past business day", cancelled)
     if prune:
         office.prune()
-    Bookings(office).mark_no_shows()
+    if no_shows := Bookings(office).mark_no_shows():
+        log.info("%d bookings passed their late window unused: marked no_show", no_shows)
 
 
 def _uvicorn_options(limits: Limits) -> dict[str, Any]:

@@ -33,7 +33,7 @@ def bookings(request: Request) -> Bookings:
     return Bookings(office(request))
 
 
-def _is_admin(request: Request) -> bool:
+async def _is_admin(request: Request) -> bool:
     """Whether an admin's token came with this public call: admins are not rate-limited.
 
     Read by hand, not declared: the call is public, and a citizen never sends a token."""
