@@ -77,6 +77,12 @@ class TicketPanel(CounterWords, Widget):
         number.text = ticket.number
         name = self.service_names.get(ticket.service, ticket.service)
         mark = f"   {self.t('ticket.priority')}" if ticket.priority else ""
+        if ticket.appointment_at is not None:
+            # When it was booked for and when the citizen checked in (the ticket's issue).
+            booked, arrived = ticket.appointment_at.astimezone(), ticket.issued_at.astimezone()
+            mark += "   " + self.t(
+                "ticket.appointment", booked=f"{booked:%H:%M}", arrived=f"{arrived:%H:%M}"
+            )
         status = self.t(f"ticket.status.{ticket.status.value}")
         set_text(service, f"{status} · {name}{mark}", fixed_size=True)
         set_text(times, "   ".join(self._times(ticket)), fixed_size=True)

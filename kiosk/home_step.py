@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
+from textual.message import Message
 from textual.reactive import reactive
-from textual.widgets import Label
+from textual.widgets import Button, Label
 
+from kiosk.check_in import offers_appointments
 from kiosk.service_tiles import ServiceTile
 from kiosk.wording import DEFAULT_LANGUAGE, Words
 from queue_api.schema import Branch, Queue, ServiceQueue
@@ -27,10 +30,15 @@ class HomeStep(Vertical):
         self.title = Label(id="home-title")
         self.board = VerticalScroll(id="services")
         self.keypad = Label(id="home-keypad")
+        self.appointment = Button("", id="home-appointment")
+
+    class AppointmentChosen(Message):
+        """The citizen touched "I have an appointment"."""
 
     def compose(self) -> ComposeResult:
         yield self.title
         yield self.board
+        yield self.appointment
         yield self.keypad
 
     def on_mount(self) -> None:
@@ -61,7 +69,15 @@ class HomeStep(Vertical):
         words = Words(self.language)
         self.title.update(words("home.title") if self.branch else words("home.loading"))
         self.keypad.update(words("home.keypad") if self.branch else "")
+        # Only where the branch takes appointments (kiosk/check_in.py).
+        self.appointment.display = offers_appointments(self.branch)
+        self.appointment.label = words("home.appointment")
         self.draw_tiles()
+
+    @on(Button.Pressed, "#home-appointment")
+    def _appointment(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.post_message(self.AppointmentChosen())
 
     def draw_tiles(self) -> None:
         """Each tile with its service's latest state and count."""

@@ -27,6 +27,7 @@ from device.outbox import HostedOutbox
 from drivers.printer import PrinterStatus, TicketPrinter, TicketView
 from kiosk import session as steps
 from kiosk.branch_feed import BranchFeed
+from kiosk.check_in import CheckInFlow, CodePadScreen, FailedCheckIn
 from kiosk.home_step import HomeStep
 from kiosk.issuing import issue_ticket, print_ticket
 from kiosk.issuing_step import IssuingStep
@@ -123,7 +124,7 @@ class KioskScreen(Screen[None]):
         self.feed = BranchFeed(self, client, self.branch_id, max_backoff=self.timings.refresh)
         self._refresh_after_ticket = False
         #: The technician's PIN pad or menu, while one is open over the kiosk.
-        self._over: PinPadScreen | TechnicianScreen | None = None
+        self._over: PinPadScreen | TechnicianScreen | CodePadScreen | None = None
         self._unfocus_on_resume = False
         self.top_bar = TopBar(list(device.device.languages), id="topbar")
         self.notice = Notice(id="notice")
@@ -131,6 +132,8 @@ class KioskScreen(Screen[None]):
         self.priority = PriorityStep(id="priority")
         self.issuing = IssuingStep(id="issuing")
         self.ticket = TicketPanel(id="ticket")
+        #: Booking codes typed or scanned, and the failed ones (kiosk/check_in.py).
+        self.check_in = CheckInFlow(self)
 
     # -- layout -------------------------------------------------------------------------
 
@@ -183,7 +186,9 @@ class KioskScreen(Screen[None]):
         """The keypad presses the same buttons and tiles a touch does."""
         self.session.touched()
         step = self.session.step
-        if step == steps.HOME and event.character and event.character.isdigit():
+        if step in (steps.HOME, steps.TICKET) and self.check_in.key(event):
+            event.stop()  # a scanner typing a booking code, maybe over the last ticket
+        elif step == steps.HOME and event.character and event.character.isdigit():
             event.stop()
             self.home.press(event.character)
         elif step == steps.PRIORITY and self.priority.press(event.key):
@@ -202,6 +207,15 @@ class KioskScreen(Screen[None]):
     @on(TopBar.LanguageChosen)
     def _on_language(self, event: TopBar.LanguageChosen) -> None:
         self.session.language = self.language = event.language
+
+    @on(HomeStep.AppointmentChosen)
+    def _on_appointment(self) -> None:
+        self.check_in.open_pad()
+
+    @property
+    def failed_check_ins(self) -> list[FailedCheckIn]:
+        """Check-ins that gave no ticket, newest last (for the technician)."""
+        return self.check_in.failures
 
     @on(ServiceTile.Chosen)
     def _on_tile(self, event: ServiceTile.Chosen) -> None:

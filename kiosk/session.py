@@ -16,6 +16,8 @@ from queue_api.schema import Service
 Step = str
 HOME, PRIORITY, ISSUING, TICKET = "home", "priority", "issuing", "ticket"
 PIN, TECHNICIAN = "pin", "technician"
+#: The booking code's keypad (kiosk/check_in.py).
+CODE = "code"
 
 
 @dataclass

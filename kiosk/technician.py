@@ -6,6 +6,7 @@ Dismissed with "back" (to the citizens) or "exit" (leave the kiosk program).
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar, Protocol
 
@@ -17,6 +18,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Label
 
 from drivers.printer import PrinterError, PrinterStatus, TicketPrinter, TicketView
+from kiosk.check_in import FailedCheckIn
 from kiosk.session import Session
 from kiosk.wording import Words
 from queue_api.client import ApiError, Forbidden, QueueClient, Unauthorized, Unreachable
@@ -36,6 +38,10 @@ class TechnicianHost(Protocol):
 
     def reprinted(self, view: TicketView | None, status: PrinterStatus) -> None:
         """A test page (``view`` None) or ticket printed; the printer said ``status``."""
+
+    @property
+    def failed_check_ins(self) -> Sequence[FailedCheckIn]:
+        """Check-ins that gave no ticket, newest last."""
 
 
 class TechnicianScreen(ModalScreen[str]):
@@ -82,7 +88,7 @@ class TechnicianScreen(ModalScreen[str]):
         self.session = session
         self.lines = {
             line: Label(id=f"tech-{line}")
-            for line in ("printer", "server", "last", "unprinted", "result")
+            for line in ("printer", "server", "last", "unprinted", "check_ins", "result")
         }
 
     def compose(self) -> ComposeResult:
@@ -118,6 +124,8 @@ class TechnicianScreen(ModalScreen[str]):
         )
         numbers = ", ".join(view.number for view in self.host.unprinted)
         self.set_line("unprinted", words("tech.unprinted", numbers=numbers) if numbers else "")
+        failed = "; ".join(f.line(words) for f in self.host.failed_check_ins[-3:])
+        self.set_line("check_ins", words("tech.check_ins", failed=failed) if failed else "")
 
     def show_printer(self, status: PrinterStatus) -> None:
         """The printer's last status read."""

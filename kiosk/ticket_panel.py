@@ -8,7 +8,7 @@ from textual.widgets import Label, Static
 
 from device.big_text import BigText
 from kiosk.wording import Words
-from queue_api.schema import Ticket
+from queue_api.schema import CheckedIn, Ticket
 
 
 class TicketPanel(Vertical):
@@ -29,6 +29,9 @@ class TicketPanel(Vertical):
         self.query_one("#ticket-number", BigText).text = ticket.number
         if ticket.priority:
             service_name = f"{service_name} · {words('ticket.priority')}"
+        if ticket.appointment_at is not None:
+            booked = f"{ticket.appointment_at.astimezone():%H:%M}"
+            service_name = f"{service_name} · {words('ticket.appointment', time=booked)}"
         self.query_one("#ticket-heading", Label).update(words("ticket.your_number"))
         self.query_one("#ticket-service", Label).update(service_name)
         self.query_one("#ticket-ahead", Label).update(
@@ -40,6 +43,8 @@ class TicketPanel(Vertical):
         keep = (
             words("ticket.keep") if printed else words("ticket.not_printed", number=ticket.number)
         )
+        if isinstance(ticket, CheckedIn) and ticket.late:
+            keep = f"{words('ticket.late')}\n{keep}"
         self.query_one("#ticket-keep", Static).update(keep)
         self.set_class(not printed, "-not-printed")
         self.query_one("#ticket-touch", Label).update(words("ticket.touch"))

@@ -19,6 +19,9 @@ def ticket_view(ticket: Ticket, branch: Branch, base_url: str, words: Words) -> 
     service_name = service.name_in(words.language) if service else ticket.service
     if ticket.priority:
         service_name = f"{service_name} - {words('slip.priority')}"
+    if ticket.appointment_at is not None:
+        booked = f"{ticket.appointment_at.astimezone():%H:%M}"
+        service_name = f"{service_name} - {words('slip.appointment', time=booked)}"
     # The kiosk's local time: the citizen compares it with the clock on the wall.
     issued = ticket.issued_at.astimezone().strftime("%d/%m/%Y %H:%M")
     return TicketView(

@@ -13,7 +13,7 @@ import json
 import logging
 import secrets
 from collections.abc import AsyncIterator, Callable
-from datetime import date
+from datetime import date, datetime
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
@@ -35,6 +35,7 @@ from queue_api.schema import (
     Board,
     Branch,
     BranchSummary,
+    CheckedIn,
     Counter,
     CounterLine,
     Devices,
@@ -81,6 +82,8 @@ class ApiError(Exception):
         self.detail = detail or title
         #: Seconds the server asked to wait before asking again (its ``Retry-After``).
         self.retry_after = retry_after
+        #: The problem+json body as sent ({} when there was none).
+        self.problem: dict[str, Any] = {}
 
 
 class Unauthorized(ApiError):
@@ -130,17 +133,21 @@ def new_idempotency_key() -> str:
 def _raise_for_problem(response: httpx.Response) -> None:
     if response.is_success:
         return
+    body: Any = None
     try:
         body = response.json()
         title, detail = str(body.get("title", "")), str(body.get("detail", ""))
     except (ValueError, AttributeError):
         title, detail = response.reason_phrase, response.text[:200]
-    raise _ERRORS.get(response.status_code, ApiError)(
+    error = _ERRORS.get(response.status_code, ApiError)(
         response.status_code,
         title,
         detail,
         retry_after=retry_after_seconds(response.headers.get("retry-after")),
     )
+    # The problem's extension members (a refused check-in's reason and come_back_at).
+    error.problem = body if isinstance(body, dict) else {}
+    raise error
 
 
 def _worth_retrying(error: BaseException) -> bool:
@@ -500,6 +507,41 @@ class QueueClient:
         path = self._report_path(first, last, by, branch, "csv")
         response = await self._request("GET", path, retry=True)
         return response.content
+
+    async def check_in(self, branch: str, code: str, *, idempotency_key: str) -> CheckedIn:
+        """Check in the booking with ``code`` (kiosk): its ticket, a walk-in one when late
+        (``late``). CheckInRefused when too early (``come_back_at``), cancelled or used;
+        NotFound for an unknown code. Retried safely: the server dedupes on the key."""
+        try:
+            response = await self._request(
+                "POST",
+                f"{API_PREFIX}/branches/{branch}/check-in",
+                json_body={"code": code},
+                headers={"Idempotency-Key": idempotency_key},
+                retry=True,
+            )
+        except Conflict as exc:
+            raise CheckInRefused.of(exc) from None
+        return CheckedIn.model_validate(response.json())
+
+
+class CheckInRefused(Conflict):
+    """409 on check-in: ``reason`` is ``early`` (then ``come_back_at``), ``cancelled``,
+    ``checked_in`` or ``closed``."""
+
+    reason: str = ""
+    come_back_at: datetime | None = None
+
+    @classmethod
+    def of(cls, conflict: Conflict) -> CheckInRefused:
+        """The refusal a check-in's 409 says."""
+        refused = cls(conflict.status, conflict.title, conflict.detail)
+        refused.problem = conflict.problem
+        refused.reason = str(conflict.problem.get("reason", ""))
+        when = conflict.problem.get("come_back_at")
+        with contextlib.suppress(TypeError, ValueError):
+            refused.come_back_at = datetime.fromisoformat(when) if when else None
+        return refused
 
 
 def _nobody(up: bool) -> None:

@@ -623,3 +623,74 @@ class Devices(WireModel):
     at: datetime
     silent_after_minutes: int
     devices: list[DeviceStatus]
+
+
+# Appointments (API.md v1 additions) ------------------------------------------------------
+
+BookingState = Literal["booked", "checked_in", "cancelled", "no_show"]
+
+
+class Appointment(WireModel):
+    """A booking: ``POST .../appointments`` answers it (201), ``GET /api/v1/appointments/{id}``
+    shows it. ``code`` is what the citizen types or scans at the kiosk; the day's list
+    (``GET .../appointments?date=``) leaves it out, so codes cannot be listed. ``status`` is
+    as of now: a booking not checked in by the end of its late window is a ``no_show``."""
+
+    id: str
+    code: str | None
+    branch: str
+    service: str
+    start: datetime
+    status: BookingState
+    end: datetime | None = None
+    language: str = FALLBACK_LANGUAGE
+    branch_name: str | None = None
+    service_name: LocalizedText = {}
+    #: The ticket check-in made; null before.
+    ticket_id: str | None = None
+    #: Check-in opens and closes (the branch policy's early and late windows).
+    check_in_from: datetime | None = None
+    check_in_until: datetime | None = None
+    #: Still ``booked`` after its start: the citizen is late (within the late window).
+    late: bool = False
+
+
+class BookAppointment(RequestBody):
+    """Body of ``POST .../appointments``: a slot as ``/slots`` lists it (with its offset)."""
+
+    service: Slug
+    start: datetime
+    language: Language = "es"
+
+
+class Slot(WireModel):
+    start: datetime
+    end: datetime
+    #: Places left in the slot.
+    free: int
+
+
+class Slots(WireModel):
+    """``GET .../slots?service=&date=``: the slots of that day that can still be booked."""
+
+    branch: str
+    service: str
+    date: str
+    slot_minutes: int
+    slots: list[Slot]
+
+
+class CheckIn(RequestBody):
+    """Body of ``POST .../check-in``: the booking code (any case; spaces and dashes ignored)."""
+
+    code: Annotated[str, StringConstraints(min_length=1, max_length=32, pattern=LINE)]
+
+
+class CheckedIn(Ticket):
+    """The answer of ``check-in`` (201): the ticket, plus ``late``: true when the booked time's
+    late window had passed, so the ticket is an ordinary walk-in one (``channel`` ``kiosk``),
+    and ``notice`` saying so (es/en)."""
+
+    late: bool = False
+    notice: LocalizedText | None = None
+    appointment_id: str | None = None

@@ -17,6 +17,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from queue_api import __version__
+from queue_api.bookings import Bookings
 from queue_api.config import OfficeConfig
 from queue_api.office import Office
 from queue_api.operations import Operations
@@ -35,6 +36,7 @@ from queue_api.server.log_follower import LogFollower
 from queue_api.server.presence import PresenceBook
 from queue_api.server.public_pages import install as install_public_pages
 from queue_api.server.routes import (
+    appointments,
     branches,
     counters,
     desk_actions,
@@ -119,7 +121,7 @@ def create_app(config: OfficeConfig, store: Store | None = None) -> FastAPI:
     app.state.heartbeat_seconds = events.heartbeat_seconds()
     app.state.stream_quota = StreamQuota(config.server.streams_per_address)
     problems.install(app)
-    for module in (health, branches, tickets, counters, events, reports, operations):
+    for module in (health, branches, tickets, counters, events, reports, operations, appointments):
         # Any call may meet an unreachable database.
         app.include_router(module.router, responses=problems.responses(503))
     install_public_pages(app)
@@ -182,6 +184,8 @@ def _housekeep(office: Office, prune: bool) -> None:
         log.info("cancelled %d tickets left over from a past business day", cancelled)
     if prune:
         office.prune()
+    if no_shows := Bookings(office).mark_no_shows():
+        log.info("%d bookings passed their late window unused: marked no_show", no_shows)
 
 
 def _uvicorn_options(limits: Limits) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from queue_api.engine import BranchClock, CounterRecord, TicketRecord
 from queue_api.reports import ReportQuery, ReportTally
 from queue_api.schema import CounterState, EventType
+from queue_api.slots import AppointmentRecord
 from queue_api.stats import KpiState
 
 log = logging.getLogger(__name__)
@@ -108,6 +109,15 @@ class ReadTx(Protocol):
 
     def devices_seen(self, branch: str) -> list[DeviceSeen]:
         """When each device of ``branch`` (``*`` for devices of no one branch) last called."""
+
+    def appointment(self, appointment_id: str) -> AppointmentRecord | None: ...
+
+    def appointment_by_code(self, branch: str, code: str) -> AppointmentRecord | None: ...
+
+    def appointments_between(
+        self, branch: str, start: datetime, end: datetime, service: str | None = None
+    ) -> list[AppointmentRecord]:
+        """``branch``'s bookings (any status) starting in [``start``, ``end``), by start."""
         ...
 
 
@@ -162,6 +172,19 @@ class WriteTx(ReadTx, Protocol):
 
     def save_device_seen(self, seen: DeviceSeen) -> None:
         """Record a device's last call; an older ``seen_at`` than the stored one is ignored."""
+
+    def insert_appointment(self, appointment: AppointmentRecord) -> None:
+        """Add a booking. Count the slot's bookings in the same transaction first: the write
+        transaction's branch lock is what keeps a slot's capacity (``per_slot``)."""
+        ...
+
+    def update_appointment(self, appointment: AppointmentRecord) -> None:
+        """Store a booking's new ``status`` and ``ticket_id``."""
+        ...
+
+    def mark_no_shows(self, branch: str, started_before: datetime) -> int:
+        """Bookings still ``booked`` that started before ``started_before`` become ``no_show``;
+        how many."""
         ...
 
 

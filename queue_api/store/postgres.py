@@ -30,6 +30,7 @@ from pydantic import ValidationError
 from queue_api.engine import LINE_PEEK, BranchClock, CounterRecord, TicketRecord, line_head
 from queue_api.reports import ReportQuery, ReportTally, with_feedback
 from queue_api.schema import Alert, CounterState, EventType, TicketStatus
+from queue_api.slots import AppointmentRecord, BookingStatus
 from queue_api.stats import KpiState
 from queue_api.store import (
     DeviceSeen,
@@ -161,8 +162,28 @@ MIGRATIONS: dict[int, str] = {
     ALTER TABLE tickets ADD COLUMN outcome text COLLATE "C";
     ALTER TABLE tickets ADD COLUMN for_counter text COLLATE "C";
     """,
-    # 6 and 7: other v1 additions' numbers, empty on this branch (filled in when merged).
-    6: "SELECT 1",
+    # Appointments (API.md v1 additions): bookable slots, a code to check in with. Nothing
+    # about who booked: the id and the code are the only keys to a booking. Like tickets,
+    # ``appointments_by_id`` is the one index without the branch: the booking's page knows
+    # only the id.
+    6: """
+    CREATE TABLE appointments (
+        branch text COLLATE "C" NOT NULL,
+        id text COLLATE "C" NOT NULL,
+        code text COLLATE "C" NOT NULL,
+        service text COLLATE "C" NOT NULL,
+        start timestamptz NOT NULL,
+        language text NOT NULL,
+        status text COLLATE "C" NOT NULL,
+        ticket_id text COLLATE "C",
+        created_at timestamptz NOT NULL,
+        PRIMARY KEY (branch, id)
+    );
+    CREATE INDEX appointments_by_id ON appointments (id);
+    CREATE UNIQUE INDEX appointments_by_code ON appointments (branch, code);
+    CREATE INDEX appointments_by_start ON appointments (branch, start, service, status);
+    """,
+    # 7: another v1 addition's number, empty on this branch (filled in when merged).
     7: "SELECT 1",
     # The supervisor (issue 17): KPI alerts that stand, so a restart neither repeats nor loses
     # one; and when each device last called, flushed from memory every few seconds.
@@ -252,6 +273,23 @@ def _ticket(row: dict[str, Any]) -> TicketRecord:
 
 def _counter(row: dict[str, Any]) -> CounterRecord:
     return CounterRecord(**{**row, "state": CounterState(row["state"])})
+
+
+def _appointment(row: dict[str, Any]) -> AppointmentRecord:
+    return AppointmentRecord(**{**row, "status": BookingStatus(row["status"])})
+
+
+APPOINTMENT_COLUMNS = (
+    "branch",
+    "id",
+    "code",
+    "service",
+    "start",
+    "language",
+    "status",
+    "ticket_id",
+    "created_at",
+)
 
 
 def _event(row: dict[str, Any]) -> StoredEvent:
@@ -664,6 +702,67 @@ class PostgresTx:
             " seen_at = greatest(device_presence.seen_at, excluded.seen_at)",
             (seen.branch, seen.device, seen.app, seen.version, seen.seen_at),
         )
+
+    # Appointments ----------------------------------------------------------------------
+    # Each write holds the branch lock (``_hold``) first: counting a slot's bookings and
+    # adding one happen under it, so two servers never both give its last place.
+
+    def appointment(self, appointment_id: str) -> AppointmentRecord | None:
+        row = self._q("SELECT * FROM appointments WHERE id = %s", (appointment_id,)).fetchone()
+        if row is not None and self.writing and row["branch"] not in self.locked:
+            self._hold(row["branch"])  # read again under the lock: it may have just changed
+            row = self._q(
+                "SELECT * FROM appointments WHERE branch = %s AND id = %s",
+                (row["branch"], appointment_id),
+            ).fetchone()
+        return _appointment(row) if row else None
+
+    def appointment_by_code(self, branch: str, code: str) -> AppointmentRecord | None:
+        self._hold(branch)
+        row = self._q(
+            "SELECT * FROM appointments WHERE branch = %s AND code = %s", (branch, code)
+        ).fetchone()
+        return _appointment(row) if row else None
+
+    def appointments_between(
+        self, branch: str, start: datetime, end: datetime, service: str | None = None
+    ) -> list[AppointmentRecord]:
+        self._hold(branch)
+        query = "SELECT * FROM appointments WHERE branch = %s AND start >= %s AND start < %s"
+        params: list[Any] = [branch, start, end]
+        if service is not None:
+            query += " AND service = %s"
+            params.append(service)
+        return [_appointment(row) for row in self._q(query + " ORDER BY start", params)]
+
+    def insert_appointment(self, appointment: AppointmentRecord) -> None:
+        self._hold(appointment.branch)
+        self._q(
+            f"INSERT INTO appointments ({', '.join(APPOINTMENT_COLUMNS)})"
+            f" VALUES ({', '.join(['%s'] * len(APPOINTMENT_COLUMNS))})",
+            [_db(getattr(appointment, column)) for column in APPOINTMENT_COLUMNS],
+        )
+
+    def update_appointment(self, appointment: AppointmentRecord) -> None:
+        self._hold(appointment.branch)
+        self._q(
+            "UPDATE appointments SET status = %s, ticket_id = %s WHERE branch = %s AND id = %s",
+            (
+                appointment.status.value,
+                appointment.ticket_id,
+                appointment.branch,
+                appointment.id,
+            ),
+        )
+
+    def mark_no_shows(self, branch: str, started_before: datetime) -> int:
+        self._hold(branch)
+        cursor = self._q(
+            "UPDATE appointments SET status = 'no_show'"
+            " WHERE branch = %s AND status = 'booked' AND start < %s",
+            (branch, started_before),
+        )
+        return cursor.rowcount
 
 
 Connection = psycopg.Connection[dict[str, Any]]

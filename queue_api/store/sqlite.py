@@ -28,6 +28,7 @@ from pydantic import ValidationError
 from queue_api.engine import LINE_PEEK, BranchClock, CounterRecord, TicketRecord, line_head
 from queue_api.reports import ReportQuery, ReportTally, with_feedback
 from queue_api.schema import Alert, CounterState, EventType, TicketStatus
+from queue_api.slots import AppointmentRecord, BookingStatus
 from queue_api.stats import KpiState
 from queue_api.store import (
     DeviceSeen,
@@ -141,8 +142,26 @@ MIGRATIONS: dict[int, str] = {
     ALTER TABLE tickets ADD COLUMN outcome TEXT;
     ALTER TABLE tickets ADD COLUMN for_counter TEXT;
     """,
-    # 6 and 7: other v1 additions' numbers, empty on this branch (filled in when merged).
-    6: "",
+    # Appointments (API.md v1 additions): bookable slots, a code to check in with. Nothing
+    # about who booked: the id and the code are the only keys to a booking.
+    6: """
+    CREATE TABLE appointments (
+        branch TEXT NOT NULL,
+        id TEXT NOT NULL,
+        code TEXT NOT NULL,
+        service TEXT NOT NULL,
+        start TEXT NOT NULL,
+        language TEXT NOT NULL,
+        status TEXT NOT NULL,
+        ticket_id TEXT,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (branch, id)
+    );
+    CREATE INDEX appointments_by_id ON appointments (id);
+    CREATE UNIQUE INDEX appointments_by_code ON appointments (branch, code);
+    CREATE INDEX appointments_by_start ON appointments (branch, start, service, status);
+    """,
+    # 7: another v1 addition's number, empty on this branch (filled in when merged).
     7: "",
     # The supervisor (issue 17): KPI alerts that stand, so a restart neither repeats nor loses
     # one; and when each device last called, flushed from memory every few seconds.
@@ -208,6 +227,20 @@ def _ticket(row: sqlite3.Row) -> TicketRecord:
         for_counter=row["for_counter"],
         returned_at=_parse_time(row["returned_at"]),
         queue_at=datetime.fromisoformat(row["queue_at"]),
+    )
+
+
+def _appointment(row: sqlite3.Row) -> AppointmentRecord:
+    return AppointmentRecord(
+        id=row["id"],
+        branch=row["branch"],
+        code=row["code"],
+        service=row["service"],
+        start=datetime.fromisoformat(row["start"]),
+        language=row["language"],
+        status=BookingStatus(row["status"]),
+        created_at=datetime.fromisoformat(row["created_at"]),
+        ticket_id=row["ticket_id"],
     )
 
 
@@ -613,6 +646,66 @@ class SqliteTx:
             " seen_at = max(seen_at, excluded.seen_at)",
             (seen.branch, seen.device, seen.app, seen.version, _time(seen.seen_at)),
         )
+
+    # Appointments ----------------------------------------------------------------------
+
+    def appointment(self, appointment_id: str) -> AppointmentRecord | None:
+        row = self.db.execute(
+            "SELECT * FROM appointments WHERE id = ?", (appointment_id,)
+        ).fetchone()
+        return _appointment(row) if row else None
+
+    def appointment_by_code(self, branch: str, code: str) -> AppointmentRecord | None:
+        row = self.db.execute(
+            "SELECT * FROM appointments WHERE branch = ? AND code = ?", (branch, code)
+        ).fetchone()
+        return _appointment(row) if row else None
+
+    def appointments_between(
+        self, branch: str, start: datetime, end: datetime, service: str | None = None
+    ) -> list[AppointmentRecord]:
+        query = "SELECT * FROM appointments WHERE branch = ? AND start >= ? AND start < ?"
+        params: list[Any] = [branch, _time(start), _time(end)]
+        if service is not None:
+            query += " AND service = ?"
+            params.append(service)
+        return [_appointment(row) for row in self.db.execute(query + " ORDER BY start", params)]
+
+    def insert_appointment(self, appointment: AppointmentRecord) -> None:
+        self.db.execute(
+            "INSERT INTO appointments (branch, id, code, service, start, language, status,"
+            " ticket_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                appointment.branch,
+                appointment.id,
+                appointment.code,
+                appointment.service,
+                _time(appointment.start),
+                appointment.language,
+                appointment.status.value,
+                appointment.ticket_id,
+                _time(appointment.created_at),
+            ),
+        )
+
+    def update_appointment(self, appointment: AppointmentRecord) -> None:
+        self.db.execute(
+            "UPDATE appointments SET status = ?, ticket_id = ? WHERE branch = ? AND id = ?",
+            (
+                appointment.status.value,
+                appointment.ticket_id,
+                appointment.branch,
+                appointment.id,
+            ),
+        )
+
+    def mark_no_shows(self, branch: str, started_before: datetime) -> int:
+        cursor = self.db.execute(
+            "UPDATE appointments SET status = 'no_show'"
+            " WHERE branch = ? AND status = 'booked' AND start < ?",
+            (branch, _time(started_before)),
+        )
+        return cursor.rowcount
 
 
 log = logging.getLogger(__name__)
