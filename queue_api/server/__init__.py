@@ -19,6 +19,7 @@ from fastapi import FastAPI
 from queue_api import __version__
 from queue_api.config import OfficeConfig
 from queue_api.office import Office
+from queue_api.phone import Phone
 from queue_api.server import problems
 from queue_api.server.auth import TokenBook
 from queue_api.server.hub import EventHub
@@ -30,7 +31,7 @@ from queue_api.server.limits import (
     server_limits,
 )
 from queue_api.server.log_follower import LogFollower
-from queue_api.server.routes import branches, counters, events, health, tickets
+from queue_api.server.routes import branches, counters, events, health, phone, tickets
 from queue_api.server.ticket_allowance import TicketAllowance
 from queue_api.store import SharedStore, Store, open_store
 
@@ -83,8 +84,9 @@ def create_app(config: OfficeConfig, store: Store | None = None) -> FastAPI:
     app.state.alert_allowance = TicketAllowance(branches.ALERTS_PER_MINUTE)
     app.state.heartbeat_seconds = events.heartbeat_seconds()
     app.state.stream_quota = StreamQuota(config.server.streams_per_address)
+    phone.install(app.state, hub, Phone(office))
     problems.install(app)
-    for module in (health, branches, tickets, counters, events):
+    for module in (health, branches, tickets, counters, events, phone):
         # Any call may meet an unreachable database.
         app.include_router(module.router, responses=problems.responses(503))
     return app

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
-from queue_api.i18n import Words
+from queue_api.i18n import Words, languages
 from queue_api.schema import PublicTicket, TicketStatus
 
 REFRESH_SECONDS = 15
@@ -79,3 +79,17 @@ def render_status_page(ticket: PublicTicket | None, lang: str) -> str:
         body=body,
         footer=_t(lang, "status.footer", seconds=REFRESH_SECONDS),
     )
+
+
+def estimate_text(ticket: PublicTicket, lang: str) -> str | None:
+    """The estimated wait as the phone shows it (None when not waiting): the one place it is
+    worded, for the page and for the ticket's stream alike."""
+    if ticket.status is not TicketStatus.WAITING or ticket.ewt_seconds is None:
+        return None
+    return Words(lang).wait(ticket.ewt_seconds)
+
+
+def wait_texts(ticket: PublicTicket) -> dict[str, str] | None:
+    """``estimate_text`` in every language of the server's catalogs (None when not waiting)."""
+    texts = {lang: estimate_text(ticket, lang) for lang in languages("queue_api")}
+    return {lang: text for lang, text in texts.items() if text is not None} or None

@@ -79,6 +79,19 @@ class ReadTx(Protocol):
         """The business day and latest queue time ``branch`` reached; None before its first."""
         ...
 
+    def channel_tickets(self, branch: str, day: date, service: str, channel: str) -> int:
+        """How many tickets of ``service`` were issued on ``day`` through ``channel``."""
+        ...
+
+    def feedback(self, branch: str, ticket_id: str) -> FeedbackRecord | None:
+        """The feedback given on a ticket, if any."""
+        ...
+
+    def feedback_tallies(self, branch: str, first: date, last: date) -> list[FeedbackTally]:
+        """Feedback of days ``first`` to ``last`` (both included), counted and summed per day,
+        service and counter; ordered by day, service, counter."""
+        ...
+
 
 class WriteTx(ReadTx, Protocol):
     def on_commit(self, callback: Callable[[], None]) -> None:
@@ -112,6 +125,10 @@ class WriteTx(ReadTx, Protocol):
     def remember_issue(
         self, branch: str, key: str, ticket_id: str, request: str, at: datetime
     ) -> None: ...
+
+    def insert_feedback(self, feedback: FeedbackRecord) -> bool:
+        """Store ``feedback``; False (nothing stored) when its ticket already has some."""
+        ...
 
 
 class EventLog(Protocol):
@@ -184,9 +201,41 @@ def open_store(url: str, owner: str | None = None) -> Store:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class FeedbackRecord:
+    """How a citizen rated a served ticket, kept with the ticket's service, counter and day;
+    nothing personal."""
+
+    branch: str
+    ticket_id: str
+    service: str
+    counter: str | None
+    day: date
+    score: int
+    comment: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class FeedbackTally:
+    """Feedback of one day, service and counter: how many, and the sum of their scores."""
+
+    day: date
+    service: str
+    counter: str | None
+    count: int
+    total: int
+
+    @property
+    def mean(self) -> float:
+        return self.total / self.count if self.count else 0.0
+
+
 __all__ = [
     "CounterState",
     "EventLog",
+    "FeedbackRecord",
+    "FeedbackTally",
     "IdempotentIssue",
     "ReadTx",
     "SharedStore",

@@ -29,11 +29,17 @@ from pydantic import ValidationError
 
 from queue_api.engine import BranchClock, CounterRecord, TicketRecord
 from queue_api.schema import Alert, CounterState, EventType, TicketStatus
-from queue_api.store import IdempotentIssue, StoredEvent, StoreUnavailable
+from queue_api.store import (
+    FeedbackRecord,
+    FeedbackTally,
+    IdempotentIssue,
+    StoredEvent,
+    StoreUnavailable,
+)
 
 log = logging.getLogger("turnero.store")
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 7
 
 # Every table is keyed by branch first, so it can be distributed by ``branch`` (Citus) as is.
 # ``tickets_by_id`` is the one index without it: the public ticket page knows only the id.
@@ -152,6 +158,24 @@ MIGRATIONS: dict[int, str] = {
     ALTER TABLE tickets ADD COLUMN appointment_at timestamptz;
     ALTER TABLE tickets ADD COLUMN outcome text COLLATE "C";
     ALTER TABLE tickets ADD COLUMN for_counter text COLLATE "C";
+    """,
+    # Number 6 is another branch's (the lead renumbers on merge): a no-op keeps the count.
+    6: "SELECT 1",
+    # How citizens rated their visit (API.md v1 additions): once per ticket, nothing personal.
+    7: """
+    CREATE TABLE feedback (
+        branch text COLLATE "C" NOT NULL,
+        ticket_id text COLLATE "C" NOT NULL,
+        service text COLLATE "C" NOT NULL,
+        counter text COLLATE "C",
+        day date NOT NULL,
+        score smallint NOT NULL CHECK (score BETWEEN 1 AND 5),
+        comment text NOT NULL,
+        at timestamptz NOT NULL,
+        PRIMARY KEY (branch, ticket_id)
+    );
+    CREATE INDEX feedback_by_day ON feedback (branch, day, service, counter);
+    CREATE INDEX tickets_by_channel ON tickets (branch, day, service, channel);
     """,
 }
 
@@ -539,6 +563,60 @@ class PostgresTx:
             " request = excluded.request, created_at = excluded.created_at",
             (branch, key, ticket_id, request, at),
         )
+
+    def channel_tickets(self, branch: str, day: date, service: str, channel: str) -> int:
+        self._hold(branch)
+        row = self._q(
+            "SELECT count(*) AS n FROM tickets WHERE branch = %s AND day = %s AND service = %s"
+            " AND channel = %s",
+            (branch, day, service, channel),
+        ).fetchone()
+        assert row is not None
+        return int(row["n"])
+
+    def feedback(self, branch: str, ticket_id: str) -> FeedbackRecord | None:
+        self._hold(branch)
+        row = self._q(
+            "SELECT * FROM feedback WHERE branch = %s AND ticket_id = %s", (branch, ticket_id)
+        ).fetchone()
+        return FeedbackRecord(**row) if row else None
+
+    def feedback_tallies(self, branch: str, first: date, last: date) -> list[FeedbackTally]:
+        self._hold(branch)
+        rows = self._q(
+            "SELECT day, service, counter, count(*) AS count, sum(score) AS total FROM feedback"
+            " WHERE branch = %s AND day BETWEEN %s AND %s GROUP BY day, service, counter"
+            " ORDER BY day, service, coalesce(counter, '')",
+            (branch, first, last),
+        )
+        return [
+            FeedbackTally(
+                day=row["day"],
+                service=row["service"],
+                counter=row["counter"],
+                count=int(row["count"]),
+                total=int(row["total"]),
+            )
+            for row in rows
+        ]
+
+    def insert_feedback(self, feedback: FeedbackRecord) -> bool:
+        self._hold(feedback.branch)
+        cursor = self._q(
+            "INSERT INTO feedback (branch, ticket_id, service, counter, day, score, comment, at)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (branch, ticket_id) DO NOTHING",
+            (
+                feedback.branch,
+                feedback.ticket_id,
+                feedback.service,
+                feedback.counter,
+                feedback.day,
+                feedback.score,
+                feedback.comment,
+                feedback.at,
+            ),
+        )
+        return cursor.rowcount == 1
 
 
 Connection = psycopg.Connection[dict[str, Any]]

@@ -27,9 +27,15 @@ from pydantic import ValidationError
 
 from queue_api.engine import BranchClock, CounterRecord, TicketRecord
 from queue_api.schema import Alert, CounterState, EventType, TicketStatus
-from queue_api.store import IdempotentIssue, StoredEvent, StoreUnavailable
+from queue_api.store import (
+    FeedbackRecord,
+    FeedbackTally,
+    IdempotentIssue,
+    StoredEvent,
+    StoreUnavailable,
+)
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 7
 
 MIGRATIONS: dict[int, str] = {
     1: """
@@ -132,6 +138,24 @@ MIGRATIONS: dict[int, str] = {
     ALTER TABLE tickets ADD COLUMN appointment_at TEXT;
     ALTER TABLE tickets ADD COLUMN outcome TEXT;
     ALTER TABLE tickets ADD COLUMN for_counter TEXT;
+    """,
+    # Number 6 is another branch's (the lead renumbers on merge): a no-op keeps the count.
+    6: "SELECT 1",
+    # How citizens rated their visit (API.md v1 additions): once per ticket, nothing personal.
+    7: """
+    CREATE TABLE feedback (
+        branch TEXT NOT NULL,
+        ticket_id TEXT NOT NULL,
+        service TEXT NOT NULL,
+        counter TEXT,
+        day TEXT NOT NULL,
+        score INTEGER NOT NULL CHECK (score BETWEEN 1 AND 5),
+        comment TEXT NOT NULL,
+        at TEXT NOT NULL,
+        PRIMARY KEY (branch, ticket_id)
+    );
+    CREATE INDEX feedback_by_day ON feedback (branch, day, service, counter);
+    CREATE INDEX tickets_by_channel ON tickets (branch, day, service, channel);
     """,
 }
 
@@ -467,6 +491,66 @@ class SqliteTx:
             " request = excluded.request, created_at = excluded.created_at",
             (branch, key, ticket_id, request, _time(at)),
         )
+
+    def channel_tickets(self, branch: str, day: date, service: str, channel: str) -> int:
+        row = self.db.execute(
+            "SELECT count(*) FROM tickets WHERE branch = ? AND day = ? AND service = ?"
+            " AND channel = ?",
+            (branch, day.isoformat(), service, channel),
+        ).fetchone()
+        return int(row[0])
+
+    def feedback(self, branch: str, ticket_id: str) -> FeedbackRecord | None:
+        row = self.db.execute(
+            "SELECT * FROM feedback WHERE branch = ? AND ticket_id = ?", (branch, ticket_id)
+        ).fetchone()
+        if row is None:
+            return None
+        return FeedbackRecord(
+            branch=row["branch"],
+            ticket_id=row["ticket_id"],
+            service=row["service"],
+            counter=row["counter"],
+            day=date.fromisoformat(row["day"]),
+            score=row["score"],
+            comment=row["comment"],
+            at=datetime.fromisoformat(row["at"]),
+        )
+
+    def feedback_tallies(self, branch: str, first: date, last: date) -> list[FeedbackTally]:
+        rows = self.db.execute(
+            "SELECT day, service, counter, count(*) AS n, sum(score) AS total FROM feedback"
+            " WHERE branch = ? AND day BETWEEN ? AND ? GROUP BY day, service, counter"
+            " ORDER BY day, service, coalesce(counter, '')",
+            (branch, first.isoformat(), last.isoformat()),
+        )
+        return [
+            FeedbackTally(
+                day=date.fromisoformat(row["day"]),
+                service=row["service"],
+                counter=row["counter"],
+                count=int(row["n"]),
+                total=int(row["total"]),
+            )
+            for row in rows
+        ]
+
+    def insert_feedback(self, feedback: FeedbackRecord) -> bool:
+        cursor = self.db.execute(
+            "INSERT INTO feedback (branch, ticket_id, service, counter, day, score, comment, at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (branch, ticket_id) DO NOTHING",
+            (
+                feedback.branch,
+                feedback.ticket_id,
+                feedback.service,
+                feedback.counter,
+                feedback.day.isoformat(),
+                feedback.score,
+                feedback.comment,
+                _time(feedback.at),
+            ),
+        )
+        return cursor.rowcount == 1
 
 
 log = logging.getLogger(__name__)

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse
 
 from queue_api.i18n import languages
 from queue_api.office import NotFound
+from queue_api.phone import Phone
 from queue_api.schema import IssueTicket, PublicTicket, Ticket
 from queue_api.server.auth import Principal, TicketIssuer
 from queue_api.server.problems import responses
@@ -86,7 +87,7 @@ def issue_ticket(
 @router.get("/api/v1/tickets/{ticket_id}", response_model=PublicTicket, responses=responses(404))
 def public_ticket(ticket_id: str, request: Request) -> PublicTicket:
     """The public view of a ticket: where it stands, nothing personal."""
-    return office(request).public_ticket(ticket_id)
+    return Phone(office(request)).public_ticket(ticket_id)
 
 
 @router.get(
