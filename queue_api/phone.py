@@ -99,6 +99,14 @@ class Phone:
             record, branch = self._record(tx, ticket_id)
             return self._public(tx, branch, record)
 
+    def page_view(self, ticket_id: str) -> tuple[PublicTicket, BranchConfig, bool]:
+        """What the ticket's page shows: its public view, its branch, and whether feedback on
+        it was given; NotFound if unknown."""
+        with self.office.store.read() as tx:
+            record, branch = self._record(tx, ticket_id)
+            given = record.status is TicketStatus.DONE and tx.feedback(branch.id, record.id)
+            return self._public(tx, branch, record), branch, bool(given)
+
     def branch_of(self, ticket_id: str) -> str:
         """The branch a ticket belongs to; NotFound if unknown."""
         with self.office.store.read() as tx:
