@@ -82,9 +82,16 @@ def estimate_text(ticket: PublicTicket, lang: str) -> str | None:
     return Words(lang).wait(ticket.ewt_seconds)
 
 
+@cache
+def _languages() -> tuple[str, ...]:
+    # Read once: a ticket stream words every changed view, and listing the catalogs each time
+    # cost more than the rest of sending the view.
+    return tuple(languages("queue_api"))
+
+
 def wait_texts(ticket: PublicTicket) -> dict[str, str] | None:
     """``estimate_text`` in every language of the server's catalogs (None when not waiting)."""
-    texts = {lang: estimate_text(ticket, lang) for lang in languages("queue_api")}
+    texts = {lang: estimate_text(ticket, lang) for lang in _languages()}
     return {lang: text for lang, text in texts.items() if text is not None} or None
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -32,14 +31,14 @@ log = logging.getLogger("turnero.server")
 POKE = Frame(-1, b"")
 """Put on a branch's queue to make its task look at newly opened streams."""
 RETRY_SECONDS = 1.0
+_UPDATED = f"event: {EventType.TICKET_UPDATED.value}\ndata: ".encode()
 """After a failed read (database unavailable), when to read again."""
 
 
 def update_frame(view: PublicTicket) -> bytes:
     """A ``ticket.updated`` event carrying ``view``, as it goes on the wire."""
     data = TicketUpdate(ticket=view, wait_text=wait_texts(view), at=datetime.now(UTC))
-    payload = json.dumps(data.model_dump(mode="json"), separators=(",", ":"), ensure_ascii=False)
-    return f"event: {EventType.TICKET_UPDATED.value}\ndata: {payload}\n\n".encode()
+    return _UPDATED + data.model_dump_json().encode() + b"\n\n"
 
 
 class TicketStream:

@@ -4,7 +4,10 @@ phone and their limits, feedback once served."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import signal
+import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from datetime import date, datetime, timedelta
@@ -21,7 +24,7 @@ from queue_api.office import Conflict, Office
 from queue_api.phone import Phone
 from queue_api.schema import FeedbackIn, IssueTicket
 from queue_api.store import open_store
-from tests.server_process import TOKENS, ServerProcess
+from tests.server_process import TOKENS, ServerProcess, serving
 
 B = "centro"
 
@@ -31,13 +34,15 @@ def office_day(config: Path) -> date:
     return datetime.now(ZoneInfo(load_office_config(config).server.timezone)).date()
 
 
-def phone_office(config: Path) -> Path:
+def phone_office(config: Path, server: str = "") -> Path:
     """The example office where phones may join: pagos (3 a day), registro (closed today) and,
-    in norte, pagos on a day the office is closed; licencias only at the kiosk."""
+    in norte, pagos on a day the office is closed; licencias only at the kiosk. ``server``:
+    more lines for its ``[server]`` section."""
     today = office_day(config)
     around = [today + timedelta(days=d) for d in (-1, 0, 1)]  # whatever the hour is
     text = config.read_text(encoding="utf-8")
     for old, new in (
+        ('timezone = "America/Mexico_City"', f'timezone = "America/Mexico_City"\n{server}'),
         ('prefix = "B"', 'prefix = "B"\nremote_join = true\nremote_daily_limit = 3'),
         ('prefix = "C"', 'prefix = "C"\nremote_join = true\nopen = false'),
         ('prefix = "P"', 'prefix = "P"\nremote_join = true'),
@@ -154,6 +159,60 @@ async def test_a_ticket_stream_sends_its_view_when_people_ahead_change_and_when_
         # The stream of A001 saw its own changes only.
         assert [(await other.view())["status"]] == ["done"]
         assert other.updates.empty()
+
+
+async def test_ticket_streams_count_against_the_streams_per_address(
+    office_config: Path,
+) -> None:
+    config = phone_office(office_config, "streams_per_address = 2")
+    with serving(config) as server:
+        async with QueueClient(server.url, TOKENS["kiosk"]) as kiosk:
+            first, second = await issue(kiosk), await issue(kiosk)
+        display = {"Authorization": f"Bearer {TOKENS['display']}"}
+        async with (
+            following(server.url, first) as phone,
+            httpx.AsyncClient(base_url=server.url, timeout=10) as http,
+            http.stream("GET", f"/api/v1/branches/{B}/events", headers=display) as lobby,
+        ):
+            assert lobby.status_code == 200
+            assert (await phone.view())["number"] == "A001"
+            refused = await http.get(f"/api/v1/tickets/{second}/events")
+            assert refused.status_code == 429
+            assert 1 <= int(refused.headers["retry-after"]) <= 60
+            assert "2 event streams are open from your network" in refused.json()["detail"]
+        # Given back when they end.
+        async with following(server.url, second) as phone:
+            assert (await phone.view())["number"] == "A002"
+
+
+async def test_a_ticket_stream_keeps_alive_and_ends_when_the_server_stops(
+    office_config: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TURNERO_HEARTBEAT_SECONDS", "0.2")
+    config = phone_office(office_config)
+    with serving(config) as server:
+        async with QueueClient(server.url, TOKENS["kiosk"]) as desk:
+            mine = await issue(desk)
+        async with (
+            httpx.AsyncClient(base_url=server.url, timeout=10) as http,
+            http.stream("GET", f"/api/v1/tickets/{mine}/events") as response,
+        ):
+            lines = response.aiter_lines()
+            seen: list[str] = []
+            while seen.count(": keep-alive") < 2:
+                if line := await asyncio.wait_for(anext(lines), 5):
+                    seen.append(line)
+            assert seen[:2] == [": connected", "event: ticket.updated"]
+            started = time.monotonic()
+            assert server.process is not None
+            server.process.send_signal(signal.SIGTERM)
+            code = await asyncio.to_thread(server.process.wait, 10)
+            with contextlib.suppress(httpx.HTTPError):
+                async for _ in lines:  # the stream ends rather than hangs
+                    pass
+        assert code in (0, -signal.SIGTERM)
+        assert time.monotonic() - started < 4
+        assert "Traceback" not in "".join(server.output)
 
 
 async def test_a_stream_of_an_unknown_ticket_is_404(server: ServerProcess) -> None:
