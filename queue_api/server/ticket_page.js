@@ -166,7 +166,14 @@
   }
 
   function askPermission() {
-    var answered = function () { render(); if (Notification.permission === "granted") { say(t("phone.notify_on")); } };
+    // Old browsers answer through the callback, new ones through the promise; some do both.
+    var once = false;
+    var answered = function () {
+      if (once) { return; }
+      once = true;
+      render();
+      if (Notification.permission === "granted") { say(t("phone.notify_on")); }
+    };
     var asked = Notification.requestPermission(answered);
     if (asked && asked.then) { asked.then(answered); }
   }
