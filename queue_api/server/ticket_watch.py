@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from queue_api.phone import SETTLED, Phone
+from queue_api.phone import SETTLED, Known, Phone
 from queue_api.schema import EventType, PublicTicket, TicketUpdate
 from queue_api.server.hub import CLOSED, KEEP_ALIVE, EventHub, Frame, StreamQueue
 from queue_api.server.status_page import wait_texts
@@ -95,6 +95,7 @@ class _Branch:
     tickets: dict[str, _Followed] = field(default_factory=dict)
     task: asyncio.Task[None] | None = None
     stale: bool = False  # an event came that the views may not show yet
+    known: Known = field(default_factory=dict)  # what each view was made from (Phone.views)
 
 
 class TicketWatch:
@@ -168,7 +169,9 @@ class TicketWatch:
             settled = [tid for tid in due if watched.tickets[tid].settled]
             try:
                 self.reads += 1
-                views = await asyncio.to_thread(self.phone.views, branch, due, settled)
+                views = await asyncio.to_thread(
+                    self.phone.views, branch, due, settled, watched.known
+                )
             except Exception:
                 log.exception("could not read the followed tickets of %s; trying again", branch)
                 watched.stale |= everything
@@ -180,6 +183,8 @@ class TicketWatch:
             for tid in due:
                 if (current := watched.tickets.get(tid)) is not None:
                     self._send(current, views.get(tid), owed.get(tid, set()))
+            for tid in [tid for tid in watched.known if tid not in watched.tickets]:
+                del watched.known[tid]  # nobody follows it any more
             return
 
     @staticmethod

@@ -22,7 +22,7 @@ from queue_api.client import QueueClient, new_idempotency_key
 from queue_api.config import load_office_config
 from queue_api.office import Conflict, Office
 from queue_api.phone import Phone
-from queue_api.schema import FeedbackIn, IssueTicket
+from queue_api.schema import CounterState, FeedbackIn, IssueTicket
 from queue_api.store import open_store
 from tests.server_process import TOKENS, ServerProcess, serving
 
@@ -376,5 +376,45 @@ def test_feedback_is_kept_with_service_counter_and_day_and_tallied(office_config
             (today, "pagos", "3", 1, 4),
         ]
         assert tallies[0].mean == 3.5 and before == []
+    finally:
+        store.close()
+
+
+def test_views_made_again_only_when_their_inputs_changed_are_the_views(
+    office_config: Path,
+) -> None:
+    """What ``Phone.views`` keeps between calls never leaves a view out of date: after every
+    kind of change, the views it gives equal views made from scratch."""
+    config = load_office_config(office_config)
+    store = open_store(config.server.database)
+    try:
+        office = Office(config, store)
+        phone = Phone(office)
+        services = ["licencias", "pagos", "registro"] * 3
+        ids = [
+            office.issue(B, IssueTicket(service=s, priority=i == 7), new_idempotency_key())[0].id
+            for i, s in enumerate(services)
+        ]
+        known: dict = {}
+        steps = [
+            lambda: None,
+            lambda: office.call_next(B, "2"),  # opens 2: estimates of licencias change
+            lambda: office.call_next(B, "2"),  # a licencias ticket done: its service time
+            lambda: office.issue(B, IssueTicket(service="pagos"), new_idempotency_key()),
+            lambda: office.call_next(B, "3"),
+            lambda: office.transfer(B, "3", "licencias"),
+            lambda: office.call_next(B, "1"),
+            lambda: office.no_show(B, "1"),
+            lambda: office.finish(B, "2"),
+            lambda: office.set_counter_state(B, "3", CounterState.PAUSED),
+        ]
+        remade = 0
+        for step in steps:
+            step()
+            before = dict(known)
+            kept = phone.views(B, ids, known=known)
+            assert kept == phone.views(B, ids)
+            remade += sum(1 for i in ids if before.get(i, (None, None))[1] is not kept[i])
+        assert remade < len(ids) * len(steps)  # some views were kept, not made again
     finally:
         store.close()
