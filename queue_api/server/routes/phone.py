@@ -94,7 +94,7 @@ async def ticket_events(ticket_id: str, request: Request) -> StreamingResponse:
     "/api/v1/branches/{b}/remote-tickets",
     status_code=201,
     response_model=RemoteTicket,
-    responses=responses(404, 409, 422, 429),
+    responses=responses(400, 404, 409, 422, 429),
 )
 def remote_ticket(b: str, body: RemoteTicketIn, request: Request) -> RemoteTicket:
     """A ticket without paper (``channel`` remote) for a service with ``remote_join``; 409 when
@@ -110,7 +110,7 @@ def remote_ticket(b: str, body: RemoteTicketIn, request: Request) -> RemoteTicke
     "/api/v1/tickets/{ticket_id}/feedback",
     status_code=201,
     response_model=Feedback,
-    responses=responses(404, 409, 422, 429),
+    responses=responses(400, 404, 409, 422, 429),
 )
 def feedback(ticket_id: str, body: FeedbackIn, request: Request) -> Feedback:
     """How the visit went (score 1 to 5, an optional comment): once per ticket, after it was
