@@ -120,6 +120,8 @@ class PublicTicket(WireModel):
     appointment_at: datetime | None = None
     #: Transferred to one counter: the label of the counter that will call it.
     for_counter_label: str | None = None
+    #: Times it was called again at its counter (a phone alerts the citizen each time).
+    recalls: int = 0
 
     def service_name_in(self, language: str) -> str:
         """The service's name in ``language`` (``text_in``'s fallbacks, then its id)."""

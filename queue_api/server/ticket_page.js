@@ -185,7 +185,7 @@
     view = next;
     waitText = texts;
     render();
-    if (next.status === "called" && !calledSeen) {
+    if (next.status === "called" && (!calledSeen || next.recalls > before.recalls)) {
       called();
     } else if (isNear() && !nearSaid) {
       nearSaid = true;

@@ -70,6 +70,11 @@ async def call_next(url: str, times: int = 1, counter: str = "2") -> None:
             await desk.call_next(B, counter)
 
 
+async def recall(url: str, counter: str = "2") -> None:
+    async with QueueClient(url, TOKENS[f"counter{counter}"]) as desk:
+        await desk.recall(B, counter)
+
+
 async def finish(url: str, counter: str = "2") -> None:
     async with QueueClient(url, TOKENS[f"counter{counter}"]) as desk:
         await desk.finish(B, counter)
@@ -128,6 +133,8 @@ def test_the_page_follows_the_turn_live_and_calls_the_citizen(server: ServerProc
         assert page.evaluate("document.activeElement.id") == "called-ok"
         assert page.evaluate("window.__same") == "no reload"
         assert page.evaluate("window.__notes.length") == 1  # said once, not at every step
+        run(recall(server.url))  # called again: it vibrates again
+        page.wait_for("window.__vibrations.length === 2")
 
         # The switch: English in place, the stream kept.
         page.evaluate("document.querySelector('a[data-lang=en]').click()")

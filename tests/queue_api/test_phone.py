@@ -152,12 +152,18 @@ async def test_a_ticket_stream_sends_its_view_when_people_ahead_change_and_when_
             "called",
             "Ventanilla 2",
         )
-        assert view["ahead"] is None and "id" not in view
+        assert view["ahead"] is None and "id" not in view and view["recalls"] == 0
+        await counter2.recall(B, "2")  # called again: the phone alerts again
+        assert (await phone.view())["recalls"] == 1
         await counter2.start(B, "2")
         assert (await phone.view())["status"] == "serving"
         assert phone.updates.empty()
-        # The stream of A001 saw its own changes only.
-        assert [(await other.view())["status"]] == ["done"]
+        # The stream of A001 saw its own changes only: its recall, then its end.
+        seen = [await other.view(), await other.view()]
+        assert [(v["number"], v["status"], v["recalls"]) for v in seen] == [
+            ("A001", "called", 1),
+            ("A001", "done", 1),
+        ]
         assert other.updates.empty()
 
 
