@@ -126,6 +126,7 @@ class Phone:
         ticket_ids: Collection[str],
         settled: Collection[str] = (),
         known: Known | None = None,
+        each: Callable[[str, PublicTicket], None] | None = None,
     ) -> dict[str, PublicTicket]:
         """The public views of ``ticket_ids`` of one branch, from one read transaction: today's
         open tickets are read once, and each other ticket by its id unless the caller knows it
@@ -135,7 +136,8 @@ class Phone:
         only when what it is made from changed: the ticket, its people ahead, the day, or the
         reads its service's waiting tickets are shown from (its estimate's inputs, noted while
         making the first such view). A call then costs a view per ticket it moved, not one per
-        ticket followed."""
+        ticket followed. ``each`` gets every view as soon as it is made, tickets that changed
+        first (the one called, say), so that it need not wait for all the others."""
         branch = self.office.branch_config(branch_id)
         known = {} if known is None else known
         with self.office.store.read() as tx:
@@ -146,7 +148,12 @@ class Phone:
             read = _OneRead(tx, ahead)
             inputs: dict[str, Any] = {}  # per service: the reads its waiting views came from
             views = {}
-            for ticket_id in ticket_ids:
+
+            def unmoved(ticket_id: str) -> bool:
+                before = known.get(ticket_id)
+                return before is not None and before[0][0] == by_id.get(ticket_id)
+
+            for ticket_id in sorted(ticket_ids, key=unmoved):
                 record = by_id.get(ticket_id)
                 if record is None and ticket_id not in settled:
                     record = tx.ticket(ticket_id)
@@ -165,6 +172,8 @@ class Phone:
                     view = self._public(cast(ReadTx, read), branch, record)
                 known[ticket_id] = (made_from, view)
                 views[ticket_id] = view
+                if each is not None:
+                    each(ticket_id, view)
             return views
 
     def issue_remote(self, branch_id: str, request: RemoteTicketIn) -> tuple[str, PublicTicket]:

@@ -20,6 +20,7 @@ import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 
 from queue_api.phone import SETTLED, Known, Phone
 from queue_api.schema import EventType, PublicTicket, TicketUpdate
@@ -87,6 +88,7 @@ class _Followed:
     view: str | None = None
     frame: bytes | None = None
     settled: bool = False
+    made: PublicTicket | None = None
 
 
 @dataclass
@@ -105,7 +107,6 @@ class TicketWatch:
         self.hub = hub
         self.phone = phone
         self._branches: dict[str, _Branch] = {}
-        self.reads = 0  # branch reads so far: what the streams cost the database
 
     def follow(self, branch: str, ticket_id: str) -> TicketStream:
         """A new stream of ``ticket_id`` (of ``branch``); its first frame is the current view."""
@@ -167,10 +168,11 @@ class TicketWatch:
                 followed.fresh.clear()
             due = list(watched.tickets) if everything else list(owed)
             settled = [tid for tid in due if watched.tickets[tid].settled]
+            # From the reading thread, each view goes out as soon as it is made.
+            made = partial(self._made_elsewhere, asyncio.get_running_loop(), watched, owed)
             try:
-                self.reads += 1
                 views = await asyncio.to_thread(
-                    self.phone.views, branch, due, settled, watched.known
+                    self.phone.views, branch, due, settled, watched.known, made
                 )
             except Exception:
                 log.exception("could not read the followed tickets of %s; trying again", branch)
@@ -180,16 +182,35 @@ class TicketWatch:
                         watched.tickets[tid].fresh |= streams & watched.tickets[tid].streams
                 await asyncio.sleep(RETRY_SECONDS)
                 continue
+            # The views made were sent as they were made (their callbacks ran before this);
+            # the tickets left out (settled) still owe new streams their last view.
             for tid in due:
-                if (current := watched.tickets.get(tid)) is not None:
-                    self._send(current, views.get(tid), owed.get(tid, set()))
+                if tid not in views and (current := watched.tickets.get(tid)) is not None:
+                    self._send(current, None, owed.get(tid, set()))
             for tid in [tid for tid in watched.known if tid not in watched.tickets]:
                 del watched.known[tid]  # nobody follows it any more
             return
 
+    def _made_elsewhere(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        watched: _Branch,
+        owed: dict[str, set[TicketStream]],
+        tid: str,
+        view: PublicTicket,
+    ) -> None:
+        loop.call_soon_threadsafe(self._made, watched, tid, view, owed.get(tid, set()))
+
+    def _made(
+        self, watched: _Branch, tid: str, view: PublicTicket, owed: set[TicketStream]
+    ) -> None:
+        if (current := watched.tickets.get(tid)) is not None:
+            self._send(current, view, owed)
+
     @staticmethod
     def _send(followed: _Followed, view: PublicTicket | None, owed: set[TicketStream]) -> None:
-        if view is not None:
+        if view is not None and view is not followed.made:  # Phone.views kept it: unchanged
+            followed.made = view
             text = view.model_dump_json()
             if text != followed.view:
                 followed.view, followed.frame = text, update_frame(view)
