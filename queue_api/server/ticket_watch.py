@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -32,6 +32,9 @@ log = logging.getLogger("turnero.server")
 POKE = Frame(-1, b"")
 """Put on a branch's queue to make its task look at newly opened streams."""
 RETRY_SECONDS = 1.0
+HANDOVER_BATCH = 100
+"""Views handed from the reading thread to the loop at a time: one wake-up per view cost more
+than sending it."""
 _UPDATED = f"event: {EventType.TICKET_UPDATED.value}\ndata: ".encode()
 """After a failed read (database unavailable), when to read again."""
 
@@ -98,6 +101,33 @@ class _Branch:
     task: asyncio.Task[None] | None = None
     stale: bool = False  # an event came that the views may not show yet
     known: Known = field(default_factory=dict)  # what each view was made from (Phone.views)
+
+
+class _Handover:
+    """Views made in the reading thread, handed to the event loop as they come: the first at
+    once (tickets that moved come first: the one called, say), then in batches, each of which
+    wakes the loop once."""
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        deliver: Callable[[list[tuple[str, PublicTicket]]], None],
+    ) -> None:
+        self.loop, self.deliver = loop, deliver
+        self.batch: list[tuple[str, PublicTicket]] = []
+        self.handed = 0
+
+    def __call__(self, ticket_id: str, view: PublicTicket) -> None:
+        self.batch.append((ticket_id, view))
+        if not self.handed or len(self.batch) >= HANDOVER_BATCH:
+            batch, self.batch = self.batch, []
+            self.handed += 1
+            self.loop.call_soon_threadsafe(self.deliver, batch)
+
+    def rest(self) -> list[tuple[str, PublicTicket]]:
+        """What is left once the thread is done (call it on the loop)."""
+        batch, self.batch = self.batch, []
+        return batch
 
 
 class TicketWatch:
@@ -169,10 +199,11 @@ class TicketWatch:
             due = list(watched.tickets) if everything else list(owed)
             settled = [tid for tid in due if watched.tickets[tid].settled]
             # From the reading thread, each view goes out as soon as it is made.
-            made = partial(self._made_elsewhere, asyncio.get_running_loop(), watched, owed)
+            deliver = partial(self._made, watched, owed)
+            handover = _Handover(asyncio.get_running_loop(), deliver)
             try:
                 views = await asyncio.to_thread(
-                    self.phone.views, branch, due, settled, watched.known, made
+                    self.phone.views, branch, due, settled, watched.known, handover
                 )
             except Exception:
                 log.exception("could not read the followed tickets of %s; trying again", branch)
@@ -182,8 +213,10 @@ class TicketWatch:
                         watched.tickets[tid].fresh |= streams & watched.tickets[tid].streams
                 await asyncio.sleep(RETRY_SECONDS)
                 continue
-            # The views made were sent as they were made (their callbacks ran before this);
-            # the tickets left out (settled) still owe new streams their last view.
+            # The views handed over were sent as they came (their callbacks ran before this);
+            # then the last batch; the tickets left out (settled) still owe new streams their
+            # last view.
+            deliver(handover.rest())
             for tid in due:
                 if tid not in views and (current := watched.tickets.get(tid)) is not None:
                     self._send(current, None, owed.get(tid, set()))
@@ -191,21 +224,15 @@ class TicketWatch:
                 del watched.known[tid]  # nobody follows it any more
             return
 
-    def _made_elsewhere(
+    def _made(
         self,
-        loop: asyncio.AbstractEventLoop,
         watched: _Branch,
         owed: dict[str, set[TicketStream]],
-        tid: str,
-        view: PublicTicket,
+        batch: list[tuple[str, PublicTicket]],
     ) -> None:
-        loop.call_soon_threadsafe(self._made, watched, tid, view, owed.get(tid, set()))
-
-    def _made(
-        self, watched: _Branch, tid: str, view: PublicTicket, owed: set[TicketStream]
-    ) -> None:
-        if (current := watched.tickets.get(tid)) is not None:
-            self._send(current, view, owed)
+        for tid, view in batch:
+            if (current := watched.tickets.get(tid)) is not None:
+                self._send(current, view, owed.get(tid, set()))
 
     @staticmethod
     def _send(followed: _Followed, view: PublicTicket | None, owed: set[TicketStream]) -> None:
