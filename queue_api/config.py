@@ -152,6 +152,8 @@ class ServiceConfig(Section):
     outcomes: list[OutcomeConfig] = []
     #: Bookable slots; None: this service takes no appointments.
     appointments: AppointmentsConfig | None = None
+    #: The phone page says "your turn is near" (and notifies) at this many people ahead or fewer.
+    near_turn_ahead: Annotated[int, Field(ge=0, le=1000)] = 3
 
     @field_validator("name")
     @classmethod

@@ -6,7 +6,14 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, StringConstraints, field_serializer, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_serializer,
+    model_validator,
+)
 
 from queue_api.i18n import FALLBACK
 
@@ -118,6 +125,10 @@ class PublicTicket(WireModel):
     ewt_range_seconds: tuple[int, int] | None = None
     channel: Channel = "kiosk"
     appointment_at: datetime | None = None
+    #: Transferred to one counter: the label of the counter that will call it.
+    for_counter_label: str | None = None
+    #: Times it was called again at its counter (a phone alerts the citizen each time).
+    recalls: int = 0
 
     def service_name_in(self, language: str) -> str:
         """The service's name in ``language`` (``text_in``'s fallbacks, then its id)."""
@@ -694,3 +705,44 @@ class CheckedIn(Ticket):
     late: bool = False
     notice: LocalizedText | None = None
     appointment_id: str | None = None
+
+
+class RemoteTicketIn(RequestBody):
+    """``POST /api/v1/branches/{b}/remote-tickets``: a ticket taken from a phone."""
+
+    service: Slug
+    language: Language = "es"
+
+
+class RemoteTicket(PublicTicket):
+    """The answer to a remote ticket: its public view, with the id to follow it by
+    (``/api/v1/tickets/{id}/events``) and its page (``status_url``, ``/t/{id}``)."""
+
+    id: str
+    status_url: str
+
+
+class FeedbackIn(RequestBody):
+    """``POST /api/v1/tickets/{id}/feedback``: how it went, 1 (bad) to 5 (very good)."""
+
+    score: Annotated[int, Field(ge=1, le=5)]
+    comment: Annotated[str, StringConstraints(max_length=500, pattern=TEXT)] = ""
+
+
+class Feedback(WireModel):
+    """Feedback as received: the ticket's number, the score, the comment, when."""
+
+    number: str
+    score: int
+    comment: str
+    at: datetime
+
+
+class TicketUpdate(WireModel):
+    """The ``data:`` of a ``ticket.updated`` event on a ticket's public stream: its public
+    view, the estimated wait as the page words it per language (null when not waiting), and
+    when the view was read."""
+
+    ticket: PublicTicket
+    wait_text: LocalizedText | None = None
+    at: datetime

@@ -21,6 +21,7 @@ from queue_api.bookings import Bookings
 from queue_api.config import OfficeConfig
 from queue_api.office import Office
 from queue_api.operations import Operations
+from queue_api.phone import Phone
 from queue_api.server import problems
 from queue_api.server.auth import TokenBook
 from queue_api.server.hub import EventHub
@@ -43,6 +44,7 @@ from queue_api.server.routes import (
     events,
     health,
     operations,
+    phone,
     reports,
     tickets,
 )
@@ -120,8 +122,19 @@ def create_app(config: OfficeConfig, store: Store | None = None) -> FastAPI:
     app.state.alert_allowance = TicketAllowance(branches.ALERTS_PER_MINUTE)
     app.state.heartbeat_seconds = events.heartbeat_seconds()
     app.state.stream_quota = StreamQuota(config.server.streams_per_address)
+    phone.install(app.state, hub, Phone(office))
     problems.install(app)
-    for module in (health, branches, tickets, counters, events, reports, operations, appointments):
+    for module in (
+        health,
+        branches,
+        tickets,
+        counters,
+        events,
+        reports,
+        operations,
+        appointments,
+        phone,
+    ):
         # Any call may meet an unreachable database.
         app.include_router(module.router, responses=problems.responses(503))
     install_public_pages(app)

@@ -120,6 +120,19 @@ class ReadTx(Protocol):
         """``branch``'s bookings (any status) starting in [``start``, ``end``), by start."""
         ...
 
+    def channel_tickets(self, branch: str, day: date, service: str, channel: str) -> int:
+        """How many tickets of ``service`` were issued on ``day`` through ``channel``."""
+        ...
+
+    def feedback(self, branch: str, ticket_id: str) -> FeedbackRecord | None:
+        """The feedback given on a ticket, if any."""
+        ...
+
+    def feedback_tallies(self, branch: str, first: date, last: date) -> list[FeedbackTally]:
+        """Feedback of days ``first`` to ``last`` (both included), counted and summed per day,
+        service and counter; ordered by day, service, counter."""
+        ...
+
 
 class WriteTx(ReadTx, Protocol):
     def on_commit(self, callback: Callable[[], None]) -> None:
@@ -185,6 +198,10 @@ class WriteTx(ReadTx, Protocol):
     def mark_no_shows(self, branch: str, started_before: datetime) -> int:
         """Bookings still ``booked`` that started before ``started_before`` become ``no_show``;
         how many."""
+        ...
+
+    def insert_feedback(self, feedback: FeedbackRecord) -> bool:
+        """Store ``feedback``; False (nothing stored) when its ticket already has some."""
         ...
 
 
@@ -258,10 +275,42 @@ def open_store(url: str, owner: str | None = None) -> Store:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class FeedbackRecord:
+    """How a citizen rated a served ticket, kept with the ticket's service, counter and day;
+    nothing personal."""
+
+    branch: str
+    ticket_id: str
+    service: str
+    counter: str | None
+    day: date
+    score: int
+    comment: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class FeedbackTally:
+    """Feedback of one day, service and counter: how many, and the sum of their scores."""
+
+    day: date
+    service: str
+    counter: str | None
+    count: int
+    total: int
+
+    @property
+    def mean(self) -> float:
+        return self.total / self.count if self.count else 0.0
+
+
 __all__ = [
     "CounterState",
     "DeviceSeen",
     "EventLog",
+    "FeedbackRecord",
+    "FeedbackTally",
     "IdempotentIssue",
     "ReadTx",
     "SharedStore",

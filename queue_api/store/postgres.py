@@ -34,6 +34,8 @@ from queue_api.slots import AppointmentRecord, BookingStatus
 from queue_api.stats import KpiState
 from queue_api.store import (
     DeviceSeen,
+    FeedbackRecord,
+    FeedbackTally,
     IdempotentIssue,
     StoredEvent,
     StoreUnavailable,
@@ -183,8 +185,22 @@ MIGRATIONS: dict[int, str] = {
     CREATE UNIQUE INDEX appointments_by_code ON appointments (branch, code);
     CREATE INDEX appointments_by_start ON appointments (branch, start, service, status);
     """,
-    # 7: another v1 addition's number, empty on this branch (filled in when merged).
-    7: "SELECT 1",
+    # How citizens rated their visit (API.md v1 additions): once per ticket, nothing personal.
+    7: """
+    CREATE TABLE feedback (
+        branch text COLLATE "C" NOT NULL,
+        ticket_id text COLLATE "C" NOT NULL,
+        service text COLLATE "C" NOT NULL,
+        counter text COLLATE "C",
+        day date NOT NULL,
+        score smallint NOT NULL CHECK (score BETWEEN 1 AND 5),
+        comment text NOT NULL,
+        at timestamptz NOT NULL,
+        PRIMARY KEY (branch, ticket_id)
+    );
+    CREATE INDEX feedback_by_day ON feedback (branch, day, service, counter);
+    CREATE INDEX tickets_by_channel ON tickets (branch, day, service, channel);
+    """,
     # The supervisor (issue 17): KPI alerts that stand, so a restart neither repeats nor loses
     # one; and when each device last called, flushed from memory every few seconds.
     8: """
@@ -763,6 +779,60 @@ class PostgresTx:
             (branch, started_before),
         )
         return cursor.rowcount
+
+    def channel_tickets(self, branch: str, day: date, service: str, channel: str) -> int:
+        self._hold(branch)
+        row = self._q(
+            "SELECT count(*) AS n FROM tickets WHERE branch = %s AND day = %s AND service = %s"
+            " AND channel = %s",
+            (branch, day, service, channel),
+        ).fetchone()
+        assert row is not None
+        return int(row["n"])
+
+    def feedback(self, branch: str, ticket_id: str) -> FeedbackRecord | None:
+        self._hold(branch)
+        row = self._q(
+            "SELECT * FROM feedback WHERE branch = %s AND ticket_id = %s", (branch, ticket_id)
+        ).fetchone()
+        return FeedbackRecord(**row) if row else None
+
+    def feedback_tallies(self, branch: str, first: date, last: date) -> list[FeedbackTally]:
+        self._hold(branch)
+        rows = self._q(
+            "SELECT day, service, counter, count(*) AS count, sum(score) AS total FROM feedback"
+            " WHERE branch = %s AND day BETWEEN %s AND %s GROUP BY day, service, counter"
+            " ORDER BY day, service, coalesce(counter, '')",
+            (branch, first, last),
+        )
+        return [
+            FeedbackTally(
+                day=row["day"],
+                service=row["service"],
+                counter=row["counter"],
+                count=int(row["count"]),
+                total=int(row["total"]),
+            )
+            for row in rows
+        ]
+
+    def insert_feedback(self, feedback: FeedbackRecord) -> bool:
+        self._hold(feedback.branch)
+        cursor = self._q(
+            "INSERT INTO feedback (branch, ticket_id, service, counter, day, score, comment, at)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (branch, ticket_id) DO NOTHING",
+            (
+                feedback.branch,
+                feedback.ticket_id,
+                feedback.service,
+                feedback.counter,
+                feedback.day,
+                feedback.score,
+                feedback.comment,
+                feedback.at,
+            ),
+        )
+        return cursor.rowcount == 1
 
 
 Connection = psycopg.Connection[dict[str, Any]]

@@ -32,6 +32,8 @@ from queue_api.slots import AppointmentRecord, BookingStatus
 from queue_api.stats import KpiState
 from queue_api.store import (
     DeviceSeen,
+    FeedbackRecord,
+    FeedbackTally,
     IdempotentIssue,
     StoredEvent,
     StoreUnavailable,
@@ -161,8 +163,22 @@ MIGRATIONS: dict[int, str] = {
     CREATE UNIQUE INDEX appointments_by_code ON appointments (branch, code);
     CREATE INDEX appointments_by_start ON appointments (branch, start, service, status);
     """,
-    # 7: another v1 addition's number, empty on this branch (filled in when merged).
-    7: "",
+    # How citizens rated their visit (API.md v1 additions): once per ticket, nothing personal.
+    7: """
+    CREATE TABLE feedback (
+        branch TEXT NOT NULL,
+        ticket_id TEXT NOT NULL,
+        service TEXT NOT NULL,
+        counter TEXT,
+        day TEXT NOT NULL,
+        score INTEGER NOT NULL CHECK (score BETWEEN 1 AND 5),
+        comment TEXT NOT NULL,
+        at TEXT NOT NULL,
+        PRIMARY KEY (branch, ticket_id)
+    );
+    CREATE INDEX feedback_by_day ON feedback (branch, day, service, counter);
+    CREATE INDEX tickets_by_channel ON tickets (branch, day, service, channel);
+    """,
     # The supervisor (issue 17): KPI alerts that stand, so a restart neither repeats nor loses
     # one; and when each device last called, flushed from memory every few seconds.
     8: """
@@ -601,6 +617,49 @@ class SqliteTx:
             for row in rows
         ]
 
+    def channel_tickets(self, branch: str, day: date, service: str, channel: str) -> int:
+        row = self.db.execute(
+            "SELECT count(*) FROM tickets WHERE branch = ? AND day = ? AND service = ?"
+            " AND channel = ?",
+            (branch, day.isoformat(), service, channel),
+        ).fetchone()
+        return int(row[0])
+
+    def feedback(self, branch: str, ticket_id: str) -> FeedbackRecord | None:
+        row = self.db.execute(
+            "SELECT * FROM feedback WHERE branch = ? AND ticket_id = ?", (branch, ticket_id)
+        ).fetchone()
+        if row is None:
+            return None
+        return FeedbackRecord(
+            branch=row["branch"],
+            ticket_id=row["ticket_id"],
+            service=row["service"],
+            counter=row["counter"],
+            day=date.fromisoformat(row["day"]),
+            score=row["score"],
+            comment=row["comment"],
+            at=datetime.fromisoformat(row["at"]),
+        )
+
+    def feedback_tallies(self, branch: str, first: date, last: date) -> list[FeedbackTally]:
+        rows = self.db.execute(
+            "SELECT day, service, counter, count(*) AS n, sum(score) AS total FROM feedback"
+            " WHERE branch = ? AND day BETWEEN ? AND ? GROUP BY day, service, counter"
+            " ORDER BY day, service, coalesce(counter, '')",
+            (branch, first.isoformat(), last.isoformat()),
+        )
+        return [
+            FeedbackTally(
+                day=date.fromisoformat(row["day"]),
+                service=row["service"],
+                counter=row["counter"],
+                count=int(row["n"]),
+                total=int(row["total"]),
+            )
+            for row in rows
+        ]
+
     def save_kpi_alert(self, state: KpiState) -> None:
         self.db.execute(
             "INSERT INTO kpi_alerts (branch, service, kpi, value, threshold, since)"
@@ -706,6 +765,23 @@ class SqliteTx:
             (branch, _time(started_before)),
         )
         return cursor.rowcount
+
+    def insert_feedback(self, feedback: FeedbackRecord) -> bool:
+        cursor = self.db.execute(
+            "INSERT INTO feedback (branch, ticket_id, service, counter, day, score, comment, at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (branch, ticket_id) DO NOTHING",
+            (
+                feedback.branch,
+                feedback.ticket_id,
+                feedback.service,
+                feedback.counter,
+                feedback.day.isoformat(),
+                feedback.score,
+                feedback.comment,
+                _time(feedback.at),
+            ),
+        )
+        return cursor.rowcount == 1
 
 
 log = logging.getLogger(__name__)

@@ -233,6 +233,8 @@ async def test_public_ticket_shows_nothing_personal(kiosk: QueueClient, clients:
         "ewt_range_seconds",
         "channel",
         "appointment_at",
+        "for_counter_label",
+        "recalls",
     }
     assert "id" not in fields and "counter" not in fields
     assert (public.number, public.status, public.ahead, public.counter_label) == (

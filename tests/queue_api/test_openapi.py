@@ -59,6 +59,13 @@ API_MD_CALLS = {
     ("get", "/a/{appointment_id}"),
 }
 
+PHONE_CALLS = {
+    ("get", "/api/v1/tickets/{ticket_id}/events"),
+    ("post", "/api/v1/branches/{b}/remote-tickets"),
+    ("post", "/api/v1/tickets/{ticket_id}/feedback"),
+}
+"""API.md v1 additions: the citizen's phone; public, no token."""
+
 OUR_CALLS = {
     ("get", "/api/v1/whoami"),  # which role and scope a token has: for `turnero diag api`
     ("get", "/api/v1/branches/{b}/alerts"),  # the faults that stand: for a counter that starts
@@ -93,11 +100,13 @@ def spec(shared_server: ServerProcess) -> dict:
 
 def test_the_spec_has_every_call_of_api_md(spec: dict) -> None:
     published = {(method, path) for path, item in spec["paths"].items() for method in item}
-    assert published == API_MD_CALLS | OUR_CALLS
+    assert published == API_MD_CALLS | PHONE_CALLS | OUR_CALLS
 
 
 def test_every_authenticated_call_documents_401_and_403(spec: dict) -> None:
     public = {"/api/v1/health", "/api/v1/tickets/{ticket_id}", "/t/{ticket_id}", *PUBLIC_PAGES}
+    public = {"/api/v1/health", "/api/v1/tickets/{ticket_id}", "/t/{ticket_id}"}
+    public |= {path for _, path in PHONE_CALLS}
     for path, item in spec["paths"].items():
         for method, operation in item.items():
             codes = set(operation["responses"])
@@ -128,6 +137,8 @@ def test_the_spec_declares_the_bearer_scheme_on_every_authenticated_call(spec: d
         }
     }
     public = {"/api/v1/health", "/api/v1/tickets/{ticket_id}", "/t/{ticket_id}", *PUBLIC_PAGES}
+    public = {"/api/v1/health", "/api/v1/tickets/{ticket_id}", "/t/{ticket_id}"}
+    public |= {path for _, path in PHONE_CALLS}
     for path, item in spec["paths"].items():
         for method, operation in item.items():
             anyone = path in public or (method, path) in APPOINTMENTS_PUBLIC

@@ -10,11 +10,12 @@ from fastapi.responses import HTMLResponse
 
 from queue_api.i18n import languages
 from queue_api.office import NotFound
+from queue_api.phone import Phone
 from queue_api.schema import IssueTicket, PublicTicket, Ticket
 from queue_api.server.auth import Principal, TicketIssuer
 from queue_api.server.problems import responses
 from queue_api.server.routes import office
-from queue_api.server.status_page import render_status_page
+from queue_api.server.status_page import browser_language, render_status_page
 from queue_api.server.ticket_allowance import TicketAllowance, refuse_when_over
 
 log = logging.getLogger(__name__)
@@ -86,18 +87,31 @@ def issue_ticket(
 @router.get("/api/v1/tickets/{ticket_id}", response_model=PublicTicket, responses=responses(404))
 def public_ticket(ticket_id: str, request: Request) -> PublicTicket:
     """The public view of a ticket: where it stands, nothing personal."""
-    return office(request).public_ticket(ticket_id)
+    return Phone(office(request)).public_ticket(ticket_id)
 
 
 @router.get(
     "/t/{ticket_id}", response_class=HTMLResponse, responses={404: {"description": "Unknown"}}
 )
 def status_page(ticket_id: str, request: Request) -> HTMLResponse:
-    """The small page the ticket's QR code opens on a phone; it refreshes itself."""
+    """The small page the ticket's QR code opens on a phone, live over the ticket's stream
+    (reloading itself where streams do not get through); ``?lang=`` switches its language,
+    else the browser's is used, else the ticket's."""
     try:
-        ticket = office(request).public_ticket(ticket_id)
+        ticket, branch, given = Phone(office(request)).page_view(ticket_id)
     except NotFound:
         return HTMLResponse(render_status_page(None, "es"), status_code=404)
     requested = request.query_params.get("lang")
-    lang = requested if requested in languages("queue_api") else ticket.language
-    return HTMLResponse(render_status_page(ticket, lang))
+    lang = (
+        requested
+        if requested in languages("queue_api")
+        else browser_language(request.headers.get("accept-language")) or ticket.language
+    )
+    page = render_status_page(
+        ticket,
+        lang,
+        ticket_id=ticket_id,
+        near={service.id: service.near_turn_ahead for service in branch.services},
+        feedback_given=given,
+    )
+    return HTMLResponse(page, headers={"Cache-Control": "no-store"})
