@@ -119,10 +119,8 @@ def report(conn: psycopg.Connection[dict[str, Any]], query: ReportQuery) -> list
 def feedback(
     conn: psycopg.Connection[dict[str, Any]], query: ReportQuery
 ) -> dict[tuple[str | None, str | None], tuple[int, int]]:
-    """``(count, total score)`` of the citizens' feedback per branch and key; nothing while
-    the ``feedback`` table does not exist (it comes with the citizen's phone pages)."""
-    row = conn.execute("SELECT to_regclass('feedback') IS NOT NULL AS found").fetchone()
-    if not query.branches or not (row and row["found"]):
+    """``(count, total score)`` of the citizens' feedback per branch and key."""
+    if not query.branches:
         return {}
     params: list[Any] = []
     branch = "NULL::text" if query.by == TOTAL else "t.branch::text"

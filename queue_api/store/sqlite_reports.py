@@ -166,12 +166,8 @@ def report(db: sqlite3.Connection, query: ReportQuery) -> list[ReportTally]:
 def feedback(
     db: sqlite3.Connection, query: ReportQuery
 ) -> dict[tuple[str | None, str | None], tuple[int, int]]:
-    """``(count, total score)`` of the citizens' feedback per branch and key; nothing while
-    the ``feedback`` table does not exist (it comes with the citizen's phone pages)."""
-    exists = db.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'feedback'"
-    ).fetchone()
-    if not query.branches or exists is None:
+    """``(count, total score)`` of the citizens' feedback per branch and key."""
+    if not query.branches:
         return {}
     params: list[Any] = []
     branch = "NULL" if query.by == TOTAL else "t.branch"

@@ -27,7 +27,7 @@ from queue_api.reports import (
 )
 from queue_api.schema import TicketStatus
 from queue_api.stats import percentile
-from queue_api.store import Store, open_store
+from queue_api.store import FeedbackRecord, Store, open_store
 from tests.queue_api.conftest import STORES, database_for
 
 DAY = date(2026, 3, 10)
@@ -310,25 +310,20 @@ def test_every_grouping_agrees_with_a_python_count_of_the_same_tickets(
         )
 
 
+NOON = datetime(2026, 3, 10, 12, tzinfo=UTC)
+
+
 def add_feedback(store: Store, scores: dict[str, int]) -> None:
-    """The citizens' feedback table as the phone pages keep it (migration 7 of that work)."""
+    """Citizens' scores of tickets of licencias at counter 1, as the phone page keeps them."""
     with store.write() as tx:
-        execute = getattr(tx, "_q", None) or tx.db.execute  # type: ignore[attr-defined]
-        mark = "%s" if hasattr(tx, "_q") else "?"
-        execute(
-            "CREATE TABLE feedback (branch text NOT NULL, ticket_id text NOT NULL,"
-            " service text NOT NULL, counter text, day date NOT NULL, score integer NOT NULL,"
-            " comment text, at text NOT NULL, PRIMARY KEY (branch, ticket_id))"
-        )
         for ticket_id, score in scores.items():
-            execute(
-                "INSERT INTO feedback (branch, ticket_id, service, counter, day, score, comment,"
-                f" at) VALUES ('centro', {mark}, 'licencias', '1', '2026-03-10', {mark}, '', '')",
-                (ticket_id, score),
+            record = FeedbackRecord(
+                "centro", ticket_id, "licencias", "1", date(2026, 3, 10), score, "", NOON
             )
+            assert tx.insert_feedback(record)
 
 
-def test_feedback_counts_once_its_table_exists(store: Store) -> None:
+def test_feedback_counts_with_the_tickets_scored(store: Store) -> None:
     write(store, HAND_MADE)
     assert [(r.feedback_mean, r.feedback_count) for r in run(store, "service")] == [
         (None, 0),
