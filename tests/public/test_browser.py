@@ -166,11 +166,6 @@ def test_no_serious_accessibility_violation(
     assert blocking(found) == [], found
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the /t/ page of this branch refreshes itself with <meta http-equiv=refresh> (axe: "
-    "meta-refresh, critical); the live /t/ page of issue 16 (helper phone) drops it",
-)
 @pytest.mark.parametrize("lang", ["es", "en"])
 def test_the_ticket_page_has_no_serious_accessibility_violation(
     public_server: ServerProcess, page: Page, lang: str
