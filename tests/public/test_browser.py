@@ -144,6 +144,25 @@ def test_the_join_button_shows_where_the_service_allows_it(
     assert forms == [["licencias", False, True, "Join the queue · Driver licences"]]
 
 
+def test_joining_from_the_branch_page_opens_a_paperless_ticket(
+    public_server: ServerProcess, page: Page
+) -> None:
+    """The whole way a citizen takes a turn from the entrance's poster: the branch page's
+    button, the remote ticket, and its live page saying no paper is needed."""
+    load(page, f"{public_server.url}/b/{B}?lang=en")
+    click(page, 'form.join[data-service="licencias"] button')
+    ticket_id = page.wait_for(
+        "location.pathname.indexOf('/t/') === 0 && document.querySelector('.number')"
+        " && decodeURIComponent(location.pathname.slice(3))"
+    )
+    number = text_of(page, ".number").strip()
+    assert number.startswith("A")
+    assert "No paper needed" in page.evaluate("document.body.textContent")
+    assert page.evaluate("document.documentElement.lang") == "en"
+    ticket = httpx.get(f"{public_server.url}/api/v1/tickets/{ticket_id}").json()
+    assert (ticket["number"], ticket["channel"], ticket["status"]) == (number, "remote", "waiting")
+
+
 PAGES = ["branch", "lobby"]
 
 
