@@ -124,7 +124,11 @@ async def test_transfer_to_a_counter_waits_for_that_counter_only(c: dict[str, Qu
     assert moved.issued_at == a1.issued_at
     # The citizen's phone says where to go.
     public = await c["kiosk"].public_ticket(a1.id)
-    assert (public.status, public.counter_label) == (TicketStatus.WAITING, "Ventanilla 1")
+    assert (public.status, public.counter_label, public.for_counter_label) == (
+        TicketStatus.WAITING,
+        None,
+        "Ventanilla 1",
+    )
     assert await c["counter4"].call_next(B, "4") is None  # serves licencias, but not counter 1
     with pytest.raises(Conflict, match="A001 waits for counter 1 only"):
         await c["counter4"].call_ticket(B, "4", a1.id)
