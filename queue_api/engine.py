@@ -6,22 +6,14 @@ Pure: no I/O, no clock. Both stores call these functions, so SQLite and PostgreS
 
 from __future__ import annotations
 
-import math
 import re
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
-from statistics import fmean
 from zoneinfo import ZoneInfo
 
 from queue_api.schema import CounterState, ReportedAlert, TicketStatus
-
-DEFAULT_SERVICE_SECONDS = 300.0
-"""Assumed service time until a service has finished tickets of its own to learn from."""
-
-RECENT_SERVICES = 20
-"""How many recent service times the estimate averages."""
 
 ACTIVE = (TicketStatus.CALLED, TicketStatus.SERVING)
 
@@ -244,17 +236,6 @@ def service_seconds(ticket: TicketRecord) -> float | None:
     if ticket.status is not TicketStatus.DONE or begin is None or ticket.finished_at is None:
         return None
     return max((ticket.finished_at - begin).total_seconds(), 0.0)
-
-
-def estimate_wait(ahead: int, recent_service_seconds: Sequence[float], open_counters: int) -> int:
-    """Seconds until a ticket with ``ahead`` people before it is called.
-
-    The people ahead share the open counters that serve the service; the ticket itself waits on
-    average half a service for a counter to free up. With no counter open we still assume one,
-    so a citizen gets an estimate rather than nothing.
-    """
-    mean = fmean(recent_service_seconds) if recent_service_seconds else DEFAULT_SERVICE_SECONDS
-    return math.ceil((ahead + 0.5) * mean / max(open_counters, 1))
 
 
 # Ticket transitions ---------------------------------------------------------------------

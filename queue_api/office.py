@@ -20,6 +20,7 @@ from typing import Protocol, TypeVar
 from queue_api import engine
 from queue_api.config import BranchConfig, CounterConfig, OfficeConfig, ServiceConfig
 from queue_api.engine import BranchClock, CounterRecord, RuleViolation, TicketRecord
+from queue_api.estimate import Estimate
 from queue_api.schema import (
     Alert,
     AlertIn,
@@ -43,6 +44,7 @@ from queue_api.schema import (
 )
 from queue_api.stats import branch_stats
 from queue_api.store import ReadTx, Store, StoredEvent, WriteTx
+from queue_api.waits import branch_waits
 
 log = logging.getLogger("turnero.office")
 
@@ -242,24 +244,23 @@ class Office:
             ahead = tx.waiting_ahead(ticket)
         else:
             ahead = engine.people_ahead(ticket, waiting)
-        ewt = self._estimate(tx, ticket.branch, ticket.service, ahead)
-        return view.model_copy(update={"ahead": ahead, "ewt_seconds": ewt})
-
-    def _open_counters(self, tx: ReadTx, branch: BranchConfig, service: str) -> int:
-        records = tx.counters(branch.id)
-        today = self._day(tx, branch.id)
-        return sum(
-            1
-            for counter in branch.counters
-            if service in counter.services
-            and counter.id in records
-            and engine.counter_state(records[counter.id], today) is CounterState.OPEN
+        estimate = self._estimate(tx, ticket)
+        return view.model_copy(
+            update={
+                "ahead": ahead,
+                "ewt_seconds": estimate.seconds if estimate else None,
+                "ewt_range_seconds": estimate.range if estimate else None,
+            }
         )
 
-    def _estimate(self, tx: ReadTx, branch_id: str, service: str, ahead: int) -> int:
-        branch = self.branch_config(branch_id)
-        recent = tx.recent_service_seconds(branch_id, service, engine.RECENT_SERVICES)
-        return engine.estimate_wait(ahead, recent, self._open_counters(tx, branch, service))
+    def _estimate(self, tx: ReadTx, ticket: TicketRecord) -> Estimate | None:
+        """The waiting ``ticket``'s estimate (``queue_api.estimate``), None for another branch's."""
+        branch = self.config.branch(ticket.branch)
+        if branch is None:
+            return None
+        day, now = self._day(tx, branch.id), self._now()
+        found, _ = branch_waits(tx, branch, day, now, target=ticket)
+        return found.get(ticket.id)
 
     def _counter_view(
         self,
@@ -303,7 +304,9 @@ class Office:
 
     def _queue(self, tx: ReadTx, branch: BranchConfig) -> list[ServiceQueue]:
         now = self._now()
-        waiting = tx.tickets_of_day(branch.id, self._day(tx, branch.id, now), ["waiting"])
+        day = self._day(tx, branch.id, now)
+        waiting = tx.tickets_of_day(branch.id, day, ["waiting"])
+        _, new = branch_waits(tx, branch, day, now, probes=[s.id for s in branch.services])
         result = []
         for service in branch.services:
             mine = [t for t in waiting if t.service == service.id]
@@ -312,7 +315,8 @@ class Office:
                 ServiceQueue(
                     service=service.id,
                     waiting=len(mine),
-                    ewt_seconds=self._estimate(tx, branch.id, service.id, len(mine)),
+                    ewt_seconds=new[service.id].seconds,
+                    ewt_range_seconds=new[service.id].range,
                     longest_wait_seconds=(
                         int(engine.wait_seconds(oldest, now)) if oldest else None
                     ),
@@ -384,6 +388,7 @@ class Office:
             counter_label=counter.label if counter and record.status in engine.ACTIVE else None,
             ahead=view.ahead,
             ewt_seconds=view.ewt_seconds,
+            ewt_range_seconds=view.ewt_range_seconds,
         )
 
     def stats(self, branch_id: str) -> Stats:
