@@ -63,6 +63,9 @@ MIN_CUT_IN_WINDOW = 1800.0
 MAX_CUT_IN_SHARE = 0.5
 """Priority tickets to come never take more than this share of a counter's time."""
 
+PAUSE_SECONDS = 900.0
+"""A paused counter is expected back this long from now (a closed one not today)."""
+
 SIMULATE_AT_MOST = 400
 """The office simulates at most this many waiting tickets (in queue order); further tickets
 of a very long queue are placed behind them at the service's pace."""
@@ -130,6 +133,8 @@ class CounterNow:
     services: tuple[str, ...]
     open: bool
     current: TicketRecord | None = None
+    #: Paused (not closed): the clerk is expected back (``PAUSE_SECONDS``).
+    paused: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,7 +261,7 @@ def _staff(
 ) -> tuple[list[CounterNow], set[str]]:
     """The open counters, and stand-ins (their ids the second item): one per service no open
     counter serves, and one per closed counter a ticket waits for."""
-    staff = [c for c in counters if c.open]
+    staff = [c for c in counters if c.open or c.paused]
     standing_in: set[str] = set()
     served = {s for c in staff for s in c.services}
     open_ids = {c.id for c in staff}
@@ -326,6 +331,8 @@ def estimate_waits(
             held = desk_of(counter.current.service)
             rest = held.rest((now - counter.current.called_at).total_seconds())
             variance = held.variance * (rest / held.mean) ** 2
+        elif counter.paused and not counter.open:
+            rest = PAUSE_SECONDS
         elif counter.id in standing_in:
             # As if a counter were open for it and halfway through a visit.
             services = counter.services or tuple(k[0] for k in lines if k[1] == counter.id)

@@ -52,14 +52,16 @@ def branch_waits(
     for ticket in calls:  # newest call first: a counter's first one here is what it holds
         if ticket.counter is not None and ticket.counter not in held:
             held[ticket.counter] = ticket
+    states = {
+        c.id: engine.counter_state(records.get(c.id, CounterRecord(branch.id, c.id)), day)
+        for c in branch.counters
+    }
     counters = [
         CounterNow(
             id=counter.id,
             services=tuple(counter.services),
-            open=engine.counter_state(
-                records.get(counter.id, CounterRecord(branch.id, counter.id)), day
-            )
-            is CounterState.OPEN,
+            open=states[counter.id] is CounterState.OPEN,
+            paused=states[counter.id] is CounterState.PAUSED,
             current=(
                 held[counter.id]
                 if counter.id in held and held[counter.id].status in engine.ACTIVE

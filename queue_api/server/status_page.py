@@ -61,7 +61,8 @@ def render_status_page(ticket: PublicTicket | None, lang: str) -> str:
         rows.append((_t(lang, "status.ahead"), str(ticket.ahead or 0)))
         if ticket.ewt_seconds is not None:
             # Worded as on the paper ticket and the counter (one rule: queue_api.i18n).
-            rows.append((_t(lang, "status.wait"), escape(Words(lang).wait(ticket.ewt_seconds))))
+            wait = Words(lang).wait_range(ticket.ewt_range_seconds, ticket.ewt_seconds)
+            rows.append((_t(lang, "status.wait"), escape(wait)))
     if ticket.counter_label:
         rows.append((_t(lang, "status.counter"), escape(ticket.counter_label)))
     details = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in rows)
