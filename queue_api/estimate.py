@@ -70,7 +70,7 @@ SIMULATE_AT_MOST = 400
 """The office simulates at most this many waiting tickets (in queue order); further tickets
 of a very long queue are placed behind them at the service's pace."""
 
-UNKNOWN_SHARE = 0.25
+UNKNOWN_SHARE = 0.2
 """What no one can know yet (breaks, a counter opening or closing, a clerk's pace) as a share
 of the wait: part of the range's spread. Calibrated with scripts/simulate_day.py."""
 
@@ -257,15 +257,16 @@ def _lines(waiting: Iterable[TicketRecord], rank: Rank) -> Lines:
 
 
 def _staff(
-    counters: Sequence[CounterNow], lines: Lines, probes: Sequence[str]
+    counters: Sequence[CounterNow], lines: Lines, services: Iterable[str]
 ) -> tuple[list[CounterNow], set[str]]:
-    """The open counters, and stand-ins (their ids the second item): one per service no open
-    counter serves, and one per closed counter a ticket waits for."""
+    """The open (and paused) counters, and stand-ins (their ids the second item): one per
+    service of ``services`` or ``lines`` no such counter serves, and one per closed counter a
+    ticket waits for."""
     staff = [c for c in counters if c.open or c.paused]
     standing_in: set[str] = set()
     served = {s for c in staff for s in c.services}
     open_ids = {c.id for c in staff}
-    wanted = [(s, None) for s in probes] + sorted(lines, key=lambda k: (k[0], k[1] or ""))
+    wanted = [(s, None) for s in services] + sorted(lines, key=lambda k: (k[0], k[1] or ""))
     for service, kept_for in wanted:
         if kept_for is None and service not in served:
             staff.append(CounterNow(f"~{service}", (service,), True))
@@ -276,6 +277,129 @@ def _staff(
             open_ids.add(kept_for)
             standing_in.add(kept_for)
     return staff, standing_in
+
+
+Found = dict[str, tuple[float, float, str]]
+"""Per ticket id: seconds from the forecast's ``now`` to its call, their variance, service."""
+
+
+@dataclass
+class Forecast:
+    """Who the counters call and when, from ``now`` on: each waiting ticket's call (seconds
+    from ``now``), and each counter's time free once they are all called. A ticket issued
+    later is placed behind them (``add``, ``probe``) without simulating again."""
+
+    now: datetime
+    desks: list[_Desk]
+    called: Found
+    serving: dict[str, int]
+    desk: Mapping[str, DeskTime]
+
+    def desk_of(self, service: str) -> DeskTime:
+        """The desk time of ``service`` (``DEFAULT_DESK_SECONDS`` for an unknown one)."""
+        return self.desk.get(service) or DeskTime.typical(DEFAULT_DESK_SECONDS)
+
+    def _estimate(self, found: tuple[float, float, str], at: datetime) -> Estimate:
+        seconds, variance, service = found
+        left = max(seconds - (at - self.now).total_seconds(), 0.0)
+        return people_estimate(left, variance / self.serving.get(service, 1))
+
+    def estimate(self, ticket_id: str, at: datetime) -> Estimate | None:
+        """The estimate, at ``at``, of a ticket waiting when the forecast was made (or added)."""
+        found = self.called.get(ticket_id)
+        return self._estimate(found, at) if found is not None else None
+
+    def estimates(self, at: datetime) -> dict[str, Estimate]:
+        """Every waiting ticket's estimate at ``at``, by id."""
+        return {ticket_id: self._estimate(found, at) for ticket_id, found in self.called.items()}
+
+    def _first_free(self, ticket: TicketRecord) -> _Desk | None:
+        """The desk that frees first among those that may call ``ticket`` (ties: list order)."""
+        able = [
+            d
+            for d in self.desks
+            if (ticket.for_counter is None and ticket.service in d.counter.services)
+            or d.counter.id == ticket.for_counter
+        ]
+        return min(able, key=lambda d: d.free_at, default=None)
+
+    def probe(self, service: str, at: datetime) -> Estimate:
+        """The estimate, at ``at``, of a ticket issued to ``service`` now (behind all)."""
+        first = self._first_free(_probe(service, self.now))
+        if first is None:  # no counter serves it: a stand-in halfway through a visit
+            rest = self.desk_of(service).mean / 2
+            return self._estimate((rest, rest**2 / 3, service), at)
+        return self._estimate((first.free_at, first.variance, service), at)
+
+    def add(self, ticket: TicketRecord) -> bool:
+        """Place ``ticket``, issued after the forecast and behind every waiting ticket, at the
+        counter that frees first for it; False when no counter may call it (simulate again)."""
+        first = self._first_free(ticket)
+        if first is None:
+            return False
+        self.called[ticket.id] = (first.free_at, first.variance, ticket.service)
+        visit = self.desk_of(ticket.service)
+        first.free_at += visit.mean * first.stretch
+        first.variance += visit.variance
+        return True
+
+
+def forecast(
+    now: datetime,
+    counters: Sequence[CounterNow],
+    waiting: Sequence[TicketRecord],
+    desk: Mapping[str, DeskTime],
+    *,
+    rank: Rank = queue_order,
+    cut_ins: Mapping[str, float] | None = None,
+) -> Forecast:
+    """Simulate forward: the open counters take the waiting tickets in ``rank`` order as each
+    frees, each visit taking the expected desk time of ``desk``. A paused counter is back in
+    ``PAUSE_SECONDS``. A ticket no open counter can take is served by a stand-in counter, as if
+    one were open for it and halfway through a visit (there is no better guess)."""
+    cut_ins = cut_ins or {}
+    lines = _lines(waiting, rank)
+    staff, standing_in = _staff(counters, lines, desk)
+    serving: dict[str, int] = {}
+    for counter in staff:
+        for service in counter.services:
+            serving[service] = serving.get(service, 0) + 1
+    result = Forecast(now, [], {}, serving, desk)
+    for counter in staff:
+        rest, variance = 0.0, 0.0
+        if counter.current is not None and counter.current.called_at is not None:
+            held = result.desk_of(counter.current.service)
+            rest = held.rest((now - counter.current.called_at).total_seconds())
+            variance = held.variance * (rest / held.mean) ** 2
+        elif counter.paused and not counter.open:
+            rest = PAUSE_SECONDS
+        elif counter.id in standing_in:
+            # As if a counter were open for it and halfway through a visit.
+            services = counter.services or tuple(k[0] for k in lines if k[1] == counter.id)
+            rest = result.desk_of(services[0]).mean / 2 if services else 0.0
+            variance = rest**2 / 3
+        share = sum(
+            cut_ins.get(s, 0.0) * result.desk_of(s).mean / serving[s] for s in counter.services
+        )
+        result.desks.append(_Desk(counter, rest, variance, 1 / (1 - min(share, MAX_CUT_IN_SHARE))))
+    _run(result, lines, rank)
+    return result
+
+
+def estimate_waits(
+    now: datetime,
+    counters: Sequence[CounterNow],
+    waiting: Sequence[TicketRecord],
+    desk: Mapping[str, DeskTime],
+    *,
+    rank: Rank = queue_order,
+    cut_ins: Mapping[str, float] | None = None,
+    probes: Sequence[str] = (),
+) -> tuple[dict[str, Estimate], dict[str, Estimate]]:
+    """Each waiting ticket's estimate (by id), and for each service in ``probes`` the estimate
+    of a ticket issued to it now (what a kiosk tile shows): ``forecast`` read at ``now``."""
+    ahead = forecast(now, counters, waiting, desk, rank=rank, cut_ins=cut_ins)
+    return ahead.estimates(now), {service: ahead.probe(service, now) for service in probes}
 
 
 def _probe(service: str, now: datetime) -> TicketRecord:
@@ -294,83 +418,13 @@ def _probe(service: str, now: datetime) -> TicketRecord:
     )
 
 
-def estimate_waits(
-    now: datetime,
-    counters: Sequence[CounterNow],
-    waiting: Sequence[TicketRecord],
-    desk: Mapping[str, DeskTime],
-    *,
-    rank: Rank = queue_order,
-    cut_ins: Mapping[str, float] | None = None,
-    probes: Sequence[str] = (),
-) -> tuple[dict[str, Estimate], dict[str, Estimate]]:
-    """Each waiting ticket's estimate (by id), and for each service in ``probes`` the estimate
-    of a ticket issued to it now (what a kiosk tile shows).
-
-    The open counters take the tickets in ``rank`` order as each frees, with the expected desk
-    time of ``desk``. A ticket no open counter can take is served by a stand-in counter, as if
-    one were open for it and halfway through a visit (there is no better guess).
-    """
-    cut_ins = cut_ins or {}
-    fallback = DeskTime.typical(DEFAULT_DESK_SECONDS)
-
-    def desk_of(service: str) -> DeskTime:
-        return desk.get(service) or fallback
-
-    lines = _lines(waiting, rank)
-    staff, standing_in = _staff(counters, lines, probes)
-    serving: dict[str, int] = {}
-    for counter in staff:
-        for service in counter.services:
-            serving[service] = serving.get(service, 0) + 1
-
-    desks: list[_Desk] = []
-    for counter in staff:
-        rest, variance = 0.0, 0.0
-        if counter.current is not None and counter.current.called_at is not None:
-            held = desk_of(counter.current.service)
-            rest = held.rest((now - counter.current.called_at).total_seconds())
-            variance = held.variance * (rest / held.mean) ** 2
-        elif counter.paused and not counter.open:
-            rest = PAUSE_SECONDS
-        elif counter.id in standing_in:
-            # As if a counter were open for it and halfway through a visit.
-            services = counter.services or tuple(k[0] for k in lines if k[1] == counter.id)
-            rest = desk_of(services[0]).mean / 2 if services else 0.0
-            variance = rest**2 / 3
-        share = sum(cut_ins.get(s, 0.0) * desk_of(s).mean / serving[s] for s in counter.services)
-        desks.append(_Desk(counter, rest, variance, 1 / (1 - min(share, MAX_CUT_IN_SHARE))))
-
-    called, probed = _run(desks, lines, {s: _probe(s, now) for s in probes}, rank, desk_of)
-
-    def finish(at: float, variance: float, service: str) -> Estimate:
-        return people_estimate(at, variance / serving.get(service, 1))
-
-    return (
-        {ticket_id: finish(*found) for ticket_id, found in called.items()},
-        {service: finish(*found) for service, found in probed.items()},
-    )
-
-
-Found = dict[str, tuple[float, float, str]]
-"""Per ticket id (or probed service): seconds from now to its call, their variance, service."""
-
-
-def _run(
-    desks: list[_Desk],
-    lines: Lines,
-    pending: dict[str, TicketRecord],
-    rank: Rank,
-    desk_of: Callable[[str], DeskTime],
-) -> tuple[Found, Found]:
-    """Hand the waiting tickets out, in ``rank`` order, to whichever desk frees first; a probe
-    is placed where a counter would take it, without taking its time."""
-    called: Found = {}
-    probed: Found = {}
+def _run(result: Forecast, lines: Lines, rank: Rank) -> None:
+    """Hand the waiting tickets out, in ``rank`` order, to whichever desk frees first."""
+    desks = result.desks
     heap = [(d.free_at, index) for index, d in enumerate(desks)]
     heapq.heapify(heap)
     left = sum(len(line) for line in lines.values())
-    while heap and (left or pending):
+    while heap and left:
         free_at, index = heapq.heappop(heap)
         current = desks[index]
         services = current.counter.services
@@ -378,21 +432,15 @@ def _run(
         keys += [key for key in lines if key[1] == current.counter.id]
         heads = [lines[key][0] for key in keys if lines.get(key)]
         best = min(heads, key=lambda t: rank(t, services), default=None)
-        for service in services:
-            probe = pending.get(service)
-            if probe is not None and (best is None or rank(probe, services) < rank(best, services)):
-                probed[service] = (free_at, current.variance, service)
-                del pending[service]
         if best is None:
             continue  # nothing left this counter may call: it drops out
         lines[(best.service, best.for_counter)].popleft()
         left -= 1
-        called[best.id] = (free_at, current.variance, best.service)
-        visit = desk_of(best.service)
+        result.called[best.id] = (free_at, current.variance, best.service)
+        visit = result.desk_of(best.service)
         current.free_at = free_at + visit.mean * current.stretch
         current.variance += visit.variance
         heapq.heappush(heap, (current.free_at, index))
-    return called, probed
 
 
 def people_estimate(seconds: float, variance: float) -> Estimate:

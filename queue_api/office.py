@@ -44,7 +44,7 @@ from queue_api.schema import (
 )
 from queue_api.stats import branch_stats
 from queue_api.store import ReadTx, Store, StoredEvent, WriteTx
-from queue_api.waits import branch_waits
+from queue_api.waits import Waits
 
 log = logging.getLogger("turnero.office")
 
@@ -171,6 +171,8 @@ class Office:
         self._last_reading: tuple[datetime, float] | None = None
         # Kept in memory only: a server restarted while its clock is a day ahead trusts it.
         self._hold: engine.DayHold | None = None
+        # Each branch's waiting-time forecast, made again when something real changes.
+        self._waits = Waits()
 
     def _now(self) -> datetime:
         """The wall clock's now; a step since the last reading is logged once, with its size,
@@ -258,9 +260,7 @@ class Office:
         branch = self.config.branch(ticket.branch)
         if branch is None:
             return None
-        day, now = self._day(tx, branch.id), self._now()
-        found, _ = branch_waits(tx, branch, day, now, target=ticket)
-        return found.get(ticket.id)
+        return self._waits.estimate(tx, branch, self._day(tx, branch.id), self._now(), ticket)
 
     def _counter_view(
         self,
@@ -306,7 +306,7 @@ class Office:
         now = self._now()
         day = self._day(tx, branch.id, now)
         waiting = tx.tickets_of_day(branch.id, day, ["waiting"])
-        _, new = branch_waits(tx, branch, day, now, probes=[s.id for s in branch.services])
+        new = self._waits.for_new(tx, branch, day, now, [s.id for s in branch.services])
         result = []
         for service in branch.services:
             mine = [t for t in waiting if t.service == service.id]

@@ -1,10 +1,19 @@
 """The office side of the waiting-time estimate: what ``queue_api.estimate`` needs, read in the
-caller's transaction (a few indexed queries, bounded whatever the length of the day)."""
+caller's transaction, and each branch's forecast kept while nothing real changes.
+
+A forecast is made again only when the branch's ``QueueMark`` or its counters' states change
+in another way than a ticket issued behind the others (placed on the kept forecast, a few
+operations), or when it is ``MAX_AGE`` old. So issuing stays cheap however long the queue, the
+estimate does not jitter between two looks at an unchanged queue, and it moves when something
+real happens: a call, a finish, a transfer, a counter opening or pausing, time going by.
+"""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from statistics import median
 
 from queue_api import engine
@@ -15,85 +24,160 @@ from queue_api.estimate import (
     SIMULATE_AT_MOST,
     CounterNow,
     Estimate,
+    Forecast,
     Rank,
     behind,
     cut_in_rates,
     desk_samples,
-    estimate_waits,
+    forecast,
     learn_desk_time,
 )
 from queue_api.schema import CounterState
-from queue_api.store import ReadTx
+from queue_api.store import QueueMark, ReadTx
 
-HISTORY_CALLS = 300
+HISTORY_CALLS = 200
 """The day's latest calls the desk times are learned from (``RECENT_VISITS`` per service)."""
 
+MAX_AGE = timedelta(minutes=2)
+"""A forecast is made again at least this often: a visit running long moves the estimate."""
 
-def branch_waits(
-    tx: ReadTx,
-    branch: BranchConfig,
-    day: date,
-    now: datetime,
-    *,
-    rank: Rank = engine.queue_order,
-    probes: Sequence[str] = (),
-    target: TicketRecord | None = None,
-) -> tuple[dict[str, Estimate], dict[str, Estimate]]:
-    """``estimate.estimate_waits`` for ``branch`` on ``day`` at ``now``: per waiting ticket id,
-    and per service in ``probes`` for a ticket issued now. ``target``, a waiting ticket, gets
-    its estimate even when more than ``SIMULATE_AT_MOST`` tickets wait before it."""
-    waiting = tx.waiting_in_order(branch.id, day, SIMULATE_AT_MOST)
-    outside = target is not None and all(t.id != target.id for t in waiting)
-    if target is not None and outside:
-        waiting.append(target)
-    calls = tx.recent_calls(branch.id, day, HISTORY_CALLS)
-    records = tx.counters(branch.id)
-    held: dict[str, TicketRecord] = {}
-    for ticket in calls:  # newest call first: a counter's first one here is what it holds
-        if ticket.counter is not None and ticket.counter not in held:
-            held[ticket.counter] = ticket
-    states = {
-        c.id: engine.counter_state(records.get(c.id, CounterRecord(branch.id, c.id)), day)
-        for c in branch.counters
-    }
-    counters = [
-        CounterNow(
-            id=counter.id,
-            services=tuple(counter.services),
-            open=states[counter.id] is CounterState.OPEN,
-            paused=states[counter.id] is CounterState.PAUSED,
-            current=(
-                held[counter.id]
-                if counter.id in held and held[counter.id].status in engine.ACTIVE
-                else None
-            ),
+
+@dataclass
+class _Kept:
+    key: tuple[object, ...]
+    mark: QueueMark
+    made: datetime
+    forecast: Forecast
+    truncated: bool
+    counters: list[CounterNow]
+
+
+class Waits:
+    """Each branch's latest forecast, shared by the office's requests (thread-safe)."""
+
+    def __init__(self, rank: Rank = engine.queue_order) -> None:
+        self.rank = rank
+        self._lock = threading.Lock()
+        self._kept: dict[str, _Kept] = {}
+
+    def estimate(
+        self, tx: ReadTx, branch: BranchConfig, day: date, now: datetime, ticket: TicketRecord
+    ) -> Estimate | None:
+        """The estimate of ``ticket``, waiting at ``branch`` on ``day``."""
+        with self._lock:
+            kept = self._forecast(tx, branch, day, now, ticket)
+            found = kept.forecast.estimate(ticket.id, now)
+            if found is not None:
+                return found
+            # Past the SIMULATE_AT_MOST simulated: behind them, at its service's pace.
+            simulated = sum(1 for *_, s in kept.forecast.called.values() if s == ticket.service)
+            serving = sum(1 for c in kept.counters if c.open and ticket.service in c.services)
+            return behind(
+                kept.forecast.probe(ticket.service, now),
+                tx.waiting_ahead(ticket) - simulated,
+                kept.forecast.desk_of(ticket.service),
+                serving,
+            )
+
+    def for_new(
+        self, tx: ReadTx, branch: BranchConfig, day: date, now: datetime, services: Sequence[str]
+    ) -> dict[str, Estimate]:
+        """Per service, the estimate of a ticket issued to it now."""
+        with self._lock:
+            kept = self._forecast(tx, branch, day, now, None)
+            return {service: kept.forecast.probe(service, now) for service in services}
+
+    def _forecast(
+        self,
+        tx: ReadTx,
+        branch: BranchConfig,
+        day: date,
+        now: datetime,
+        ticket: TicketRecord | None,
+    ) -> _Kept:
+        mark = tx.queue_mark(branch.id, day)
+        records = tx.counters(branch.id)
+        states = tuple(
+            engine.counter_state(records.get(c.id, CounterRecord(branch.id, c.id)), day)
+            for c in branch.counters
         )
-        for counter in branch.counters
-    ]
-    samples = desk_samples(calls)
-    desk = {}
-    for service in branch.services:
-        typical = (service.typical_service_minutes or 0) * 60 or None
-        if typical is None and service.id not in samples:
-            # Nothing today and nothing configured: start from the last days' visits.
-            before = tx.recent_service_seconds(branch.id, service.id, RECENT_VISITS)
-            typical = median(before) if before and median(before) > 0 else None
-        desk[service.id] = learn_desk_time(samples.get(service.id, []), typical)
-    found, probed = estimate_waits(
-        now,
-        counters,
-        waiting,
-        desk,
-        rank=rank,
-        cut_ins=cut_in_rates([*calls, *waiting], now),
-        probes=probes,
+        key = (day, states)
+        kept = self._kept.get(branch.id)
+        fresh = kept is not None and kept.key == key and now - kept.made < MAX_AGE
+        if kept is not None and fresh and kept.mark == mark:
+            return kept
+        if (
+            kept is not None
+            and fresh
+            and ticket is not None
+            and _issued_behind(kept, mark, ticket)
+            # Only this ticket is new, behind every waiting one: place it on the forecast.
+            and (kept.truncated or kept.forecast.add(ticket))
+        ):
+            kept.mark = mark
+            return kept
+        kept = self._make(tx, branch, day, now, mark, key, states)
+        self._kept[branch.id] = kept
+        return kept
+
+    def _make(
+        self,
+        tx: ReadTx,
+        branch: BranchConfig,
+        day: date,
+        now: datetime,
+        mark: QueueMark,
+        key: tuple[object, ...],
+        states: tuple[CounterState, ...],
+    ) -> _Kept:
+        waiting = tx.waiting_in_order(branch.id, day, SIMULATE_AT_MOST)
+        calls = tx.recent_calls(branch.id, day, HISTORY_CALLS)
+        held: dict[str, TicketRecord] = {}
+        for ticket in calls:  # newest call first: a counter's first one here is what it holds
+            if ticket.counter is not None and ticket.counter not in held:
+                held[ticket.counter] = ticket
+        counters = []
+        for counter, state in zip(branch.counters, states, strict=True):
+            current = held.get(counter.id)
+            counters.append(
+                CounterNow(
+                    id=counter.id,
+                    services=tuple(counter.services),
+                    open=state is CounterState.OPEN,
+                    current=current if current and current.status in engine.ACTIVE else None,
+                    paused=state is CounterState.PAUSED,
+                )
+            )
+        samples = desk_samples(calls)
+        desk = {}
+        for service in branch.services:
+            typical = (service.typical_service_minutes or 0) * 60 or None
+            if typical is None and service.id not in samples:
+                # Nothing today and nothing configured: start from the last days' visits.
+                before = tx.recent_service_seconds(branch.id, service.id, RECENT_VISITS)
+                typical = median(before) if before and median(before) > 0 else None
+            desk[service.id] = learn_desk_time(samples.get(service.id, []), typical)
+        made = forecast(
+            now,
+            counters,
+            waiting,
+            desk,
+            rank=self.rank,
+            cut_ins=cut_in_rates([*calls, *waiting], now),
+        )
+        truncated = len(waiting) >= SIMULATE_AT_MOST
+        return _Kept(key, mark, now, made, truncated, counters)
+
+
+def _issued_behind(kept: _Kept, mark: QueueMark, ticket: TicketRecord) -> bool:
+    """Whether ``mark`` differs from the kept one by ``ticket`` alone, issued (not priority,
+    for any counter) behind every waiting ticket."""
+    before = kept.mark
+    return (
+        not ticket.priority
+        and ticket.for_counter is None
+        and ticket.id not in kept.forecast.called
+        and mark.newest == ticket.queue_at
+        and (before.newest is None or before.newest < ticket.queue_at)
+        and mark._replace(waiting=mark.waiting - 1, newest=before.newest) == before
     )
-    if target is not None and outside and target.id in found:
-        # Simulated right after the first SIMULATE_AT_MOST: add those between, at its pace.
-        ahead = tx.waiting_ahead(target)
-        simulated = sum(1 for t in waiting if t.service == target.service and t.id != target.id)
-        serving = sum(1 for c in counters if c.open and target.service in c.services)
-        found[target.id] = behind(
-            found[target.id], ahead - simulated, desk[target.service], serving
-        )
-    return found, probed
