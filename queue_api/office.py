@@ -474,6 +474,7 @@ class Office:
             tx.insert_ticket(ticket)
             tx.remember_issue(branch.id, key, ticket.id, fingerprint, now)
             events.append(self._event(tx, branch, EventType.TICKET_ISSUED, now, ticket=ticket))
+            self._waits.noted(branch.id, ticket.id, events[-1].id)
         return Ticket.model_validate(events[0].data["ticket"]), True
 
     @contextmanager

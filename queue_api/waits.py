@@ -1,9 +1,10 @@
 """The office side of the waiting-time estimate: what ``queue_api.estimate`` needs, read in the
 caller's transaction, and each branch's forecast kept while nothing real changes.
 
-A forecast is made again only when the branch's ``QueueMark`` or its counters' states change
-in another way than a ticket issued behind the others (placed on the kept forecast, a few
-operations), or when it is ``MAX_AGE`` old. So issuing stays cheap however long the queue, the
+A forecast is made again only when the branch's event log moved on (every change of a ticket
+or a counter appends an event) other than by a ticket issued behind the others (placed on the
+kept forecast in a few operations, ``Waits.noted``), when its counters' states or its day
+change, or when it is ``MAX_AGE`` old. So issuing stays cheap however long the queue, the
 estimate does not jitter between two looks at an unchanged queue, and it moves when something
 real happens: a call, a finish, a transfer, a counter opening or pausing, time going by.
 """
@@ -33,7 +34,7 @@ from queue_api.estimate import (
     learn_desk_time,
 )
 from queue_api.schema import CounterState
-from queue_api.store import QueueMark, ReadTx
+from queue_api.store import ReadTx
 
 HISTORY_CALLS = 200
 """The day's latest calls the desk times are learned from (``RECENT_VISITS`` per service)."""
@@ -45,11 +46,16 @@ MAX_AGE = timedelta(minutes=2)
 @dataclass
 class _Kept:
     key: tuple[object, ...]
-    mark: QueueMark
+    #: The branch's last event id the forecast knows of.
+    seen: int
     made: datetime
     forecast: Forecast
     truncated: bool
     counters: list[CounterNow]
+    #: The latest queue time among the tickets in the forecast.
+    newest: datetime | None
+    #: A ticket placed on the forecast whose issue event is not yet ``noted``.
+    pending: str | None = None
 
 
 class Waits:
@@ -87,6 +93,13 @@ class Waits:
             kept = self._forecast(tx, branch, day, now, None)
             return {service: kept.forecast.probe(service, now) for service in services}
 
+    def noted(self, branch: str, ticket_id: str, event_id: int) -> None:
+        """``ticket_id``'s issue was logged as ``event_id``: the kept forecast has it already."""
+        with self._lock:
+            kept = self._kept.get(branch)
+            if kept is not None and kept.pending == ticket_id:
+                kept.seen, kept.pending = event_id, None
+
     def _forecast(
         self,
         tx: ReadTx,
@@ -95,7 +108,7 @@ class Waits:
         now: datetime,
         ticket: TicketRecord | None,
     ) -> _Kept:
-        mark = tx.queue_mark(branch.id, day)
+        seen = tx.last_event_id(branch.id)
         records = tx.counters(branch.id)
         states = tuple(
             engine.counter_state(records.get(c.id, CounterRecord(branch.id, c.id)), day)
@@ -103,20 +116,21 @@ class Waits:
         )
         key = (day, states)
         kept = self._kept.get(branch.id)
-        fresh = kept is not None and kept.key == key and now - kept.made < MAX_AGE
-        if kept is not None and fresh and kept.mark == mark:
-            return kept
-        if (
-            kept is not None
-            and fresh
-            and ticket is not None
-            and _issued_behind(kept, mark, ticket)
-            # Only this ticket is new, behind every waiting one: place it on the forecast.
-            and (kept.truncated or kept.forecast.add(ticket))
-        ):
-            kept.mark = mark
-            return kept
-        kept = self._make(tx, branch, day, now, mark, key, states)
+        if kept is not None and (kept.key != key or now - kept.made >= MAX_AGE):
+            kept = None
+        asked = ticket.id if ticket is not None else None
+        if kept is not None and kept.seen == seen and kept.pending in (None, asked):
+            if ticket is None or ticket.id in kept.forecast.called or kept.pending == asked:
+                return kept
+            # Past SIMULATE_AT_MOST the ticket is placed at its service's pace (``estimate``).
+            if _issued_behind(kept, ticket) and (kept.truncated or kept.forecast.add(ticket)):
+                # Issued in this transaction, behind every waiting ticket; its event comes next.
+                kept.newest, kept.pending = ticket.queue_at, ticket.id
+                return kept
+        kept = self._make(tx, branch, day, now, seen, key, states)
+        if ticket is not None and (kept.newest is None or ticket.queue_at >= kept.newest):
+            # Perhaps issued in this transaction: then ``noted`` brings its event.
+            kept.newest, kept.pending = ticket.queue_at, ticket.id
         self._kept[branch.id] = kept
         return kept
 
@@ -126,7 +140,7 @@ class Waits:
         branch: BranchConfig,
         day: date,
         now: datetime,
-        mark: QueueMark,
+        seen: int,
         key: tuple[object, ...],
         states: tuple[CounterState, ...],
     ) -> _Kept:
@@ -166,18 +180,15 @@ class Waits:
             cut_ins=cut_in_rates([*calls, *waiting], now),
         )
         truncated = len(waiting) >= SIMULATE_AT_MOST
-        return _Kept(key, mark, now, made, truncated, counters)
+        newest = max((t.queue_at for t in waiting), default=None)
+        return _Kept(key, seen, now, made, truncated, counters, newest)
 
 
-def _issued_behind(kept: _Kept, mark: QueueMark, ticket: TicketRecord) -> bool:
-    """Whether ``mark`` differs from the kept one by ``ticket`` alone, issued (not priority,
-    for any counter) behind every waiting ticket."""
-    before = kept.mark
+def _issued_behind(kept: _Kept, ticket: TicketRecord) -> bool:
+    """Whether ``ticket`` (not in the forecast) goes behind every ticket in it: not priority,
+    for any counter, issued after them."""
     return (
         not ticket.priority
         and ticket.for_counter is None
-        and ticket.id not in kept.forecast.called
-        and mark.newest == ticket.queue_at
-        and (before.newest is None or before.newest < ticket.queue_at)
-        and mark._replace(waiting=mark.waiting - 1, newest=before.newest) == before
+        and (kept.newest is None or kept.newest < ticket.queue_at)
     )

@@ -14,7 +14,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, NamedTuple, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
 from queue_api.engine import BranchClock, CounterRecord, TicketRecord
@@ -40,19 +40,6 @@ class IdempotentIssue:
     ticket_id: str
     request: str
     created_at: datetime
-
-
-class QueueMark(NamedTuple):
-    """What a branch's day looks like to the waiting-time estimate, in a few numbers: while
-    they stay the same, so does the estimate (``waiting_in_order``, ``recent_calls``)."""
-
-    waiting: int
-    newest: datetime | None
-    priority: int
-    kept: int
-    calls: int
-    last_call: datetime | None
-    last_finish: datetime | None
 
 
 class ReadTx(Protocol):
@@ -100,11 +87,6 @@ class ReadTx(Protocol):
     def recent_calls(self, branch: str, day: date, limit: int) -> list[TicketRecord]:
         """The last ``limit`` tickets of ``day`` called to a counter (called, serving, done or
         no-show), newest call first: the desk-time history of the estimate."""
-        ...
-
-    def queue_mark(self, branch: str, day: date) -> QueueMark:
-        """``day``'s waiting tickets (how many, the newest queue time, how many are priority
-        and how many kept for one counter) and calls (how many, the last call and finish)."""
         ...
 
 
@@ -216,7 +198,6 @@ __all__ = [
     "CounterState",
     "EventLog",
     "IdempotentIssue",
-    "QueueMark",
     "ReadTx",
     "SharedStore",
     "Store",

@@ -29,7 +29,7 @@ from pydantic import ValidationError
 
 from queue_api.engine import BranchClock, CounterRecord, TicketRecord
 from queue_api.schema import Alert, CounterState, EventType, TicketStatus
-from queue_api.store import IdempotentIssue, QueueMark, StoredEvent, StoreUnavailable
+from queue_api.store import IdempotentIssue, StoredEvent, StoreUnavailable
 
 log = logging.getLogger("turnero.store")
 
@@ -558,21 +558,6 @@ class PostgresTx:
             (branch, day, limit),
         )
         return [_ticket(row) for row in rows]
-
-    def queue_mark(self, branch: str, day: date) -> QueueMark:
-        self._hold(branch)
-        row = self._q(
-            "SELECT count(*) FILTER (WHERE status = 'waiting') AS waiting,"
-            " max(queue_at) FILTER (WHERE status = 'waiting') AS newest,"
-            " count(*) FILTER (WHERE status = 'waiting' AND priority) AS priority,"
-            " count(*) FILTER (WHERE status = 'waiting' AND for_counter IS NOT NULL) AS kept,"
-            " count(called_at) AS calls, max(called_at) AS last_call,"
-            " max(finished_at) AS last_finish"
-            " FROM tickets WHERE branch = %s AND day = %s",
-            (branch, day),
-        ).fetchone()
-        assert row is not None  # an aggregate always answers one row
-        return QueueMark(**row)
 
 
 Connection = psycopg.Connection[dict[str, Any]]

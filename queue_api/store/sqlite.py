@@ -27,7 +27,7 @@ from pydantic import ValidationError
 
 from queue_api.engine import BranchClock, CounterRecord, TicketRecord
 from queue_api.schema import Alert, CounterState, EventType, TicketStatus
-from queue_api.store import IdempotentIssue, QueueMark, StoredEvent, StoreUnavailable
+from queue_api.store import IdempotentIssue, StoredEvent, StoreUnavailable
 
 SCHEMA_VERSION = 5
 
@@ -484,21 +484,6 @@ class SqliteTx:
             (branch, day.isoformat(), limit),
         )
         return [_ticket(row) for row in rows]
-
-    def queue_mark(self, branch: str, day: date) -> QueueMark:
-        row = self.db.execute(
-            "SELECT count(*) FILTER (WHERE status = 'waiting'),"
-            " max(queue_at) FILTER (WHERE status = 'waiting'),"
-            " count(*) FILTER (WHERE status = 'waiting' AND priority),"
-            " count(*) FILTER (WHERE status = 'waiting' AND for_counter IS NOT NULL),"
-            " count(called_at), max(called_at), max(finished_at)"
-            " FROM tickets WHERE branch = ? AND day = ?",
-            (branch, day.isoformat()),
-        ).fetchone()
-        return QueueMark(
-            row[0], _parse_time(row[1]), row[2], row[3], row[4], _parse_time(row[5]),
-            _parse_time(row[6]),
-        )  # fmt: skip
 
 
 log = logging.getLogger(__name__)

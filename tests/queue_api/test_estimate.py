@@ -20,6 +20,7 @@ from queue_api.estimate import (
     desk_samples,
     desk_times,
     estimate_waits,
+    forecast,
     learn_desk_time,
     people_estimate,
 )
@@ -258,3 +259,20 @@ def test_waits_further_ahead_get_wider_ranges() -> None:
     near = people_estimate(900, 200**2)
     far = people_estimate(3600, 400**2)
     assert far.high - far.low > near.high - near.low
+
+
+def test_a_ticket_added_behind_lands_where_a_new_forecast_puts_it() -> None:
+    both = CounterNow("1", ("licencias", "pagos"), True)
+    two = CounterNow("2", ("licencias",), True)
+    queue = [waiting("A1", ago=300), waiting("B1", "pagos", ago=200), waiting("A2", ago=100)]
+    desk = {"licencias": TEN_MINUTES, "pagos": FIVE_MINUTES}
+    kept = forecast(NOW, [both, two], queue, desk)
+    issued = [waiting("B2", "pagos", ago=-1), waiting("A3", ago=-2), waiting("A4", ago=-3)]
+    for ticket in issued:
+        assert kept.add(ticket)
+    fresh = forecast(NOW, [both, two], [*queue, *issued], desk)
+    assert kept.estimates(NOW) == fresh.estimates(NOW)
+    # Later, with nothing else happening, the estimate counts down from the same call time.
+    later = NOW + timedelta(minutes=5)
+    assert kept.estimate("A4", later) == fresh.estimate("A4", later)
+    assert kept.estimate("A4", later).seconds == kept.estimate("A4", NOW).seconds - 300
