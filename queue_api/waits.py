@@ -12,7 +12,7 @@ real happens: a call, a finish, a transfer, a counter opening or pausing, time g
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from statistics import median
@@ -61,7 +61,8 @@ class _Kept:
 class Waits:
     """Each branch's latest forecast, shared by the office's requests (thread-safe)."""
 
-    def __init__(self, rank: Rank = engine.queue_order) -> None:
+    def __init__(self, rank: Callable[[BranchConfig], Rank] = lambda _: engine.queue_order) -> None:
+        #: The branch's next-order rule (its policy): who a counter calls first.
         self.rank = rank
         self._lock = threading.Lock()
         self._kept: dict[str, _Kept] = {}
@@ -176,7 +177,7 @@ class Waits:
             counters,
             waiting,
             desk,
-            rank=self.rank,
+            rank=self.rank(branch),
             cut_ins=cut_in_rates([*calls, *waiting], now),
         )
         truncated = len(waiting) >= SIMULATE_AT_MOST

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
+from device.clock import FrozenClock
 from queue_api import engine
+from queue_api.config import load_office_config
 from queue_api.engine import TicketRecord
 from queue_api.estimate import (
     DEFAULT_DESK_SECONDS,
@@ -24,7 +27,10 @@ from queue_api.estimate import (
     learn_desk_time,
     people_estimate,
 )
-from queue_api.schema import TicketStatus
+from queue_api.office import Office
+from queue_api.schema import IssueTicket, TicketStatus
+from queue_api.store.sqlite import SqliteStore
+from tests.server_process import office_file
 
 NOW = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)
 TEN_MINUTES = DeskTime.typical(600)
@@ -276,3 +282,43 @@ def test_a_ticket_added_behind_lands_where_a_new_forecast_puts_it() -> None:
     later = NOW + timedelta(minutes=5)
     assert kept.estimate("A4", later) == fresh.estimate("A4", later)
     assert kept.estimate("A4", later).seconds == kept.estimate("A4", NOW).seconds - 300
+
+
+# Through the office: the kept forecast ------------------------------------------------------
+
+
+def office_on(folder: Path, clock: FrozenClock) -> Office:
+    config = load_office_config(office_file(folder, folder / "turnero.db"))
+    return Office(
+        config, SqliteStore(folder / "turnero.db"), clock=clock, monotonic=clock.monotonic
+    )
+
+
+def test_the_office_kept_forecast_says_what_a_fresh_one_says(tmp_path: Path) -> None:
+    clock = FrozenClock(datetime(2026, 3, 10, 16, 0, tzinfo=UTC))  # 10:00 in Mexico City
+    office = office_on(tmp_path, clock)
+    services = ["licencias", "pagos", "registro", "licencias", "pagos"]
+
+    def issue(n: int) -> str:
+        request = IssueTicket(service=services[n % len(services)], priority=n % 7 == 3)
+        return office.issue("centro", request, f"key-{n}")[0].id
+
+    ids = [issue(n) for n in range(6)]
+    office.call_next("centro", "1")
+    clock.advance(240)
+    office.call_next("centro", "3")
+    clock.advance(100)
+    ids += [issue(n) for n in range(6, 14)]  # placed on the kept forecast, one by one
+    fresh = office_on(tmp_path, clock)  # nothing kept: simulates the whole queue again
+    for ticket_id in ids:
+        kept, made = office.public_ticket(ticket_id), fresh.public_ticket(ticket_id)
+        assert (kept.ewt_seconds, kept.ewt_range_seconds) == (
+            made.ewt_seconds,
+            made.ewt_range_seconds,
+        )
+    assert office.queue("centro") == fresh.queue("centro")
+    # Looking again changes nothing; a call does.
+    before = office.public_ticket(ids[-1]).ewt_seconds
+    assert office.public_ticket(ids[-1]).ewt_seconds == before
+    office.call_next("centro", "2")
+    assert office.public_ticket(ids[-1]).ewt_seconds != before
