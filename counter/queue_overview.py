@@ -6,6 +6,7 @@ from textual.widgets import DataTable
 
 from counter.clock import minutes
 from counter.wording import CounterWords
+from queue_api.i18n import Words
 from queue_api.schema import Queue
 
 COLUMNS = ("service", "waiting", "longest", "estimated")
@@ -42,7 +43,9 @@ class QueueOverview(CounterWords, DataTable):
                         names.get(service, service),
                         str(line.waiting),
                         minutes(line.longest_wait_seconds) if waiting else "-",
-                        minutes(line.ewt_seconds, round_up=True) if waiting else "-",
+                        Words(self.language).wait_range(line.ewt_range_seconds, line.ewt_seconds)
+                        if waiting
+                        else "-",
                     ),
                 )
             )

@@ -48,7 +48,10 @@ class ServiceTile(Static):
             detail = (
                 words.counted("service.waiting", queue.waiting)
                 + "  ·  "
-                + words("service.wait", wait=words.wait(queue.ewt_seconds))
+                + words(
+                    "service.wait",
+                    wait=words.wait_range(queue.ewt_range_seconds, queue.ewt_seconds),
+                )
             )
         self.update(
             Content.assemble(

@@ -38,7 +38,10 @@ class TicketPanel(Vertical):
             words.counted("ticket.ahead", ticket.ahead or 0)
         )
         self.query_one("#ticket-wait", Label).update(
-            words("ticket.wait", wait=words.wait(ticket.ewt_seconds))
+            words(
+                "ticket.wait",
+                wait=words.wait_range(ticket.ewt_range_seconds, ticket.ewt_seconds),
+            )
         )
         keep = (
             words("ticket.keep") if printed else words("ticket.not_printed", number=ticket.number)

@@ -30,7 +30,9 @@ def ticket_view(ticket: Ticket, branch: Branch, base_url: str, words: Words) -> 
         number=ticket.number,
         issued_at=words("slip.issued", time=issued),
         ahead_line=words.counted("slip.ahead", ticket.ahead or 0),
-        wait_line=words("slip.wait", wait=words.wait(ticket.ewt_seconds)),
+        wait_line=words(
+            "slip.wait", wait=words.wait_range(ticket.ewt_range_seconds, ticket.ewt_seconds)
+        ),
         footer=words("slip.footer"),
         url=status_page_url(base_url, ticket),
         language=words.language,

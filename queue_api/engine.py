@@ -6,23 +6,15 @@ Pure: no I/O, no clock. Both stores call these functions, so SQLite and PostgreS
 
 from __future__ import annotations
 
-import math
 import re
 import secrets
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
-from statistics import fmean
 from zoneinfo import ZoneInfo
 
 from queue_api.config import PolicyConfig
 from queue_api.schema import CounterState, ReportedAlert, TicketStatus
-
-DEFAULT_SERVICE_SECONDS = 300.0
-"""Assumed service time until a service has finished tickets of its own to learn from."""
-
-RECENT_SERVICES = 20
-"""How many recent service times the estimate averages."""
 
 ACTIVE = (TicketStatus.CALLED, TicketStatus.SERVING)
 
@@ -249,17 +241,6 @@ def service_seconds(ticket: TicketRecord) -> float | None:
     return max((ticket.finished_at - begin).total_seconds(), 0.0)
 
 
-def estimate_wait(ahead: int, recent_service_seconds: Sequence[float], open_counters: int) -> int:
-    """Seconds until a ticket with ``ahead`` people before it is called.
-
-    The people ahead share the open counters that serve the service; the ticket itself waits on
-    average half a service for a counter to free up. With no counter open we still assume one,
-    so a citizen gets an estimate rather than nothing.
-    """
-    mean = fmean(recent_service_seconds) if recent_service_seconds else DEFAULT_SERVICE_SECONDS
-    return math.ceil((ahead + 0.5) * mean / max(open_counters, 1))
-
-
 # Ticket transitions ---------------------------------------------------------------------
 
 
@@ -426,6 +407,16 @@ def policy_key(policy: PolicyConfig, services: Sequence[str]) -> Callable[[Ticke
         return (0 if first else 1, ranked_at, line[1], rank, ticket.id)
 
     return key
+
+
+def policy_rank(policy: PolicyConfig) -> Callable[[TicketRecord, Sequence[str]], RankKey]:
+    """``policy_key`` as a rank of a ticket at a counter serving ``services`` (the form the
+    waiting-time estimate simulates counters with)."""
+
+    def rank(ticket: TicketRecord, services: Sequence[str]) -> RankKey:
+        return policy_key(policy, services)(ticket)
+
+    return rank
 
 
 LINE_PEEK = 5

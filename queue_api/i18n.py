@@ -55,6 +55,42 @@ def wait_minutes(seconds: float) -> int:
     return math.ceil(seconds / 60)
 
 
+SHORT_WAIT_MINUTES = 5
+"""Waits up to this read "under 5 min": a finer promise would not be kept."""
+
+
+def range_minutes(low_seconds: float, high_seconds: float) -> tuple[int, int]:
+    """A wait range on the grid people read at a glance, in whole minutes, widened outwards:
+    ``(0, 5)`` up to 5 min, then steps of 5 min up to an hour, 10 up to two, 30 beyond."""
+    low = max(math.floor(low_seconds / 60), 0)
+    high = max(math.ceil(high_seconds / 60), low)
+    if high <= SHORT_WAIT_MINUTES:
+        return (0, SHORT_WAIT_MINUTES)
+    step = 5 if high <= 60 else 10 if high <= 120 else 30
+    low, high = low // step * step, -(-high // step) * step
+    return (low, high if high > low else low + step)
+
+
+def wait_range(low_seconds: float, high_seconds: float, language: str = FALLBACK) -> str:
+    """The one wording of an estimated wait range, everywhere (paper, kiosk, phone, counter):
+    "10-15 min", "menos de 5 min" / "under 5 min", "2-3 h" (``queue_api`` catalogs)."""
+    low, high = range_minutes(low_seconds, high_seconds)
+    if low == 0:
+        return translate("queue_api", language, "wait.range_under", m=high)
+    if high > 120:
+        low_hours, high_hours = _hours(low, language), _hours(high, language)
+        return translate("queue_api", language, "wait.range_hours", low=low_hours, high=high_hours)
+    return translate("queue_api", language, "wait.range", low=low, high=high)
+
+
+def _hours(minutes: int, language: str) -> str:
+    """``minutes`` (a multiple of 30) in hours: "2", "2,5" (Spanish) or "2.5"."""
+    whole, half = divmod(minutes, 60)
+    if not half:
+        return str(whole)
+    return f"{whole}{translate('queue_api', language, 'wait.decimal_mark')}5"
+
+
 @dataclass(frozen=True)
 class Words:
     """Text in one language from one package's catalogs (``kiosk``, ``counter``, ``display``,
@@ -77,6 +113,13 @@ class Words:
         if minutes < 60:
             return self("wait.minutes", m=minutes)
         return self("wait.hours", h=minutes // 60, m=minutes % 60)
+
+    def wait_range(self, range_seconds: tuple[int, int] | None, seconds: float | None) -> str:
+        """An estimate as people read it: its range (``wait_range``) when there is one, else
+        the single figure (``wait``)."""
+        if range_seconds is None:
+            return self.wait(seconds)
+        return wait_range(*range_seconds, self.language)
 
     def counted(self, prefix: str, n: int) -> str:
         """``prefix_none`` / ``prefix_one`` / ``prefix_many`` chosen by ``n``."""

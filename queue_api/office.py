@@ -20,6 +20,7 @@ from typing import Protocol, TypeVar
 from queue_api import engine
 from queue_api.config import BranchConfig, CounterConfig, OfficeConfig, ServiceConfig
 from queue_api.engine import BranchClock, CounterRecord, RuleViolation, TicketRecord
+from queue_api.estimate import Estimate
 from queue_api.schema import (
     Alert,
     AlertIn,
@@ -44,6 +45,7 @@ from queue_api.schema import (
 )
 from queue_api.stats import branch_stats
 from queue_api.store import ReadTx, Store, StoredEvent, WriteTx
+from queue_api.waits import Waits
 
 log = logging.getLogger("turnero.office")
 
@@ -170,6 +172,9 @@ class Office:
         self._last_reading: tuple[datetime, float] | None = None
         # Kept in memory only: a server restarted while its clock is a day ahead trusts it.
         self._hold: engine.DayHold | None = None
+        # Each branch's waiting-time forecast, made again when something real changes.
+        # The estimate simulates counters calling as the branch's policy has them call.
+        self._waits = Waits(rank=lambda branch: engine.policy_rank(branch.policy))
 
     def _now(self) -> datetime:
         """The wall clock's now; a step since the last reading is logged once, with its size,
@@ -243,24 +248,21 @@ class Office:
             ahead = tx.waiting_ahead(ticket)
         else:
             ahead = engine.people_ahead(ticket, waiting)
-        ewt = self._estimate(tx, ticket.branch, ticket.service, ahead)
-        return view.model_copy(update={"ahead": ahead, "ewt_seconds": ewt})
-
-    def _open_counters(self, tx: ReadTx, branch: BranchConfig, service: str) -> int:
-        records = tx.counters(branch.id)
-        today = self._day(tx, branch.id)
-        return sum(
-            1
-            for counter in branch.counters
-            if service in counter.services
-            and counter.id in records
-            and engine.counter_state(records[counter.id], today) is CounterState.OPEN
+        estimate = self._estimate(tx, ticket)
+        return view.model_copy(
+            update={
+                "ahead": ahead,
+                "ewt_seconds": estimate.seconds if estimate else None,
+                "ewt_range_seconds": estimate.range if estimate else None,
+            }
         )
 
-    def _estimate(self, tx: ReadTx, branch_id: str, service: str, ahead: int) -> int:
-        branch = self.branch_config(branch_id)
-        recent = tx.recent_service_seconds(branch_id, service, engine.RECENT_SERVICES)
-        return engine.estimate_wait(ahead, recent, self._open_counters(tx, branch, service))
+    def _estimate(self, tx: ReadTx, ticket: TicketRecord) -> Estimate | None:
+        """The waiting ``ticket``'s estimate (``queue_api.estimate``), None for another branch's."""
+        branch = self.config.branch(ticket.branch)
+        if branch is None:
+            return None
+        return self._waits.estimate(tx, branch, self._day(tx, branch.id), self._now(), ticket)
 
     def _counter_view(
         self,
@@ -304,7 +306,9 @@ class Office:
 
     def _queue(self, tx: ReadTx, branch: BranchConfig) -> list[ServiceQueue]:
         now = self._now()
-        waiting = tx.tickets_of_day(branch.id, self._day(tx, branch.id, now), ["waiting"])
+        day = self._day(tx, branch.id, now)
+        waiting = tx.tickets_of_day(branch.id, day, ["waiting"])
+        new = self._waits.for_new(tx, branch, day, now, [s.id for s in branch.services])
         result = []
         for service in branch.services:
             mine = [t for t in waiting if t.service == service.id]
@@ -313,7 +317,8 @@ class Office:
                 ServiceQueue(
                     service=service.id,
                     waiting=len(mine),
-                    ewt_seconds=self._estimate(tx, branch.id, service.id, len(mine)),
+                    ewt_seconds=new[service.id].seconds,
+                    ewt_range_seconds=new[service.id].range,
                     longest_wait_seconds=(
                         int(engine.wait_seconds(oldest, now)) if oldest else None
                     ),
@@ -390,6 +395,7 @@ class Office:
             counter_label=counter.label if counter else None,
             ahead=view.ahead,
             ewt_seconds=view.ewt_seconds,
+            ewt_range_seconds=view.ewt_range_seconds,
         )
 
     def stats(self, branch_id: str) -> Stats:
@@ -475,6 +481,7 @@ class Office:
             tx.insert_ticket(ticket)
             tx.remember_issue(branch.id, key, ticket.id, fingerprint, now)
             events.append(self._event(tx, branch, EventType.TICKET_ISSUED, now, ticket=ticket))
+            self._waits.noted(branch.id, ticket.id, events[-1].id)
         return Ticket.model_validate(events[0].data["ticket"]), True
 
     @contextmanager

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from statistics import fmean
 
-from queue_api import engine, staffing, stats
+from queue_api import engine, estimate, staffing, stats
 from queue_api.config import BranchConfig
 from queue_api.office import Office
 from queue_api.schema import (
@@ -377,7 +377,7 @@ def _desk_seconds(seconds: Sequence[float], typical_minutes: float | None) -> fl
         return fmean(seconds)
     if typical_minutes:
         return typical_minutes * 60
-    return engine.DEFAULT_SERVICE_SECONDS
+    return estimate.DEFAULT_DESK_SECONDS
 
 
 def _arrivals(tickets: Iterable[engine.TicketRecord], start: datetime) -> list[int]:

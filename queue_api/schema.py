@@ -190,6 +190,8 @@ class ServiceQueue(WireModel):
     waiting: int
     ewt_seconds: int | None = None
     longest_wait_seconds: int | None = None
+    #: ``[low, high]``: the range of a ticket issued now (``Ticket.ewt_range_seconds``).
+    ewt_range_seconds: tuple[int, int] | None = None
 
 
 class Queue(WireModel):

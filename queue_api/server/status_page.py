@@ -79,7 +79,7 @@ def estimate_text(ticket: PublicTicket, lang: str) -> str | None:
     worded, for the page and for the ticket's stream alike."""
     if ticket.status is not TicketStatus.WAITING or ticket.ewt_seconds is None:
         return None
-    return Words(lang).wait(ticket.ewt_seconds)
+    return Words(lang).wait_range(ticket.ewt_range_seconds, ticket.ewt_seconds)
 
 
 @cache

@@ -133,6 +133,16 @@ class ReadTx(Protocol):
         service and counter; ordered by day, service, counter."""
         ...
 
+    def waiting_in_order(self, branch: str, day: date, limit: int) -> list[TicketRecord]:
+        """The first ``limit`` waiting tickets of ``day`` across its services, priority first,
+        then queue time, then id (what the waiting-time estimate simulates)."""
+        ...
+
+    def recent_calls(self, branch: str, day: date, limit: int) -> list[TicketRecord]:
+        """The last ``limit`` tickets of ``day`` called to a counter (called, serving, done or
+        no-show), newest call first: the desk-time history of the estimate."""
+        ...
+
 
 class WriteTx(ReadTx, Protocol):
     def on_commit(self, callback: Callable[[], None]) -> None:

@@ -834,6 +834,25 @@ class PostgresTx:
         )
         return cursor.rowcount == 1
 
+    def waiting_in_order(self, branch: str, day: date, limit: int) -> list[TicketRecord]:
+        self._hold(branch)
+        rows = self._q(
+            "SELECT * FROM tickets WHERE branch = %s AND day = %s AND status = 'waiting'"
+            " ORDER BY priority DESC, queue_at, id LIMIT %s",
+            (branch, day, limit),
+        )
+        return [_ticket(row) for row in rows]
+
+    def recent_calls(self, branch: str, day: date, limit: int) -> list[TicketRecord]:
+        self._hold(branch)
+        rows = self._q(
+            "SELECT * FROM tickets WHERE branch = %s AND day = %s"
+            " AND status IN ('called', 'serving', 'done', 'no_show') AND called_at IS NOT NULL"
+            " ORDER BY called_at DESC LIMIT %s",
+            (branch, day, limit),
+        )
+        return [_ticket(row) for row in rows]
+
 
 Connection = psycopg.Connection[dict[str, Any]]
 

@@ -783,6 +783,23 @@ class SqliteTx:
         )
         return cursor.rowcount == 1
 
+    def waiting_in_order(self, branch: str, day: date, limit: int) -> list[TicketRecord]:
+        rows = self.db.execute(
+            "SELECT * FROM tickets WHERE branch = ? AND day = ? AND status = 'waiting'"
+            " ORDER BY priority DESC, queue_at, id LIMIT ?",
+            (branch, day.isoformat(), limit),
+        )
+        return [_ticket(row) for row in rows]
+
+    def recent_calls(self, branch: str, day: date, limit: int) -> list[TicketRecord]:
+        rows = self.db.execute(
+            "SELECT * FROM tickets WHERE branch = ? AND day = ?"
+            " AND status IN ('called', 'serving', 'done', 'no_show') AND called_at IS NOT NULL"
+            " ORDER BY called_at DESC LIMIT ?",
+            (branch, day.isoformat(), limit),
+        )
+        return [_ticket(row) for row in rows]
+
 
 log = logging.getLogger(__name__)
 

@@ -491,3 +491,23 @@ async def test_a_ticket_id_that_cannot_be_ours_is_unknown_on_every_store(
         assert view.headers["content-type"] == "application/problem+json"
         page = await http.get(f"/t/{ticket_id}")
         assert page.status_code == 404, page.text
+
+
+async def test_a_waiting_ticket_has_a_wait_range_and_a_called_one_none(
+    kiosk: QueueClient, clients: dict
+) -> None:
+    first = await issue(kiosk, "registro")
+    second = await issue(kiosk, "registro")
+    assert first.ewt_range_seconds is not None and second.ewt_range_seconds is not None
+    low, high = second.ewt_range_seconds
+    assert second.ewt_seconds is not None and low <= second.ewt_seconds <= high
+    assert first.ewt_range_seconds[1] <= high  # the one behind never reads shorter
+    assert (await kiosk.public_ticket(second.id)).ewt_range_seconds == (low, high)
+    line = next(line for line in (await kiosk.queue(B)).services if line.service == "registro")
+    assert line.ewt_range_seconds is not None and line.ewt_range_seconds[1] >= high
+    called = await clients["counter3"].call_next(B, "3")  # counter 3: pagos, registro
+    assert called is not None and called.id == first.id
+    assert called.ewt_range_seconds is None and called.ewt_seconds is None
+    public = await kiosk.public_ticket(first.id)
+    assert public.ewt_range_seconds is None and public.ewt_seconds is None
+    assert (await kiosk.public_ticket(second.id)).ewt_range_seconds is not None

@@ -324,18 +324,6 @@ def test_office_counters_close_overnight_and_next_reopens(office: Office, clock:
         office.set_counter_state("centro", "1", CounterState.PAUSED)
 
 
-# Waiting time ---------------------------------------------------------------------------
-
-
-def test_estimate_wait() -> None:
-    assert engine.estimate_wait(0, [], 1) == 150  # half the default 300 s service
-    assert engine.estimate_wait(3, [], 1) == 1050
-    assert engine.estimate_wait(3, [60, 120], 1) == 315  # mean 90 s, 3.5 services
-    assert engine.estimate_wait(3, [60, 120], 2) == 158  # two counters share them (ceil)
-    assert engine.estimate_wait(3, [60, 120], 0) == 315  # no counter open: assume one
-    assert engine.estimate_wait(2, [1.0], 4) == 1
-
-
 # Properties -----------------------------------------------------------------------------
 
 services_for = {

@@ -51,9 +51,10 @@ def choose_language(asked: str | None, accept_language: str | None) -> str:
 
 
 def estimate_text(lang: str, entry: ServiceQueue | None) -> str:
-    """A service's estimated wait as the pages show it: the one place that words estimates
-    (given the whole entry, so a range can replace the single figure here alone)."""
-    return Words(lang).wait(entry.ewt_seconds if entry else None)
+    """A service's estimated wait as the pages show it, worded as on the paper ticket."""
+    if entry is None:
+        return Words(lang).wait(None)
+    return Words(lang).wait_range(entry.ewt_range_seconds, entry.ewt_seconds)
 
 
 def _t(lang: str, key: str, **values: object) -> str:
