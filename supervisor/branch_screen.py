@@ -211,4 +211,4 @@ class BranchScreen(Screen[None]):
     def action_report(self) -> None:
         from supervisor.report_screen import ReportScreen
 
-        self.app.push_screen(ReportScreen(self.client, [self.branch]))
+        self.app.push_screen(ReportScreen(self.client, [self.branch], language=self.language))
