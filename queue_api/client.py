@@ -32,6 +32,7 @@ from queue_api.backoff import (
 )
 from queue_api.schema import (
     API_PREFIX,
+    Appointment,
     Board,
     Branch,
     BranchSummary,
@@ -523,6 +524,14 @@ class QueueClient:
         except Conflict as exc:
             raise CheckInRefused.of(exc) from None
         return CheckedIn.model_validate(response.json())
+
+    async def appointments(self, branch: str, day: date | None = None) -> list[Appointment]:
+        """The bookings of ``day`` (default: the office's today) by start, without their codes
+        (supervisor or admin token)."""
+        query = f"?date={day.isoformat()}" if day else ""
+        path = f"{API_PREFIX}/branches/{branch}/appointments{query}"
+        response = await self._request("GET", path, retry=True)
+        return [Appointment.model_validate(item) for item in response.json()]
 
 
 class CheckInRefused(Conflict):

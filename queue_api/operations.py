@@ -11,7 +11,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from statistics import fmean
 
 from queue_api import engine, estimate, staffing, stats
@@ -33,6 +33,7 @@ from queue_api.schema import (
     StaffingHour,
     TicketStatus,
 )
+from queue_api.slots import BookingStatus
 from queue_api.stats import KpiState
 from queue_api.store import DeviceSeen, ReadTx, StoredEvent, WriteTx
 
@@ -289,23 +290,40 @@ class Operations:
             earlier = (day - timedelta(weeks=k) for k in range(1, STAFFING_WEEKS + 60))
             past = [d for d in earlier if d < today][:STAFFING_WEEKS]
             history = tx.tickets_of_days(branch.id, past)
+            zone = office.config.zone
+            begin = datetime.combine(day, time(), tzinfo=zone)
+            end = datetime.combine(day + timedelta(days=1), time(), tzinfo=zone)
+            bookings = tx.appointments_between(
+                branch.id, begin.astimezone(UTC), end.astimezone(UTC)
+            )
         days = sorted({t.day for t in history}, reverse=True)
-        zone = office.config.zone
+        holding = (BookingStatus.BOOKED, BookingStatus.CHECKED_IN)
         hours: list[StaffingHour] = []
         per_hour = [0] * 24
         for service in branch.services:
             mine = [t for t in history if t.service == service.id]
             counts = {d: [0] * 24 for d in days}
             for ticket in mine:
-                counts[ticket.day][ticket.issued_at.astimezone(zone).hour] += 1
-            means = staffing.hourly_means(list(counts.values()))
+                # Past appointment tickets are not walk-ins: the day's own bookings stand for them.
+                if ticket.channel != "appointment":
+                    counts[ticket.day][ticket.issued_at.astimezone(zone).hour] += 1
+            booked = staffing.booked_per_hour(
+                (a.start for a in bookings if a.service == service.id and a.status in holding),
+                zone,
+            )
+            means = staffing.expected_arrivals(staffing.hourly_means(list(counts.values())), booked)
             desk = [s for t in mine if (s := engine.service_seconds(t)) is not None]
             seconds = _desk_seconds(desk, service.typical_service_minutes)
             for hour, arrivals in enumerate(means):
                 if arrivals <= 0:
                     continue
                 planned = staffing.plan_hour(
-                    hour, service.id, arrivals, seconds, service.target_wait_minutes * 60
+                    hour,
+                    service.id,
+                    arrivals,
+                    seconds,
+                    service.target_wait_minutes * 60,
+                    booked=booked[hour],
                 )
                 per_hour[hour] += planned.counters
                 hours.append(StaffingHour.model_validate(planned, from_attributes=True))

@@ -599,6 +599,9 @@ class StaffingHour(WireModel):
     #: Desks this service needs (Erlang C) so that ``target_level`` are called within target.
     counters: int
     service_level: float
+    #: Of ``arrivals``, the bookings (booked or checked in) starting that hour; the rest is the
+    #: walk-in mean of history.
+    booked: int = 0
 
 
 class Staffing(WireModel):

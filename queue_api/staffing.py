@@ -6,8 +6,9 @@ Pure: no I/O, no clock. ``queue_api.operations`` feeds it the history of the sam
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime, tzinfo
 
 SERVICE_LEVEL = 0.8
 """The share of citizens who should be called within the target wait (the usual 80/x rule)."""
@@ -82,12 +83,20 @@ class HourPlan:
     erlangs: float
     counters: int
     service_level: float
+    #: Of ``arrivals``, the bookings of that hour (the rest is history's walk-in mean).
+    booked: int = 0
 
 
 def plan_hour(
-    hour: int, service: str, arrivals: float, service_seconds: float, target_seconds: float
+    hour: int,
+    service: str,
+    arrivals: float,
+    service_seconds: float,
+    target_seconds: float,
+    booked: int = 0,
 ) -> HourPlan:
-    """The desks ``service`` needs in ``hour`` for ``arrivals`` (expected, per hour)."""
+    """The desks ``service`` needs in ``hour`` for ``arrivals`` (expected, per hour, of which
+    ``booked`` are bookings)."""
     counters = counters_needed(arrivals, service_seconds, target_seconds)
     erlangs = arrivals * service_seconds / 3600
     return HourPlan(
@@ -100,6 +109,7 @@ def plan_hour(
         service_level=round(service_level(counters, erlangs, target_seconds, service_seconds), 3)
         if counters
         else 1.0,
+        booked=booked,
     )
 
 
@@ -108,6 +118,22 @@ def hourly_means(counts_per_day: Sequence[Sequence[int]]) -> list[float]:
     if not counts_per_day:
         return [0.0] * 24
     return [sum(day[h] for day in counts_per_day) / len(counts_per_day) for h in range(24)]
+
+
+def booked_per_hour(starts: Iterable[datetime], zone: tzinfo) -> list[int]:
+    """How many bookings start in each local hour (0-23) of the day, in ``zone``."""
+    counts = [0] * 24
+    for start in starts:
+        counts[start.astimezone(zone).hour] += 1
+    return counts
+
+
+def expected_arrivals(walk_in_means: Sequence[float], booked: Sequence[int]) -> list[float]:
+    """Arrivals to plan for, per hour: history's walk-in mean plus that hour's bookings.
+
+    Bookings add on top because history counts walk-ins only (their appointment tickets
+    are left out of it): a booked slot is a citizen who comes besides the usual walk-ins."""
+    return [mean + count for mean, count in zip(walk_in_means, booked, strict=True)]
 
 
 def advice(

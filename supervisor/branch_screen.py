@@ -1,5 +1,6 @@
 """One branch in detail: per service and per desk, the KPI alerts and device faults that stand,
-and today's advice; charts, devices, tomorrow's staffing and reports one key away."""
+and today's advice; charts, devices, today's bookings, tomorrow's staffing and reports one key
+away."""
 
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ class BranchScreen(Screen[None]):
         Binding("d", "devices", "Devices"),
         Binding("s", "staffing", "Staffing"),
         Binding("r", "report", "Report"),
+        Binding("a", "bookings", "Bookings"),
     ]
 
     def __init__(
@@ -199,7 +201,14 @@ class BranchScreen(Screen[None]):
 
         self.app.push_screen(StaffingScreen(self.client, self.language, self.branch))
 
+    def action_bookings(self) -> None:
+        from supervisor.bookings_screen import BookingsScreen
+
+        self.app.push_screen(
+            BookingsScreen(self.client, self.language, self.branch, self.refresh_seconds)
+        )
+
     def action_report(self) -> None:
         from supervisor.report_screen import ReportScreen
 
-        self.app.push_screen(ReportScreen(self.client, [self.branch]))
+        self.app.push_screen(ReportScreen(self.client, [self.branch], language=self.language))

@@ -1,7 +1,8 @@
 """The supervisor's reports: a date range and a grouping, shown as a table, saved as CSV.
 
 It asks the server (``GET /api/v1/reports``) through the client it is given; the server
-checks the dates and the grouping, and its sentence is shown when it refuses.
+checks the dates and the grouping, and its sentence is shown when it refuses. Its words come
+from the supervisor's catalog (``supervisor/locales``) in the app's language.
 """
 
 from __future__ import annotations
@@ -19,10 +20,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, DataTable, Footer, Input, Label, Select, Static
+from textual.widgets import Button, DataTable, Input, Label, Select, Static
 
 from queue_api.client import ApiError, QueueClient, Unreachable
+from queue_api.i18n import Words
 from queue_api.schema import Report, ReportRow
+from supervisor.wording import words
 
 GROUPINGS = ("service", "counter", "clerk", "hour", "day", "channel", "outcome")
 """What a report may be grouped by (API.md)."""
@@ -30,16 +33,17 @@ ALL_BRANCHES = "*"
 COLUMNS = (
     "issued",
     "served",
-    "no-shows",
+    "no_shows",
     "cancelled",
-    "mean wait",
-    "p50 wait",
-    "p90 wait",
-    "mean service",
-    "p90 service",
-    "within target",
+    "mean_wait",
+    "p50_wait",
+    "p90_wait",
+    "mean_service",
+    "p90_service",
+    "within_target",
     "feedback",
 )
+"""The figures' columns: each header is ``report.col.<name>`` in the catalog."""
 
 
 def last_month(today: date) -> tuple[date, date]:
@@ -95,17 +99,18 @@ class SaveReport(ModalScreen[Path | None]):
 
     BINDINGS: ClassVar = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, suggested: str) -> None:
+    def __init__(self, suggested: str, t: Words | None = None) -> None:
         super().__init__()
         self.suggested = suggested
+        self.t = t or words("es")
 
     def compose(self) -> ComposeResult:
         with Vertical(id="save-box"):
-            yield Label("Save the report as CSV (UTF-8) in:")
+            yield Label(self.t("report.save_where"))
             yield Input(value=self.suggested, id="save-path")
             with Horizontal(id="save-buttons"):
-                yield Button("Save", variant="primary", id="save-ok")
-                yield Button("Cancel", id="save-cancel")
+                yield Button(self.t("report.save_ok"), variant="primary", id="save-ok")
+                yield Button(self.t("report.save_cancel"), id="save-cancel")
 
     @on(Input.Submitted, "#save-path")
     @on(Button.Pressed, "#save-ok")
@@ -119,7 +124,7 @@ class SaveReport(ModalScreen[Path | None]):
 
 
 class ReportScreen(Screen[None]):
-    """KPIs over a date range for the branches given, grouped as chosen; ``s`` saves CSV."""
+    """KPIs over a date range for the branches given, grouped as chosen; ctrl+s saves CSV."""
 
     CSS_PATH = "report_screen.tcss"
     BINDINGS: ClassVar = [
@@ -136,9 +141,12 @@ class ReportScreen(Screen[None]):
         first: date | None = None,
         last: date | None = None,
         by: str = "service",
+        language: str = "es",
     ) -> None:
         super().__init__()
         self.client = client
+        self.language = language
+        self.t = words(language)
         self.branches = list(branches)
         default_first, default_last = last_month(date.today())
         self.first = first or default_first
@@ -149,26 +157,31 @@ class ReportScreen(Screen[None]):
         self.report: Report | None = None
 
     def compose(self) -> ComposeResult:
+        t = self.t
         with Horizontal(id="report-form"):
-            yield Label("From", classes="report-label")
+            yield Label(t("report.from"), classes="report-label")
             yield Input(self.first.isoformat(), placeholder="YYYY-MM-DD", id="report-from")
-            yield Label("to", classes="report-label")
+            yield Label(t("report.to"), classes="report-label")
             yield Input(self.last.isoformat(), placeholder="YYYY-MM-DD", id="report-to")
-            yield Label("by", classes="report-label")
+            yield Label(t("report.by"), classes="report-label")
             yield Select(
-                [(g, g) for g in GROUPINGS], value=self.by, allow_blank=False, id="report-by"
+                [(t(f"report.group.{g}"), g) for g in GROUPINGS],
+                value=self.by,
+                allow_blank=False,
+                id="report-by",
             )
             yield Select(
-                [("all branches", ALL_BRANCHES), *((b, b) for b in self.branches)],
+                [(t("report.all_branches"), ALL_BRANCHES), *((b, b) for b in self.branches)],
                 value=ALL_BRANCHES if len(self.branches) != 1 else self.branches[0],
                 allow_blank=False,
                 id="report-branch",
             )
-            yield Button("Show", variant="primary", id="report-show")
-            yield Button("Save CSV", id="report-save")
+            yield Button(t("report.show"), variant="primary", id="report-show")
+            yield Button(t("report.save"), id="report-save")
         yield Static("", id="report-status")
         yield DataTable(zebra_stripes=True, cursor_type="row", id="report-table")
-        yield Footer()
+        # A hint in the app's language, as on the other screens (a Footer's words are fixed).
+        yield Label(t("report.hint"), classes="hint")
 
     def on_mount(self) -> None:
         self.action_show()
@@ -198,47 +211,59 @@ class ReportScreen(Screen[None]):
         """Ask where, then save the report on screen as CSV."""
         shown = self.shown
         if shown is None:
-            self._say("Show a report first; then save it.", error=True)
+            self._say(self.t("report.show_first"), error=True)
             return
 
         def chosen(path: Path | None) -> None:
             if path is not None:
                 self._save(shown, path)
 
-        self.app.push_screen(SaveReport(shown.file_name), chosen)
+        self.app.push_screen(SaveReport(shown.file_name, self.t), chosen)
 
     def action_close(self) -> None:
         self.dismiss()
 
     @work(exclusive=True, group="report")
     async def _load(self, asked: Asked) -> None:
-        self._say("Asking the server…")
+        t = self.t
+        self._say(t("report.asking"))
         try:
             report = await self.client.report(
                 asked.first, asked.last, asked.by, branch=asked.branch
             )
         except ApiError as exc:
-            self._say(f"The server refused the report: {exc.detail}", error=True)
+            self._say(t("report.refused", detail=exc.detail), error=True)
             return
         except Unreachable:
-            self._say("The server did not answer: try again in a moment.", error=True)
+            self._say(t("report.unreachable"), error=True)
             return
         self.report, self.shown = report, asked
         self._fill(report)
-        groups = len(report.rows)
         self._say(
-            f"{report.from_day} to {report.to_day} by {report.by}: {groups} group"
-            f"{'' if groups == 1 else 's'}, {report.total.issued} tickets."
-            f" Times in minutes:seconds; hours in {report.timezone}."
+            t(
+                "report.summary",
+                first=report.from_day,
+                last=report.to_day,
+                by=t(f"report.group.{report.by}"),
+                groups=t.counted("report.groups", len(report.rows)),
+                tickets=report.total.issued,
+                timezone=report.timezone,
+            )
         )
 
     def _fill(self, report: Report) -> None:
         table = self.query_one("#report-table", DataTable)
         table.clear(columns=True)
-        table.add_columns("branch", report.by, *(Text(c, justify="right") for c in COLUMNS))
+        t = self.t
+        table.add_columns(
+            t("report.col.branch"),
+            t(f"report.group.{report.by}"),
+            *(Text(t(f"report.col.{c}"), justify="right") for c in COLUMNS),
+        )
         for row in report.rows:
-            table.add_row(row.branch or "", row.key or "(none)", *_figures(row))
-        table.add_row(Text("total", style="bold"), "", *_figures(report.total), key="total")
+            table.add_row(row.branch or "", row.key or t("report.none"), *_figures(row))
+        total = Text(t("report.total"), style="bold")
+        table.add_row(total, "", *_figures(report.total), key="total")
 
     @work(exclusive=True, group="save")
     async def _save(self, asked: Asked, path: Path) -> None:
@@ -248,10 +273,10 @@ class ReportScreen(Screen[None]):
             )
             await asyncio.to_thread(path.write_bytes, data)
         except ApiError as exc:
-            self._say(f"The server refused the report: {exc.detail}", error=True)
+            self._say(self.t("report.refused", detail=exc.detail), error=True)
         except Unreachable:
-            self._say("The server did not answer: the report was not saved.", error=True)
+            self._say(self.t("report.not_saved"), error=True)
         except OSError as exc:
-            self._say(f"Cannot save {path}: {exc.strerror or exc}", error=True)
+            self._say(self.t("report.cannot_save", path=path, why=exc.strerror or exc), error=True)
         else:
-            self._say(f"Saved the report as {path}.")
+            self._say(self.t("report.saved", path=path))

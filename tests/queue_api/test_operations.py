@@ -7,17 +7,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Iterator
-from datetime import timedelta
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from device.clock import FrozenClock as Clock
+from queue_api import staffing
 from queue_api.operations import SILENT_AFTER_MINUTES, Operations
 from queue_api.schema import EventType
 from queue_api.server.auth import Principal
 from queue_api.server.kpi_watch import KpiWatch
 from queue_api.server.presence import PresenceBook, parse_agent
+from queue_api.slots import AppointmentRecord, BookingStatus
 from tests.queue_api.conftest import STORES, database_for
 from tests.queue_api.test_kpi_alerts import T0, Sink, alerting_office, issue, open_ops
 
@@ -201,3 +205,64 @@ async def test_the_watch_checks_a_branch_on_every_change(config_path: Path, cloc
         assert sink.kpi() == [("kpi.alert", "licencias", "waiting", 4, 3)]
     finally:
         ops.office.store.close()
+
+
+def booking(n: int, service: str, start: datetime, status: BookingStatus) -> AppointmentRecord:
+    return AppointmentRecord(
+        id=f"booking-{n}",
+        branch="centro",
+        code=f"CODE{n:04d}",
+        service=service,
+        start=start,
+        language="es",
+        status=status,
+        created_at=T0 - timedelta(days=3),
+    )
+
+
+def test_staffing_adds_the_days_bookings_to_the_walk_in_mean_of_their_hour(
+    ops: Operations, clock: Clock
+) -> None:
+    office = ops.office
+    target = T0.date() + timedelta(days=1)  # a Wednesday; history: the Wednesday before
+    last_week = T0 + timedelta(days=1) - timedelta(weeks=1)  # 09:00 in Mexico City
+    clock.now = last_week
+    for _ in range(3):
+        issue(office)
+    with office.store.write() as tx:
+        # Last week's appointment ticket at 09:00 is not a walk-in: this week's bookings count.
+        old = replace(tx.tickets_of_days("centro", [last_week.date()])[0], id="appointment-1")
+        tx.insert_ticket(replace(old, number="C001", channel="appointment"))
+        day = T0 + timedelta(days=1)
+        for n, (service, start, status) in enumerate(
+            [
+                ("licencias", day + timedelta(minutes=10), BookingStatus.BOOKED),
+                ("licencias", day + timedelta(minutes=40), BookingStatus.CHECKED_IN),
+                ("licencias", day + timedelta(minutes=50), BookingStatus.CANCELLED),
+                ("licencias", day + timedelta(hours=2), BookingStatus.BOOKED),
+                ("pagos", day + timedelta(minutes=20), BookingStatus.NO_SHOW),
+                ("licencias", T0 + timedelta(minutes=10), BookingStatus.BOOKED),  # another day
+            ]
+        ):
+            tx.insert_appointment(booking(n, service, start, status))
+    clock.now = T0
+
+    plan = ops.staffing("centro", target)
+    by_hour = {(h.hour, h.service): h for h in plan.hours}
+    assert set(by_hour) == {(9, "licencias"), (11, "licencias")}
+    nine = by_hour[(9, "licencias")]
+    assert (nine.arrivals, nine.booked) == (5.0, 2)  # 3 walk-ins + 2 bookings
+    eleven = by_hour[(11, "licencias")]
+    assert (eleven.arrivals, eleven.booked) == (1.0, 1)  # bookings alone, no history
+    assert eleven.counters == 1 and plan.counters_per_hour[11] == 1
+
+
+def test_expected_arrivals_are_the_walk_in_mean_plus_the_bookings() -> None:
+    zone = ZoneInfo("America/Mexico_City")
+    starts = [datetime(2026, 3, 10, 15, 5, tzinfo=UTC), datetime(2026, 3, 10, 15, 55, tzinfo=UTC)]
+    booked = staffing.booked_per_hour(starts, zone)
+    assert booked[9] == 2 and sum(booked) == 2
+    means = [0.0] * 24
+    means[9], means[10] = 1.5, 4.0
+    arrivals = staffing.expected_arrivals(means, booked)
+    assert arrivals[9] == 3.5 and arrivals[10] == 4.0 and sum(arrivals) == 7.5

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from textual.app import App
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input, Select, Static
+from textual.widgets import DataTable, Input, Label, Select, Static
 
 from queue_api.client import QueueClient
 from queue_api.store import open_store
@@ -45,13 +45,17 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
 class ReportApp(App[None]):
     """Pushes the report screen, as the supervisor app does."""
 
-    def __init__(self, url: str, token: str, branches: list[str]) -> None:
+    def __init__(self, url: str, token: str, branches: list[str], language: str = "en") -> None:
         super().__init__()
         self.url, self.token, self.branches = url, token, branches
+        self.language = language
 
     def on_mount(self) -> None:
         self.client = QueueClient(self.url, self.token)
-        self.push_screen(ReportScreen(self.client, self.branches, first=DAY, last=DAY))
+        screen = ReportScreen(
+            self.client, self.branches, first=DAY, last=DAY, language=self.language
+        )
+        self.push_screen(screen)
 
     async def on_unmount(self) -> None:
         await self.client.aclose()
@@ -74,8 +78,8 @@ async def shown(pilot: Pilot) -> None:
     await pilot.pause()
 
 
-def admin_app(server: ServerProcess) -> ReportApp:
-    return ReportApp(server.url, TOKENS["admin"], ["centro", "norte"])
+def admin_app(server: ServerProcess, language: str = "en") -> ReportApp:
+    return ReportApp(server.url, TOKENS["admin"], ["centro", "norte"], language)
 
 
 async def test_the_report_of_every_branch_by_service(server: ServerProcess) -> None:
@@ -167,5 +171,22 @@ async def test_saving_nowhere_says_so(server: ServerProcess, tmp_path: Path) -> 
         await until(pilot, lambda: "Cannot save" in status_of(pilot))
 
 
+async def test_the_report_in_spanish(server: ServerProcess, tmp_path: Path) -> None:
+    async with admin_app(server, "es").run_test(size=SIZE) as pilot:
+        await shown(pilot)
+        screen = pilot.app.screen
+        columns = [str(c.label) for c in screen.query_one(DataTable).columns.values()]
+        assert columns[:4] == ["oficina", "servicio", "emitidos", "atendidos"]
+        assert table_of(pilot)[-1][:3] == ["total", "", "6"]
+        assert "Del 2026-03-10 al 2026-03-10 por servicio: 3 grupos, 6 turnos" in status_of(pilot)
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: isinstance(pilot.app.screen, SaveReport))
+        assert "Guardar el informe como CSV" in str(pilot.app.screen.query_one(Label).render())
+        pilot.app.screen.query_one("#save-path", Input).value = str(tmp_path / "no" / "x.csv")
+        await touch(pilot, "#save-ok")
+        await until(pilot, lambda: "No se puede guardar" in status_of(pilot))
+
+
 def test_snapshot(snap_compare, server: ServerProcess) -> None:
-    assert snap_compare(admin_app(server), terminal_size=SIZE, run_before=shown)
+    """The screen as the supervisor app shows it first: in Spanish."""
+    assert snap_compare(admin_app(server, "es"), terminal_size=SIZE, run_before=shown)

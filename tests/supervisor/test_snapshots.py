@@ -7,11 +7,12 @@ the tests run at."""
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from textual.pilot import Pilot
 
-from queue_api.schema import KpiCharts, Kpis, ServiceKpi
+from queue_api.schema import Appointment, KpiCharts, Kpis, ServiceKpi
+from supervisor.bookings_screen import BookingsScreen
 from supervisor.branch_screen import BranchScreen
 from supervisor.charts import ChartsScreen
 from supervisor.devices_screen import DevicesScreen
@@ -125,3 +126,39 @@ def test_charts(snap_compare, server):
         await asyncio.sleep(0)
 
     assert snap_compare(app, terminal_size=(140, 44), run_before=charts_drawn)
+
+
+def a_day_of_bookings() -> list[Appointment]:
+    """Registro civil's bookings of a morning, one in each state."""
+    states = [
+        ("checked_in", False),
+        ("no_show", False),
+        ("late", True),
+        ("booked", False),
+        ("cancelled", False),
+    ]
+    return [
+        Appointment(
+            id=f"booking-{n}",
+            code=None,
+            branch="centro",
+            service="registro",
+            service_name={"es": "Registro civil", "en": "Civil registry"},
+            start=datetime(2026, 3, 10, 15, 0, tzinfo=UTC) + timedelta(minutes=10 * n),
+            status="booked" if status == "late" else status,
+            late=late,
+        )
+        for n, (status, late) in enumerate(states)
+    ]
+
+
+def test_bookings(snap_compare, server):
+    app = make_app(server)
+
+    async def bookings_drawn(pilot: Pilot) -> None:
+        await overview_loaded(pilot)
+        screen = BookingsScreen(app.client, "es", "centro", appointments=a_day_of_bookings())
+        await pilot.app.push_screen(screen)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=bookings_drawn)

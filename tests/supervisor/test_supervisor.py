@@ -144,3 +144,6 @@ async def test_charts_devices_and_staffing_are_one_key_away(server) -> None:
         assert report.report is not None
         assert report.report.branches == ["centro"]  # the branch on screen, today
         assert report.report.total.issued == 7
+        # In the app's language, as its other screens.
+        status = str(report.query_one("#report-status", Static).render())
+        assert "por servicio: 3 grupos, 7 turnos" in status
