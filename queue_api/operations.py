@@ -121,6 +121,7 @@ class Operations:
                     waiting=line.waiting,
                     longest_wait_seconds=line.longest_wait_seconds,
                     ewt_seconds=line.ewt_seconds if line.waiting else None,
+                    ewt_range_seconds=line.ewt_range_seconds if line.waiting else None,
                     target_wait_minutes=service.target_wait_minutes,
                     level=stats.wait_level(line.longest_wait_seconds, service.target_wait_minutes),
                     within_target_share=stats.within_target_share(

@@ -530,6 +530,8 @@ class ServiceKpi(WireModel):
     waiting: int
     longest_wait_seconds: int | None
     ewt_seconds: int | None
+    #: The estimate's range for a ticket issued now, as tickets carry it; null with none waiting.
+    ewt_range_seconds: tuple[int, int] | None = None
     target_wait_minutes: int
     #: The longest wait against the target: ``fine``, ``close`` (75% of it) or ``over``.
     level: Literal["fine", "close", "over"]

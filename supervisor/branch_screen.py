@@ -16,6 +16,7 @@ from textual.widgets import DataTable, Label, Static
 from textual.worker import Worker
 
 from queue_api.client import ApiError, QueueClient, Unreachable
+from queue_api.i18n import Words
 from queue_api.schema import Devices, EventType, Kpis
 from supervisor.feed import BranchEvent, Stale, StreamState, follow
 from supervisor.wording import level_text, minutes, share, words
@@ -124,7 +125,10 @@ class BranchScreen(Screen[None]):
                 str(s.waiting),
                 level_text(minutes(self.t, s.longest_wait_seconds), s.level),
                 self.t("minutes", m=s.target_wait_minutes),
-                minutes(self.t, s.ewt_seconds),
+                # Worded as the citizen's ticket words it (one rule: queue_api.i18n).
+                Words(self.language).wait_range(s.ewt_range_seconds, s.ewt_seconds)
+                if s.waiting
+                else "—",
                 share(s.within_target_share),
                 str(s.served),
                 str(s.no_shows),

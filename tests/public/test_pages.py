@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from queue_api.client import QueueClient, new_idempotency_key
-from queue_api.i18n import Words
+from queue_api.i18n import wait_range
 from queue_api.server.public_pages.routes import PAGES_PER_MINUTE
 from tests.public.conftest import B, public_office
 from tests.public.sse import open_events
@@ -52,9 +52,11 @@ async def test_the_branch_page_shows_waiting_estimates_join_and_book(
     text = page.text
     assert '<html lang="en">' in text and "<h1>Oficina Centro: today&#x27;s queue</h1>" in text
     licencias = section(text, "Driver licences")
-    estimate = next(s["ewt_seconds"] for s in queue["services"] if s["service"] == "licencias")
+    line = next(s for s in queue["services"] if s["service"] == "licencias")
     assert "<dt>People waiting</dt><dd>2</dd>" in licencias
-    assert f"<dt>Estimated wait</dt><dd>{Words('en').wait(estimate)}</dd>" in licencias
+    # The range as the paper prints it, not a single figure.
+    low, high = line["ewt_range_seconds"]
+    assert f"<dt>Estimated wait</dt><dd>{wait_range(low, high, 'en')}</dd>" in licencias
     # Joining from the phone where the service allows it, against the remote-tickets call.
     assert 'action="/api/v1/branches/centro/remote-tickets"' in licencias
     assert 'data-service="licencias"' in licencias and "Join the queue" in licencias
