@@ -33,7 +33,6 @@ from queue_api.schema import (
     EventType,
     IssueTicket,
     KpiAlert,
-    PublicTicket,
     Queue,
     ReportedAlert,
     Service,
@@ -367,36 +366,6 @@ class Office:
         counter = self._counter(branch, counter_id)
         with self.store.read() as tx:
             return self._counter_view(tx, branch, counter)
-
-    def public_ticket(self, ticket_id: str) -> PublicTicket:
-        """The public view of a ticket (no id, nothing personal); NotFound if unknown."""
-        with self.store.read() as tx:
-            record = tx.ticket(ticket_id) if engine.could_be_ticket_id(ticket_id) else None
-            branch = self.config.branch(record.branch) if record is not None else None
-            if record is None or branch is None:
-                raise NotFound("no ticket has this id: check the link or the QR code")
-            service = branch.service(record.service)
-            # Called: where it is called to; sent to one counter (transfer): where it will be.
-            if record.status in engine.ACTIVE:
-                desk = record.counter
-            else:
-                desk = record.for_counter if record.status is TicketStatus.WAITING else None
-            counter = branch.counter(desk) if desk else None
-            view = self._ticket_view(tx, record)
-        return PublicTicket(
-            number=view.number,
-            branch_name=branch.name,
-            service=view.service,
-            service_name=dict(service.name) if service else {"es": view.service},
-            status=view.status,
-            language=view.language,
-            issued_at=view.issued_at,
-            called_at=view.called_at,
-            counter_label=counter.label if counter else None,
-            ahead=view.ahead,
-            ewt_seconds=view.ewt_seconds,
-            ewt_range_seconds=view.ewt_range_seconds,
-        )
 
     def stats(self, branch_id: str) -> Stats:
         """Today's KPIs per service and per counter."""

@@ -36,6 +36,8 @@ app.add_typer(printer_app, name="printer")
 app.add_typer(led_app, name="led")
 
 console = Console(highlight=False, soft_wrap=True)
+"""Made again as each command starts (``no_traceback``): a console reads the terminal's width
+(``COLUMNS`` when there is no terminal) when made, and tables are laid out to it."""
 
 OK, FAULT, USAGE, INTERNAL = 0, 1, 2, 3
 
@@ -48,6 +50,8 @@ def no_traceback(command: F) -> F:
 
     @functools.wraps(command)
     def guarded(*args: Any, **kwargs: Any) -> Any:
+        global console
+        console = Console(highlight=False, soft_wrap=True)
         try:
             return command(*args, **kwargs)
         except (typer.Exit, typer.Abort, KeyboardInterrupt):

@@ -3,6 +3,7 @@ against a real queue server."""
 
 from __future__ import annotations
 
+import importlib
 import json
 import socket
 import subprocess
@@ -16,6 +17,7 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
+import turnero.diag
 from tests.drivers.escpos_decoder import decode
 from tests.drivers.fixtures import FakeBoard, FakeTcpPrinter, PtyPair
 from tests.server_process import TOKENS, ServerProcess, office_file
@@ -162,6 +164,17 @@ def test_api_reports_role_scope_over_a_slow_link(api_url: str) -> None:
         link.close()
     assert result.exit_code == 0, result.output
     assert "kiosk-entrada as kiosk @ centro" in result.output and " ms" in result.output
+
+
+def test_tables_fit_the_terminal_the_command_runs_in(
+    api_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The width is read when a command runs, not when the module was first imported (a
+    narrow terminal then would wrap every later table, as one test order showed)."""
+    monkeypatch.setenv("COLUMNS", "40")
+    importlib.reload(turnero.diag)  # in place: the commands see the module's new globals
+    monkeypatch.delenv("COLUMNS")
+    assert "kiosk-entrada as kiosk @ centro" in run("api", api_url, "--token", TOKEN).output
 
 
 def test_api_lists_the_faults_that_stand_without_failing(api_url: str) -> None:

@@ -14,6 +14,7 @@ from device.clock import FrozenClock
 from queue_api.bookings import Bookings, CheckInRefused, InvalidBooking
 from queue_api.config import load_office_config
 from queue_api.office import Conflict, NotFound, Office
+from queue_api.phone import Phone
 from queue_api.schema import BookAppointment, EventType, IssueTicket
 from queue_api.store import StoredEvent, open_store
 from tests.queue_api.appointments_office import appointments_office
@@ -138,12 +139,12 @@ def test_an_early_appointment_waits_for_its_slot_and_an_on_time_one_goes_first(
     # A walk-in after the check-in but before the slot is ahead of it...
     clock.now = SLOT - timedelta(minutes=5)
     walk_in = office.issue("centro", IssueTicket(service="registro"), "k1")[0]
-    assert office.public_ticket(ticket.id).ahead == 1
-    assert office.public_ticket(walk_in.id).ahead == 0
+    assert Phone(office).public_ticket(ticket.id).ahead == 1
+    assert Phone(office).public_ticket(walk_in.id).ahead == 0
     # ... one who came after the slot began is behind it.
     clock.now = SLOT + timedelta(minutes=1)
     later = office.issue("centro", IssueTicket(service="registro"), "k2")[0]
-    assert office.public_ticket(later.id).ahead == 2
+    assert Phone(office).public_ticket(later.id).ahead == 2
     with office.store.read() as tx:
         clock_now = tx.branch_clock("centro")
     assert clock_now is not None and clock_now.queue_at == later.issued_at

@@ -21,6 +21,7 @@ from queue_api import engine
 from queue_api.config import load_office_config
 from queue_api.engine import CounterRecord, RuleViolation, TicketRecord
 from queue_api.office import Conflict, Office
+from queue_api.phone import Phone
 from queue_api.schema import CounterState, EventType, IssueTicket, ReportedAlert, TicketStatus
 from queue_api.store.sqlite import SqliteStore
 from tests.server_process import office_file
@@ -482,9 +483,9 @@ def test_a_new_business_day_cancels_what_the_last_one_left_unfinished(
 
     clock.advance(24 * 3600)
     assert office.close_past_days() == 2
-    assert office.public_ticket(called.id).status is TicketStatus.CANCELLED
-    assert office.public_ticket(waiting.id).status is TicketStatus.CANCELLED
-    assert office.public_ticket(done.id).status is TicketStatus.DONE
+    assert Phone(office).public_ticket(called.id).status is TicketStatus.CANCELLED
+    assert Phone(office).public_ticket(waiting.id).status is TicketStatus.CANCELLED
+    assert Phone(office).public_ticket(done.id).status is TicketStatus.DONE
     counter = office.counter("centro", "2")
     assert counter.current is None and counter.state is CounterState.CLOSED
     with office.store.read() as tx:
@@ -635,7 +636,7 @@ def test_a_day_once_begun_stays_when_the_clock_steps_back_before_anyone_came(
     assert office.today() == date(2026, 3, 10)  # the clock's day; the branch stays on the 11th
     clock.advance(HOUR)
     assert office.close_past_days() == 0
-    assert office.public_ticket(fresh.id).status is TicketStatus.WAITING
+    assert Phone(office).public_ticket(fresh.id).status is TicketStatus.WAITING
     assert office.call_next("centro", "2").id == fresh.id
 
 

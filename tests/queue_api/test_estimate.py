@@ -28,6 +28,7 @@ from queue_api.estimate import (
     people_estimate,
 )
 from queue_api.office import Office
+from queue_api.phone import Phone
 from queue_api.schema import IssueTicket, TicketStatus
 from queue_api.store.sqlite import SqliteStore
 from tests.server_process import office_file
@@ -311,14 +312,14 @@ def test_the_office_kept_forecast_says_what_a_fresh_one_says(tmp_path: Path) -> 
     ids += [issue(n) for n in range(6, 14)]  # placed on the kept forecast, one by one
     fresh = office_on(tmp_path, clock)  # nothing kept: simulates the whole queue again
     for ticket_id in ids:
-        kept, made = office.public_ticket(ticket_id), fresh.public_ticket(ticket_id)
+        kept, made = Phone(office).public_ticket(ticket_id), fresh.public_ticket(ticket_id)
         assert (kept.ewt_seconds, kept.ewt_range_seconds) == (
             made.ewt_seconds,
             made.ewt_range_seconds,
         )
     assert office.queue("centro") == fresh.queue("centro")
     # Looking again changes nothing; a call does.
-    before = office.public_ticket(ids[-1]).ewt_seconds
-    assert office.public_ticket(ids[-1]).ewt_seconds == before
+    before = Phone(office).public_ticket(ids[-1]).ewt_seconds
+    assert Phone(office).public_ticket(ids[-1]).ewt_seconds == before
     office.call_next("centro", "2")
-    assert office.public_ticket(ids[-1]).ewt_seconds != before
+    assert Phone(office).public_ticket(ids[-1]).ewt_seconds != before
