@@ -12,7 +12,6 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from queue_api import engine, slots
 from queue_api.config import AppointmentsConfig, BranchConfig, ServiceConfig
-from queue_api.engine import BranchClock
 from queue_api.office import IDEMPOTENCY_WINDOW, Conflict, NotFound, Office
 from queue_api.schema import (
     Appointment,
@@ -283,29 +282,21 @@ class Bookings:
             if service is None:
                 raise Conflict(f"this booking's service {record.service} is no longer offered")
             late = self._arrival(branch, service, record, now) is Arrival.LATE
-            clock = tx.branch_clock(branch.id)
-            today = engine.branch_day(self.office.today(now), clock)
             if late:
-                queue_at = reached = engine.next_queue_at(now, clock)
+                ticket = self.office._new_in_line(
+                    tx, branch, service, now, language=record.language
+                )
             else:
-                queue_at = self._booked_queue_time(tx, record)
-                # The branch clock stays: walk-ins after this one keep their own order.
-                reached = clock.queue_at if clock is not None else now
-            ticket = engine.new_ticket(
-                branch=branch.id,
-                service=service.id,
-                prefix=service.prefix,
-                sequence=tx.next_sequence(branch.id, service.id, today),
-                day=today,
-                priority=False,
-                language=record.language,
-                now=now,
-                queue_at=queue_at,
-            )
-            if not late:
-                ticket = replace(ticket, channel="appointment", appointment_at=record.start)
-            tx.save_branch_clock(BranchClock(branch.id, today, reached))
-            tx.insert_ticket(ticket)
+                ticket = self.office._new_in_line(
+                    tx,
+                    branch,
+                    service,
+                    now,
+                    language=record.language,
+                    channel="appointment",
+                    booked=self._booked_queue_time(tx, record),
+                    appointment_at=record.start,
+                )
             tx.update_appointment(slots.checked_in(record, ticket.id))
             if key is not None:
                 tx.remember_issue(branch.id, key, ticket.id, code, now)

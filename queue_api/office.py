@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from typing import Protocol, TypeVar
@@ -400,6 +400,45 @@ class Office:
         )
         return tx.append_event(branch.id, type, data.wire())
 
+    def _new_in_line(
+        self,
+        tx: WriteTx,
+        branch: BranchConfig,
+        service: ServiceConfig,
+        now: datetime,
+        *,
+        language: str,
+        priority: bool = False,
+        channel: str = "kiosk",
+        booked: datetime | None = None,
+        appointment_at: datetime | None = None,
+    ) -> TicketRecord:
+        """A new ticket with the branch's next number of ``service``, stored and in line. A
+        walk-in's queue time is now, made monotonic (the branch clock moves on to it); a
+        booking's is ``booked``, its booked time, and the clock stays: walk-ins after it keep
+        their own order."""
+        clock = tx.branch_clock(branch.id)
+        today = engine.branch_day(self.today(now), clock)
+        if booked is None:
+            queue_at = reached = engine.next_queue_at(now, clock)
+        else:
+            queue_at, reached = booked, clock.queue_at if clock is not None else now
+        ticket = engine.new_ticket(
+            branch=branch.id,
+            service=service.id,
+            prefix=service.prefix,
+            sequence=tx.next_sequence(branch.id, service.id, today),
+            day=today,
+            priority=priority,
+            language=language,
+            now=now,
+            queue_at=queue_at,
+        )
+        ticket = replace(ticket, channel=channel, appointment_at=appointment_at)
+        tx.save_branch_clock(BranchClock(branch.id, today, reached))
+        tx.insert_ticket(ticket)
+        return ticket
+
     def issue(
         self,
         branch_id: str,
@@ -432,22 +471,9 @@ class Office:
                 raise Conflict(f"service {service.id} is closed today: no tickets are issued")
             if request.priority and not service.priority_allowed:
                 raise Conflict(f"service {service.id} has no priority line: issue without it")
-            clock = tx.branch_clock(branch.id)
-            today = engine.branch_day(self.today(now), clock)
-            queue_at = engine.next_queue_at(now, clock)
-            ticket = engine.new_ticket(
-                branch=branch.id,
-                service=service.id,
-                prefix=service.prefix,
-                sequence=tx.next_sequence(branch.id, service.id, today),
-                day=today,
-                priority=request.priority,
-                language=request.language,
-                now=now,
-                queue_at=queue_at,
+            ticket = self._new_in_line(
+                tx, branch, service, now, language=request.language, priority=request.priority
             )
-            tx.save_branch_clock(BranchClock(branch.id, today, queue_at))
-            tx.insert_ticket(ticket)
             tx.remember_issue(branch.id, key, ticket.id, fingerprint, now)
             events.append(self._event(tx, branch, EventType.TICKET_ISSUED, now, ticket=ticket))
             self._waits.noted(branch.id, ticket.id, events[-1].id)

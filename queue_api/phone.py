@@ -8,7 +8,6 @@ rules of ``queue_api.phone_rules`` and ``queue_api.engine``.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import replace
 from typing import Any, cast
 
 from queue_api import engine
@@ -202,21 +201,9 @@ class Phone:
             )
             if refusal is not None:
                 raise Conflict(refusal)
-            queue_at = engine.next_queue_at(now, clock)
-            ticket = engine.new_ticket(
-                branch=branch.id,
-                service=service.id,
-                prefix=service.prefix,
-                sequence=tx.next_sequence(branch.id, service.id, today),
-                day=today,
-                priority=False,
-                language=request.language,
-                now=now,
-                queue_at=queue_at,
+            ticket = office._new_in_line(
+                tx, branch, service, now, language=request.language, channel="remote"
             )
-            ticket = replace(ticket, channel="remote")
-            tx.save_branch_clock(engine.BranchClock(branch.id, today, queue_at))
-            tx.insert_ticket(ticket)
             events.append(office._event(tx, branch, EventType.TICKET_ISSUED, now, ticket=ticket))
             return ticket.id, self._public(tx, branch, ticket)
 

@@ -82,7 +82,6 @@ def start_pty_pair(
         stderr=subprocess.PIPE,
     )
     assert process.stderr is not None
-    paths: list[str] = []
     output = b""
     deadline = time.monotonic() + WAIT
     with selectors.DefaultSelector() as selector:
@@ -97,12 +96,14 @@ def start_pty_pair(
             if not chunk:
                 raise RuntimeError(f"socat exited: {output.decode(errors='replace')}")
             output += chunk
-    paths = re.findall(r"PTY is (\S+)", output.decode())
-    assert len(paths) == 2, output
+    # An end with a link is known by it; socat names the others' devices ("PTY is ...").
+    # Only those are read: under load one run printed a single "PTY is" line for two ends.
+    named = iter(re.findall(r"PTY is (\S+)", output.decode()))
+    near = str(near_link) if near_link else next(named, None)
+    far = str(far_link) if far_link else next(named, None)
+    assert near and far and Path(near).exists() and Path(far).exists(), output
     # Keep draining stderr so socat never blocks on a full pipe.
     threading.Thread(target=_drain, args=(process,), daemon=True).start()
-    near = str(near_link) if near_link else paths[0]
-    far = str(far_link) if far_link else paths[1]
     return PtyPair(near, far, process)
 
 

@@ -312,7 +312,7 @@ def test_the_office_kept_forecast_says_what_a_fresh_one_says(tmp_path: Path) -> 
     ids += [issue(n) for n in range(6, 14)]  # placed on the kept forecast, one by one
     fresh = office_on(tmp_path, clock)  # nothing kept: simulates the whole queue again
     for ticket_id in ids:
-        kept, made = Phone(office).public_ticket(ticket_id), fresh.public_ticket(ticket_id)
+        kept, made = Phone(office).public_ticket(ticket_id), Phone(fresh).public_ticket(ticket_id)
         assert (kept.ewt_seconds, kept.ewt_range_seconds) == (
             made.ewt_seconds,
             made.ewt_range_seconds,
