@@ -19,7 +19,7 @@ from queue_api.client import ApiError, QueueClient, Unreachable
 from queue_api.i18n import Words
 from queue_api.schema import Devices, EventType, Kpis
 from supervisor.feed import BranchEvent, Stale, StreamState, follow
-from supervisor.wording import level_text, minutes, share, words
+from supervisor.wording import fault_text, level_text, minutes, share, words
 
 log = logging.getLogger(__name__)
 
@@ -173,7 +173,8 @@ class BranchScreen(Screen[None]):
         if self.devices is not None:
             for device in self.devices.devices:
                 if device.faults:
-                    line = self.t("fault.line", device=device.name, faults=", ".join(device.faults))
+                    faults = ", ".join(fault_text(self.t, kind) for kind in device.faults)
+                    line = self.t("fault.line", device=device.name, faults=faults)
                     lines.append(Text(line, style="yellow"))
         if not lines:
             lines.append(Text(self.t("branch.no_alerts"), style="green"))

@@ -16,7 +16,7 @@ from textual.worker import Worker
 from queue_api.client import ApiError, QueueClient, Unreachable
 from queue_api.schema import Devices, DeviceStatus, EventType
 from supervisor.feed import BranchEvent, follow
-from supervisor.wording import words
+from supervisor.wording import fault_text, words
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +85,8 @@ class DevicesScreen(Screen[None]):
         for device in devices.devices:
             app = f"{device.app} {device.version}" if device.app else "—"
             faults = Text(
-                ", ".join(device.faults) or "ok", style="bold red" if device.faults else "green"
+                ", ".join(fault_text(self.t, kind) for kind in device.faults) or "ok",
+                style="bold red" if device.faults else "green",
             )
             table.add_row(
                 device.name,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
+from device.alert_words import alert_words
 from queue_api.i18n import Words
 
 LEVEL_STYLES = {"fine": "bold green", "close": "bold yellow", "over": "bold red"}
@@ -30,3 +31,14 @@ def share(value: float | None) -> str:
 def level_text(text: str, level: str) -> Text:
     """``text`` in its level's colour."""
     return Text(text, style=LEVEL_STYLES.get(level, ""))
+
+
+def fault_text(t: Words, kind: str) -> str:
+    """A standing fault as staff read it: a device's fault in the devices' catalog, silence in
+    the supervisor's own; the code itself only when neither knows it."""
+    found = alert_words(kind, t.language)
+    if found is not None:
+        return f"{found[0]}: {found[1]}"
+    key = f"fault.{kind}"
+    text = t(key)
+    return kind if text == key else text

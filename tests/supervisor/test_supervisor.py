@@ -91,12 +91,12 @@ async def test_kpi_alerts_and_device_faults_stand_on_the_branch_screen(server) -
         screen = app.screen
         alerts = screen.query_one("#alerts", Static)
         # Desks that never called stand as faults; no KPI alert yet.
-        await until(pilot, lambda: "ventanilla-1: never_seen" in str(alerts.render()))
+        await until(pilot, lambda: "ventanilla-1: nunca se conectó" in str(alerts.render()))
         assert "esperando" not in str(alerts.render())
         issue(server, "licencias", 4)
         call(server, "kiosk", "POST", "/alerts", {"device": "k", "kind": "printer.paper_out"})
         await until(pilot, lambda: "4 esperando (límite 3)" in str(alerts.render()))
-        await until(pilot, lambda: "kiosk-entrada: printer.paper_out" in str(alerts.render()))
+        await until(pilot, lambda: "kiosk-entrada: Impresora: sin papel" in str(alerts.render()))
         for _ in range(2):
             call(server, "counter2", "POST", "/counters/2/next")
         await until(pilot, lambda: "esperando" not in str(alerts.render()))
@@ -124,7 +124,7 @@ async def test_charts_devices_and_staffing_are_one_key_away(server) -> None:
         table = devices.query_one(DataTable)
         await until(pilot, lambda: table.row_count > 0)
         assert cell(table, "kiosk-entrada", "faults") == "ok"
-        assert cell(table, "pantalla-sala", "faults") == "never_seen"
+        assert cell(table, "pantalla-sala", "faults") == "nunca se conectó"
         assert cell(table, "supervision", "app").startswith("supervisor ")
         await pilot.press("escape")
 
