@@ -13,11 +13,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable, Label
-from textual.worker import Worker
 
-from queue_api.client import ApiError, QueueClient, Unreachable
+from queue_api.client import QueueClient
 from queue_api.schema import Appointment, EventType
-from supervisor.feed import BranchEvent, Stale, follow
+from supervisor.feed import BranchEvent, Stale, follow, read_into
 from supervisor.wording import words
 
 log = logging.getLogger(__name__)
@@ -87,22 +86,17 @@ class BookingsScreen(Screen[None]):
 
     def read(self) -> None:
         """Read the day's bookings again (the newest read replaces one running)."""
-
-        async def read() -> None:
-            try:
-                self.appointments = await self.client.appointments(self.branch)
-            except Unreachable:
-                self._say(self.t("offline"))
-                return
-            except ApiError as exc:
-                self._say(self.t("refused", detail=exc.detail))
-                return
-            self._say("")
-            self.draw()
-
-        _: Worker[None] = self.run_worker(
-            read, group="bookings", exclusive=True, exit_on_error=False
+        read_into(
+            self,
+            "bookings",
+            lambda: self.client.appointments(self.branch),
+            self._shown,
+            (self.t, self._say),
         )
+
+    def _shown(self, appointments: list[Appointment]) -> None:
+        self.appointments = appointments
+        self.draw()
 
     def _say(self, text: str) -> None:
         status = self.query_one("#status", Label)

@@ -13,12 +13,11 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Label, Static
-from textual.worker import Worker
 
-from queue_api.client import ApiError, QueueClient, Unreachable
+from queue_api.client import QueueClient
 from queue_api.i18n import Words
 from queue_api.schema import Devices, EventType, Kpis
-from supervisor.feed import BranchEvent, Stale, StreamState, follow
+from supervisor.feed import BranchEvent, Stale, StreamState, follow, read_into
 from supervisor.wording import fault_text, level_text, minutes, share, words
 
 log = logging.getLogger(__name__)
@@ -79,33 +78,25 @@ class BranchScreen(Screen[None]):
 
     def read(self) -> None:
         """Read the branch's KPIs again (the newest read replaces one running)."""
+        read_into(
+            self, "kpis", lambda: self.client.kpis(self.branch), self._kpis, (self.t, self._say)
+        )
 
-        async def read() -> None:
-            try:
-                self.kpis = await self.client.kpis(self.branch)
-            except Unreachable:
-                self._say(self.t("offline"))
-                return
-            except ApiError as exc:
-                self._say(self.t("refused", detail=exc.detail))
-                return
-            self._say("")
-            self._draw()
-
-        _: Worker[None] = self.run_worker(read, group="kpis", exclusive=True, exit_on_error=False)
+    def _kpis(self, kpis: Kpis) -> None:
+        self.kpis = kpis
+        self._draw()
 
     def read_devices(self) -> None:
-        async def read() -> None:
-            try:
-                self.devices = await self.client.devices(self.branch)
-            except (Unreachable, ApiError) as exc:
-                log.info("devices of %s not read: %s", self.branch, exc)
-                return
-            self._draw_alerts()
-
-        _: Worker[None] = self.run_worker(
-            read, group="devices", exclusive=True, exit_on_error=False
+        read_into(
+            self,
+            f"devices of {self.branch}",
+            lambda: self.client.devices(self.branch),
+            self._devices,
         )
+
+    def _devices(self, devices: Devices) -> None:
+        self.devices = devices
+        self._draw_alerts()
 
     def _say(self, text: str) -> None:
         status = self.query_one("#status", Label)

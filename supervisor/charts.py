@@ -11,12 +11,11 @@ from textual.binding import Binding, BindingType
 from textual.containers import Grid
 from textual.screen import Screen
 from textual.widgets import Label
-from textual.worker import Worker
 from textual_plotext import PlotextPlot
 
-from queue_api.client import ApiError, QueueClient, Unreachable
+from queue_api.client import QueueClient
 from queue_api.schema import KpiCharts, Kpis
-from supervisor.feed import BranchEvent, Stale, follow
+from supervisor.feed import BranchEvent, Stale, follow, read_into
 from supervisor.wording import words
 
 log = logging.getLogger(__name__)
@@ -76,15 +75,16 @@ class ChartsScreen(Screen[None]):
         self.read()
 
     def read(self) -> None:
-        async def read() -> None:
-            try:
-                self.kpis = await self.client.kpis(self.branch, charts=True)
-            except (Unreachable, ApiError) as exc:
-                log.info("charts of %s not read: %s", self.branch, exc)
-                return
-            self.draw()
+        read_into(
+            self,
+            f"charts of {self.branch}",
+            lambda: self.client.kpis(self.branch, charts=True),
+            self._shown,
+        )
 
-        _: Worker[None] = self.run_worker(read, group="charts", exclusive=True, exit_on_error=False)
+    def _shown(self, kpis: Kpis) -> None:
+        self.kpis = kpis
+        self.draw()
 
     def on_branch_event(self, message: BranchEvent) -> None:
         self.stale.mark(message.branch)

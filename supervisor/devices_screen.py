@@ -11,11 +11,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable, Label
-from textual.worker import Worker
 
-from queue_api.client import ApiError, QueueClient, Unreachable
+from queue_api.client import QueueClient
 from queue_api.schema import Devices, DeviceStatus, EventType
-from supervisor.feed import BranchEvent, follow
+from supervisor.feed import BranchEvent, follow, read_into
 from supervisor.wording import fault_text, words
 
 log = logging.getLogger(__name__)
@@ -52,17 +51,13 @@ class DevicesScreen(Screen[None]):
         self.set_interval(self.refresh_seconds, self.read)
 
     def read(self) -> None:
-        async def read() -> None:
-            try:
-                self.devices = await self.client.devices(self.branch)
-            except (Unreachable, ApiError) as exc:
-                log.info("devices of %s not read: %s", self.branch, exc)
-                return
-            self.draw()
-
-        _: Worker[None] = self.run_worker(
-            read, group="devices", exclusive=True, exit_on_error=False
+        read_into(
+            self, f"devices of {self.branch}", lambda: self.client.devices(self.branch), self._shown
         )
+
+    def _shown(self, devices: Devices) -> None:
+        self.devices = devices
+        self.draw()
 
     def on_branch_event(self, message: BranchEvent) -> None:
         if message.event is not None and message.event.type is EventType.DEVICE_ALERT:

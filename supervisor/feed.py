@@ -8,17 +8,20 @@ figures (waits grow with no event) come from a slow periodic read besides.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from textual.message import Message
 from textual.screen import Screen
 from textual.worker import Worker
 
-from queue_api.client import ApiError, QueueClient
+from queue_api.client import ApiError, QueueClient, Unreachable
+from queue_api.i18n import Words
 from queue_api.schema import Event
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 SETTLE_SECONDS = 0.3
 """A burst of events (a Next: completed, then called) is read once, after it settles."""
@@ -75,3 +78,36 @@ class Stale:
         branches, self.branches = self.branches, set()
         for branch in sorted(branches):
             self.read(branch)
+
+
+def read_into(
+    screen: Screen[Any],
+    group: str,
+    fetch: Callable[[], Awaitable[T]],
+    shown: Callable[[T], None],
+    say: tuple[Words, Callable[[str], None]] | None = None,
+) -> None:
+    """Read with ``fetch`` in a worker of ``group`` (a newer read replaces one running) and
+    hand the answer to ``shown``. Why a read failed goes to ``say``'s status line in its words
+    (and an answer clears it); without ``say`` (a read that only adds to a screen), to the log."""
+
+    def failed(exc: Exception, key: str, **values: object) -> None:
+        if say is None:
+            log.info("%s not read: %s", group, exc)
+        else:
+            say[1](say[0](key, **values))
+
+    async def run() -> None:
+        try:
+            found = await fetch()
+        except Unreachable as exc:
+            failed(exc, "offline")
+            return
+        except ApiError as exc:
+            failed(exc, "refused", detail=exc.detail)
+            return
+        if say is not None:
+            say[1]("")
+        shown(found)
+
+    _: Worker[None] = screen.run_worker(run, group=group, exclusive=True, exit_on_error=False)

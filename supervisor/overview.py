@@ -13,7 +13,7 @@ from textual.worker import Worker
 
 from queue_api.client import ApiError, QueueClient, Unreachable
 from queue_api.schema import BranchSummary, Kpis
-from supervisor.feed import BranchEvent, Stale, StreamState, follow
+from supervisor.feed import BranchEvent, Stale, StreamState, follow, read_into
 from supervisor.wording import level_text, minutes, words
 
 log = logging.getLogger(__name__)
@@ -85,21 +85,12 @@ class OverviewScreen(Screen[None]):
             self.read_branch(branch.id)
 
     def read_branch(self, branch: str) -> None:
-        async def read() -> None:
-            try:
-                kpis = await self.client.kpis(branch)
-            except Unreachable:
-                self._say(self.t("offline"))
-                return
-            except ApiError as exc:
-                self._say(self.t("refused", detail=exc.detail))
-                return
-            self._say("")
+        def shown(kpis: Kpis) -> None:
             self.kpis[branch] = kpis
             self._draw(kpis)
 
-        _: Worker[None] = self.run_worker(
-            read, group=f"read-{branch}", exclusive=True, exit_on_error=False
+        read_into(
+            self, f"read-{branch}", lambda: self.client.kpis(branch), shown, (self.t, self._say)
         )
 
     def _say(self, text: str) -> None:
