@@ -80,11 +80,14 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def _refuse_when_over(allowance: AddressAllowance, address: str, what: str) -> None:
-    wait = allowance.take(address)
+def refuse_over(request: Request, name: str, burst: int, per_seconds: float, what: str) -> None:
+    """Count one ``what`` of the caller's address in the app's allowance ``name`` (``burst``
+    of them per ``per_seconds``); 429 with ``Retry-After`` past it. The address is not
+    logged: it is the one personal thing a public call brings."""
+    wait = _allowance(request, name, burst, per_seconds).take(client_address(request))
     if wait:
         seconds = math.ceil(wait)
-        log.warning("%s refused to %s: over its allowance", what, address)
+        log.warning("%s refused: over %d in %.0f s from one address", what, burst, per_seconds)
         raise HTTPException(
             429,
             f"too many {what} from this address: try again in {seconds} s",
@@ -94,12 +97,10 @@ def _refuse_when_over(allowance: AddressAllowance, address: str, what: str) -> N
 
 def public_read(request: Request) -> None:
     """Count one public read of the caller's address; 429 past ``READS_PER_MINUTE``."""
-    allowance = _allowance(request, "citizen_reads", READS_PER_MINUTE, 60.0)
-    _refuse_when_over(allowance, client_address(request), "requests")
+    refuse_over(request, "citizen_reads", READS_PER_MINUTE, 60.0, "requests")
 
 
 def public_booking(request: Request) -> None:
     """Count one booking (or cancellation) of the caller's address; 429 past
     ``BOOKINGS_PER_HOUR``."""
-    allowance = _allowance(request, "citizen_bookings", BOOKINGS_PER_HOUR, 3600.0)
-    _refuse_when_over(allowance, client_address(request), "bookings")
+    refuse_over(request, "citizen_bookings", BOOKINGS_PER_HOUR, 3600.0, "bookings")

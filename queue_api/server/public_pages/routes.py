@@ -8,7 +8,6 @@ nothing personal, are limited per client address, and the stream counts in the a
 
 from __future__ import annotations
 
-import math
 from collections.abc import AsyncIterator
 from datetime import datetime
 
@@ -16,8 +15,9 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
 
 from queue_api.office import Office
+from queue_api.server.citizen_limits import refuse_over
 from queue_api.server.hub import CLOSED, StreamQueue
-from queue_api.server.limits import RETRY_AFTER_SECONDS, StreamQuota
+from queue_api.server.limits import StreamQuota
 from queue_api.server.problems import MEDIA_TYPE, PROBLEM_REF, TITLES, responses
 from queue_api.server.public_pages.lobby_feed import LobbyFeeds
 from queue_api.server.public_pages.render import (
@@ -26,8 +26,7 @@ from queue_api.server.public_pages.render import (
     render_lobby,
     render_unknown_branch,
 )
-from queue_api.server.routes.events import EventStream
-from queue_api.server.ticket_allowance import TicketAllowance
+from queue_api.server.routes.events import EventStream, take_stream
 
 router = APIRouter(tags=["public pages"])
 
@@ -50,22 +49,9 @@ def _office(request: Request) -> Office:
     return request.app.state.office
 
 
-def _address(request: Request) -> str:
-    return request.client.host if request.client else ""
-
-
 def _within_allowance(request: Request) -> None:
-    """429 with Retry-After past ``PAGES_PER_MINUTE`` from this address (which is not logged:
-    a citizen's address is personal)."""
-    allowance: TicketAllowance = request.app.state.public_page_allowance
-    wait = allowance.take(_address(request))
-    if wait:
-        seconds = math.ceil(wait)
-        raise HTTPException(
-            429,
-            f"too many pages asked from this address: try again in {seconds} s",
-            headers={"Retry-After": str(seconds)},
-        )
+    """429 with Retry-After past ``PAGES_PER_MINUTE`` from this address."""
+    refuse_over(request, "public_pages", PAGES_PER_MINUTE, 60.0, "pages")
 
 
 def _language(request: Request) -> str:
@@ -123,14 +109,7 @@ async def lobby_events(b: str, request: Request) -> StreamingResponse:
     if request.app.state.hub.closing:
         raise HTTPException(503, "the server is shutting down: reconnect in a moment")
     quota: StreamQuota = request.app.state.stream_quota
-    address = _address(request)
-    if not quota.take(address):
-        raise HTTPException(
-            429,
-            f"{quota.per_address} event streams are open from this address: "
-            "close the ones not in use, then retry",
-            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-        )
+    address = take_stream(request, "this address")
     feeds: LobbyFeeds = request.app.state.lobby_feeds
     # Subscribed before the board is read: no call between the two is missed (the page
     # drops calls it already has by their event id).

@@ -26,6 +26,23 @@ HEARTBEAT_SECONDS = 15.0
 REPLAY_PAGE = 500
 
 
+def take_stream(request: Request, where: str | None = None) -> str:
+    """Count one more event stream from the caller's address, and return the address (give
+    it back with ``StreamQuota.give_back`` when the stream ends); 429 with ``Retry-After``
+    past ``streams_per_address``. ``where`` names the address in the refusal (default: the
+    address itself; public streams do not echo it)."""
+    quota: StreamQuota = request.app.state.stream_quota
+    address = request.client.host if request.client else ""
+    if not quota.take(address):
+        raise HTTPException(
+            429,
+            f"{quota.per_address} event streams are open from {where or address}: "
+            "close the ones not in use, then retry",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+    return address
+
+
 @router.get(
     "/api/v1/branches/{b}/events",
     response_class=StreamingResponse,
@@ -49,14 +66,7 @@ async def events(
         raise HTTPException(503, "the server is shutting down: reconnect in a moment")
 
     quota: StreamQuota = request.app.state.stream_quota
-    address = request.client.host if request.client else ""
-    if not quota.take(address):
-        raise HTTPException(
-            429,
-            f"{quota.per_address} event streams are open from {address}: "
-            "close the ones not in use, then retry",
-            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-        )
+    address = take_stream(request)
 
     presence = request.app.state.presence
     presence.stream_opened(who)

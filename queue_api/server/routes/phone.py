@@ -3,9 +3,6 @@ phone, and feedback once served. Limited per client address (429 with ``Retry-Af
 
 from __future__ import annotations
 
-import logging
-import math
-
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
@@ -13,15 +10,14 @@ from starlette.datastructures import State
 
 from queue_api.phone import Phone
 from queue_api.schema import Feedback, FeedbackIn, RemoteTicket, RemoteTicketIn
+from queue_api.server.citizen_limits import refuse_over
 from queue_api.server.hub import EventHub
-from queue_api.server.limits import RETRY_AFTER_SECONDS, StreamQuota
+from queue_api.server.limits import StreamQuota
 from queue_api.server.problems import responses
 from queue_api.server.routes import office
-from queue_api.server.routes.events import EventStream
-from queue_api.server.ticket_allowance import TicketAllowance
+from queue_api.server.routes.events import EventStream, take_stream
 from queue_api.server.ticket_watch import TicketWatch
 
-log = logging.getLogger(__name__)
 router = APIRouter(tags=["phone"])
 
 REMOTE_TICKETS_PER_MINUTE = 10
@@ -33,24 +29,6 @@ FEEDBACK_PER_MINUTE = 10
 
 def phone(request: Request) -> Phone:
     return Phone(office(request))
-
-
-def _address(request: Request) -> str:
-    return request.client.host if request.client else ""
-
-
-def _within(allowance: TicketAllowance, request: Request, what: str) -> None:
-    """429 with ``Retry-After`` when the client's address is past ``allowance``. The address is
-    not logged: it is the one personal thing a public call brings."""
-    wait = allowance.take(_address(request))
-    if wait:
-        seconds = math.ceil(wait)
-        log.warning("%s refused: over %d a minute from one address", what, allowance.per_minute)
-        raise HTTPException(
-            429,
-            f"too many {what}s from your network within a minute: try again in {seconds} s",
-            headers={"Retry-After": str(seconds)},
-        )
 
 
 @router.get(
@@ -72,14 +50,7 @@ async def ticket_events(ticket_id: str, request: Request) -> StreamingResponse:
         raise HTTPException(503, "the server is shutting down: reconnect in a moment")
     branch = await run_in_threadpool(phone(request).branch_of, ticket_id)
     quota: StreamQuota = request.app.state.stream_quota
-    address = _address(request)
-    if not quota.take(address):
-        raise HTTPException(
-            429,
-            f"{quota.per_address} event streams are open from your network: "
-            "close the ones not in use, then retry",
-            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-        )
+    address = take_stream(request, "your network")
     watch: TicketWatch = request.app.state.ticket_watch
     stream = watch.follow(branch, ticket_id)
 
@@ -100,7 +71,7 @@ def remote_ticket(b: str, body: RemoteTicketIn, request: Request) -> RemoteTicke
     """A ticket without paper (``channel`` remote) for a service with ``remote_join``; 409 when
     the service is closed, the office closed today, today's phone tickets are all given, or
     the service does not take them."""
-    _within(request.app.state.remote_allowance, request, "ticket")
+    refuse_over(request, "remote_tickets", REMOTE_TICKETS_PER_MINUTE, 60.0, "remote tickets")
     ticket_id, view = phone(request).issue_remote(b, body)
     base = office(request).config.server.public_url or str(request.base_url).rstrip("/")
     return RemoteTicket(**view.model_dump(), id=ticket_id, status_url=f"{base}/t/{ticket_id}")
@@ -115,12 +86,10 @@ def remote_ticket(b: str, body: RemoteTicketIn, request: Request) -> RemoteTicke
 def feedback(ticket_id: str, body: FeedbackIn, request: Request) -> Feedback:
     """How the visit went (score 1 to 5, an optional comment): once per ticket, after it was
     served; 409 otherwise."""
-    _within(request.app.state.feedback_allowance, request, "feedback")
+    refuse_over(request, "feedbacks", FEEDBACK_PER_MINUTE, 60.0, "feedbacks")
     return phone(request).give_feedback(ticket_id, body)
 
 
 def install(state: State, hub: EventHub, phone: Phone) -> None:
     """Set up what these routes keep on the app's ``state``."""
     state.ticket_watch = TicketWatch(hub, phone)
-    state.remote_allowance = TicketAllowance(REMOTE_TICKETS_PER_MINUTE)
-    state.feedback_allowance = TicketAllowance(FEEDBACK_PER_MINUTE)
