@@ -10,7 +10,6 @@ from datetime import date
 from queue_api.office import Office
 from queue_api.reports import (
     TOTAL,
-    ReportFigures,
     ReportQuery,
     ReportTally,
     figures,
@@ -19,13 +18,9 @@ from queue_api.reports import (
 from queue_api.schema import Report, ReportRow
 
 
-def _row(found: ReportFigures) -> ReportRow:
-    return ReportRow(**dataclasses.asdict(found))
-
-
 def report_figures(
     office: Office, branches: Sequence[str], first: date, last: date, by: str
-) -> tuple[list[ReportFigures], ReportFigures]:
+) -> tuple[list[ReportRow], ReportRow]:
     """The rows and the total of a report over ``branches`` (known to ``office``), already
     validated (``reports.check_range``, ``reports.check_grouping``)."""
     configured = [office.branch_config(b) for b in branches]
@@ -54,7 +49,7 @@ def wire_report(
     first: date,
     last: date,
     by: str,
-    found: tuple[list[ReportFigures], ReportFigures],
+    found: tuple[list[ReportRow], ReportRow],
 ) -> Report:
     """The report as the API answers it, from ``report_figures``' answer ``found``."""
     rows, total = found
@@ -64,6 +59,6 @@ def wire_report(
         to_day=last.isoformat(),
         by=by,
         timezone=office.config.server.timezone,
-        rows=[_row(r) for r in rows],
-        total=_row(total),
+        rows=rows,
+        total=total,
     )

@@ -16,6 +16,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
+from queue_api.schema import ReportRow
+
 GROUPINGS = ("service", "counter", "clerk", "hour", "day", "channel", "outcome")
 """What a report may be grouped by (API.md)."""
 TOTAL = "total"
@@ -113,26 +115,6 @@ class ReportTally:
     feedback_total: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class ReportFigures:
-    """The figures of one report row, as people read them (seconds to a tenth)."""
-
-    branch: str | None
-    key: str | None
-    issued: int
-    served: int
-    no_shows: int
-    cancelled: int
-    mean_wait_seconds: float | None
-    p50_wait_seconds: float | None
-    p90_wait_seconds: float | None
-    mean_service_seconds: float | None
-    p90_service_seconds: float | None
-    within_target_share: float | None
-    feedback_mean: float | None
-    feedback_count: int
-
-
 def _seconds(microseconds: int | None) -> float | None:
     return None if microseconds is None else round(microseconds / 1_000_000, 1)
 
@@ -141,10 +123,10 @@ def _mean_seconds(total_us: int, count: int) -> float | None:
     return round(total_us / count / 1_000_000, 1) if count else None
 
 
-def figures(tally: ReportTally) -> ReportFigures:
+def figures(tally: ReportTally) -> ReportRow:
     """The readable figures of ``tally``: means and percentiles to a tenth of a second, the
     share within target as a fraction, the feedback mean to a hundredth."""
-    return ReportFigures(
+    return ReportRow(
         branch=tally.branch,
         key=tally.key,
         issued=tally.issued,
@@ -245,9 +227,7 @@ def _cell(value: object) -> object:
     return value
 
 
-def to_csv(
-    first: date, last: date, by: str, rows: Sequence[ReportFigures], total: ReportFigures
-) -> str:
+def to_csv(first: date, last: date, by: str, rows: Sequence[ReportRow], total: ReportRow) -> str:
     """The report as CSV for a spreadsheet: a UTF-8 byte order mark (so Excel reads it as
     UTF-8), one header row, ISO dates, ``.`` decimals, empty cells for no value, and the total
     last with ``*`` as its branch."""
