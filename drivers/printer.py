@@ -11,6 +11,8 @@ import contextlib
 import io
 import logging
 import os
+import platform
+import shutil
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
@@ -57,11 +59,32 @@ from drivers.ticket_layout import (
 def _import_escpos() -> None:
     """Import python-escpos without its side effects on our process (HARDWARE.md)."""
     # It leaks a temp dir per process unless told where to keep its capabilities pickle.
-    if "ESCPOS_CAPABILITIES_PICKLE_DIR" not in os.environ:
-        uid = os.getuid() if hasattr(os, "getuid") else 0
-        cache = os.path.join(tempfile.gettempdir(), f"turnero-escpos-{uid}")
-        os.makedirs(cache, exist_ok=True)
+    if "ESCPOS_CAPABILITIES_PICKLE_DIR" in os.environ:
+        _import_escpos_quietly()
+        return
+    uid = os.getuid() if hasattr(os, "getuid") else 0
+    cache = os.path.join(tempfile.gettempdir(), f"turnero-escpos-{uid}")
+    os.makedirs(cache, exist_ok=True)
+    pickle = f"{platform.python_version()}.capabilities.pickle"  # python-escpos 3.1's name
+    if os.path.exists(os.path.join(cache, pickle)):
         os.environ["ESCPOS_CAPABILITIES_PICKLE_DIR"] = cache
+        _import_escpos_quietly()
+        return
+    # It writes the pickle in place: a device starting at the same moment (a kiosk and a
+    # counter at boot, with /tmp just emptied) would read half a file and fail. Built aside,
+    # it is moved in whole.
+    aside = tempfile.mkdtemp(dir=cache)
+    os.environ["ESCPOS_CAPABILITIES_PICKLE_DIR"] = aside
+    try:
+        _import_escpos_quietly()
+        with contextlib.suppress(FileNotFoundError):
+            os.replace(os.path.join(aside, pickle), os.path.join(cache, pickle))
+    finally:
+        shutil.rmtree(aside, ignore_errors=True)
+        os.environ["ESCPOS_CAPABILITIES_PICKLE_DIR"] = cache
+
+
+def _import_escpos_quietly() -> None:
     # It calls logging.basicConfig() on import: take back any handler it added to the root.
     root = logging.getLogger()
     before = list(root.handlers)
