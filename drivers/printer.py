@@ -8,6 +8,7 @@ every I/O has a short timeout and every failure is a :class:`PrinterError` with 
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import io
 import logging
 import os
@@ -66,13 +67,14 @@ def _import_escpos() -> None:
     cache = os.path.join(tempfile.gettempdir(), f"turnero-escpos-{uid}")
     os.makedirs(cache, exist_ok=True)
     pickle = f"{platform.python_version()}.capabilities.pickle"  # python-escpos 3.1's name
-    if os.path.exists(os.path.join(cache, pickle)):
+    if _fresh(os.path.join(cache, pickle)):
         os.environ["ESCPOS_CAPABILITIES_PICKLE_DIR"] = cache
         _import_escpos_quietly()
         return
-    # It writes the pickle in place: a device starting at the same moment (a kiosk and a
-    # counter at boot, with /tmp just emptied) would read half a file and fail. Built aside,
-    # it is moved in whole.
+    # It writes the pickle in place when there is none or it is older than the package's
+    # profiles (a fresh install): a device starting at the same moment (a kiosk and a counter
+    # at boot, with /tmp just emptied) would read half a file and fail. Built aside, it is
+    # moved in whole.
     aside = tempfile.mkdtemp(dir=cache)
     os.environ["ESCPOS_CAPABILITIES_PICKLE_DIR"] = aside
     try:
@@ -82,6 +84,16 @@ def _import_escpos() -> None:
     finally:
         shutil.rmtree(aside, ignore_errors=True)
         os.environ["ESCPOS_CAPABILITIES_PICKLE_DIR"] = cache
+
+
+def _fresh(pickle: str) -> bool:
+    """Whether python-escpos would load ``pickle`` as it is (it rebuilds an older one)."""
+    spec = importlib.util.find_spec("escpos")
+    folders = spec.submodule_search_locations if spec else None
+    if not folders or not os.path.exists(pickle):
+        return False
+    profiles = os.path.join(next(iter(folders)), "capabilities.json")
+    return os.path.getmtime(profiles) <= os.path.getmtime(pickle)
 
 
 def _import_escpos_quietly() -> None:
