@@ -3,6 +3,7 @@ the queue API's tests, on a real PostgreSQL too)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,6 +11,12 @@ import pytest
 
 from scripts.pg_cluster import PgCluster
 from tests.server_process import TOKENS, ServerProcess, office_file
+from turnero.local_server import FREE_PORTS
+
+# Each test worker picks its servers' ports from its own range, below the kernel's spare
+# ports: two workers never start servers on one port.
+_WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+os.environ.setdefault(FREE_PORTS, f"{20000 + 2500 * _WORKER}-{22500 + 2500 * _WORKER}")
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import random
 import re
 import signal
 import socket
@@ -23,9 +24,27 @@ READY = re.compile(r"listening on (http://\S+)")
 WORKER_READY = re.compile(r"Application startup complete")
 
 
+FREE_PORTS = "TURNERO_FREE_PORTS"
+"""``LOW-HIGH``: pick free ports in this range only (test workers running side by side get
+one each: two probes of the kernel's spare ports can be handed the same one before either
+server binds it)."""
+
+
 def free_port() -> int:
+    """A port nobody listens on at 127.0.0.1 now (in ``TURNERO_FREE_PORTS`` when set)."""
+    span = os.environ.get(FREE_PORTS)
+    if not span:
+        return _bound(0)
+    low, high = (int(end) for end in span.split("-"))
+    for port in random.sample(range(low, high), min(200, high - low)):
+        with contextlib.suppress(OSError):
+            return _bound(port)
+    raise RuntimeError(f"no free port in {FREE_PORTS}={span}")
+
+
+def _bound(port: int) -> int:
     with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
+        sock.bind(("127.0.0.1", port))
         return sock.getsockname()[1]
 
 
